@@ -1,0 +1,130 @@
+"""`flask cme …` commands: init (migrate + roles + dictionaries), demo data, RQ worker."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from app.extensions import db
+
+DEMO_PASSWORD = "Cme@2026demo"
+
+
+def init_database() -> None:
+    """Upgrade the schema, sync permissions and roles, seed dictionaries. Idempotent."""
+    from flask_migrate import upgrade
+
+    from app.services.roles import ALL_ROLES
+    from app.services.seed_data import seed_dictionaries
+
+    upgrade()
+    sync_security()
+    seed_dictionaries(db.session)
+    db.session.commit()
+    _ = ALL_ROLES
+
+
+def sync_security() -> None:
+    from app.services.roles import ALL_ROLES
+
+    appbuilder = current_app.appbuilder
+    appbuilder.add_permissions(update_perms=True)
+    sm = appbuilder.sm
+    for name in ALL_ROLES + [current_app.config["AUTH_ROLE_PUBLIC"]]:
+        if sm.find_role(name) is None:
+            sm.add_role(name)
+    db.session.commit()
+
+
+def add_user(username: str, role: str, *, last_name: str, first_name: str, org=None, person=None,
+             password: str = DEMO_PASSWORD):
+    from werkzeug.security import generate_password_hash
+
+    from app.models import CmeUser
+
+    sm = current_app.appbuilder.sm
+    user = CmeUser(username=username, first_name=first_name, last_name=last_name,
+                   email=f"{username}@cme.local", active=True, roles=[sm.find_role(role)],
+                   org=org, person=person,
+                   password=generate_password_hash(
+                       password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def build_demo(persons: int = 2000, progress=None) -> list[tuple[str, str, str]]:
+    """Demo city plus one user per role; returns (username, password, role) triples."""
+    from app.models import Org, Person
+    from app.services import demo
+    from app.services import roles as R
+
+    orgs = demo.build_orgs(db.session)
+    db.session.commit()
+    demo.build_persons(db.session, orgs["departments"], persons, progress=progress)
+    db.session.commit()
+    tertiary = next(i for i in orgs["institutions"] if i.level == "三级")
+    district = tertiary.parent
+    dept = db.session.scalar(select(Org).where(Org.parent_id == tertiary.id).order_by(Org.id))
+    person = db.session.scalar(select(Person).where(Person.department_id == dept.id).order_by(Person.id))
+    logins = [
+        ("admin", R.CITY_ADMIN, dict(last_name="市继教办", first_name="管理员", org=orgs["city"])),
+        ("district", R.DISTRICT_ADMIN, dict(last_name=district.name, first_name="卫健委", org=district)),
+        ("hospital", R.INSTITUTION_ADMIN, dict(last_name=tertiary.name, first_name="继教办", org=tertiary)),
+        ("secretary", R.DEPARTMENT_SECRETARY, dict(last_name=dept.name, first_name="秘书", org=dept)),
+        ("expert", R.EXPERT, dict(last_name="审验", first_name="专家", org=orgs["city"])),
+        ("site", R.SITE_MANAGER, dict(last_name="现场", first_name="负责人", org=tertiary)),
+        ("student", R.TECHNICIAN, dict(last_name=person.name if person else "学员", first_name="",
+                                       person=person)),
+    ]
+    out = []
+    for username, role, kw in logins:
+        if current_app.appbuilder.sm.find_user(username=username) is None:
+            add_user(username, role, **kw)
+        out.append((username, DEMO_PASSWORD, role))
+    db.session.commit()
+    return out
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group("cme")
+    def cme():
+        """继续医学教育学分管理系统 commands."""
+
+    @cme.command("init")
+    def init_cmd():
+        """Create / upgrade the database, roles and dictionaries."""
+        init_database()
+        click.echo("数据库已初始化 (database ready)")
+
+    @cme.command("demo")
+    @click.option("--persons", default=2000, show_default=True, help="number of persons")
+    def demo_cmd(persons: int):
+        """Build the demo city (idempotent: skipped when organizations exist)."""
+        from app.models import Org
+
+        init_database()
+        if db.session.scalar(select(Org.id).where(Org.kind == "district")) is not None:
+            click.echo("演示数据已存在，跳过 (demo data exists)")
+            logins = [(u, DEMO_PASSWORD, "") for u in
+                      ("admin", "district", "hospital", "secretary", "expert", "site", "student")]
+        else:
+            started = time.perf_counter()
+            logins = build_demo(persons, progress=lambda n: click.echo(f"  {n} persons", err=True))
+            click.echo(f"演示数据已生成：{persons} 人，用时 {time.perf_counter() - started:.1f} 秒")
+        click.echo("演示账号 (demo logins):")
+        for username, password, role in logins:
+            click.echo(f"  {username:<10} {password}  {role}")
+
+    @cme.command("worker")
+    @click.option("--burst", is_flag=True, help="exit when the queue is empty")
+    def worker_cmd(burst: bool):
+        """Run an RQ worker for background jobs (needs REDIS_URL)."""
+        from rq import Worker
+
+        from app.jobs import get_queue
+
+        queue = get_queue()
+        Worker([queue], connection=queue.connection).work(burst=burst)

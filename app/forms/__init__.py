@@ -1,0 +1,1 @@
+"""WTForms fields and forms of our own pages."""

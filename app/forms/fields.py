@@ -1,0 +1,51 @@
+"""AJAX picker field: a Select2 search box for links to big tables (persons, subjects, orgs).
+
+The browser asks a scoped JSON endpoint page by page (``?q=&page=``); the server resolves the
+submitted id again through the same scoped query, so a guessed id outside the scope fails.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from markupsafe import Markup, escape
+from wtforms import Field
+from wtforms.validators import ValidationError
+
+
+class AjaxPickerWidget:
+    def __init__(self, url: str | Callable[[], str]):
+        self.url = url
+
+    def __call__(self, field, **kwargs):
+        url = self.url() if callable(self.url) else self.url
+        option = ""
+        if field.data is not None:
+            option = f'<option value="{escape(field.data.id)}" selected>{escape(str(field.data))}</option>'
+        return Markup(
+            f'<select id="{escape(field.id)}" name="{escape(field.name)}" class="form-control cme-picker" '
+            f'data-url="{escape(url)}" style="width:100%">'
+            f'<option value=""></option>{option}</select>'
+        )
+
+
+class AjaxPickerField(Field):
+    """Holds an ORM object; renders as an AJAX Select2; validates the id via ``resolve(id)``."""
+
+    def __init__(self, label=None, validators=None, *, resolve: Callable, url, **kwargs):
+        kwargs.setdefault("widget", AjaxPickerWidget(url))
+        super().__init__(label, validators, **kwargs)
+        self.resolve = resolve
+        self._raw = None
+
+    def process_formdata(self, valuelist):
+        self._raw = valuelist[0] if valuelist else None
+        self.data = None
+        if self._raw:
+            self.data = self.resolve(self._raw)
+
+    def pre_validate(self, form):
+        if self._raw and self.data is None:
+            raise ValidationError("所选记录不存在或无权访问")
+
+    def populate_obj(self, obj, name):
+        setattr(obj, name, self.data)

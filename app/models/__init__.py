@@ -1,0 +1,10 @@
+"""All models, imported so Alembic and the app see one metadata (FAB's Model.metadata)."""
+from flask_appbuilder import Model  # noqa: F401
+
+from .org import Org, OrgKind, INSTITUTION_LEVELS, INSTITUTION_TYPES  # noqa: F401
+from .people import Person  # noqa: F401
+from .users import CmeUser  # noqa: F401
+from .dictionaries import DictType, DictItem, Parameter  # noqa: F401
+from .logs import LoginLog, OperationLog  # noqa: F401
+from .jobs import Job  # noqa: F401
+from .notices import Notice  # noqa: F401

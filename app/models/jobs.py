@@ -1,0 +1,30 @@
+"""Background jobs (JOB-1): one row per run, polled by the progress bar."""
+import datetime
+
+from flask_appbuilder import Model
+from sqlalchemy import Column, DateTime, Integer, String, Text
+
+
+class Job(Model):
+    __tablename__ = "job"
+    __module_label__ = "后台任务"
+    __no_oplog__ = True
+
+    id = Column(String(36), primary_key=True)
+    kind = Column(String(64), nullable=False)
+    title = Column(String(128))
+    user_id = Column(Integer, index=True, nullable=False)
+    status = Column(String(16), default="queued", nullable=False)  # queued/running/finished/failed
+    done = Column(Integer, default=0, nullable=False)
+    total = Column(Integer, default=0, nullable=False)
+    message = Column(Text)
+    result_path = Column(String(512))
+    result_name = Column(String(256))
+    created_at = Column(DateTime, default=datetime.datetime.now, nullable=False, index=True)
+    finished_at = Column(DateTime)
+
+    @property
+    def percent(self) -> int:
+        if self.status == "finished":
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0

@@ -1,0 +1,44 @@
+"""Personnel (学员 / 卫生技术人员), SYS-3."""
+from flask_appbuilder import Model
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import relationship
+
+TITLE_LEVELS = ["初级", "中级", "副高", "正高"]
+
+
+class Person(Model):
+    __tablename__ = "person"
+    __module_label__ = "人员管理"
+    __scope_columns__ = {"district": "district_id", "institution": "institution_id",
+                         "department": "department_id", "person": "id"}
+
+    id = Column(Integer, primary_key=True)
+    card_no = Column(String(32), nullable=False, unique=True)
+    name = Column(String(64), nullable=False, index=True)
+    name_initials = Column(String(32), index=True)  # pinyin initials for 快速查询 (zs → 张三)
+    id_number = Column(String(18), nullable=False, unique=True)
+    gender = Column(String(4))
+    birth_date = Column(Date)
+    district_id = Column(Integer, ForeignKey("org.id"), index=True)
+    institution_id = Column(Integer, ForeignKey("org.id"), nullable=False, index=True)
+    department_id = Column(Integer, ForeignKey("org.id"), index=True)
+    title = Column(String(64))
+    title_level = Column(String(8), index=True)
+    specialty = Column(String(64), index=True)
+    phone = Column(String(32))
+    active = Column(Boolean, default=True, nullable=False)
+
+    institution = relationship("Org", foreign_keys=[institution_id], lazy="joined")
+    department = relationship("Org", foreign_keys=[department_id], lazy="joined")
+    district = relationship("Org", foreign_keys=[district_id])
+
+    __table_args__ = (Index("ix_person_inst_dept", "institution_id", "department_id"),)
+
+    def __repr__(self) -> str:
+        return f"{self.name}（{self.card_no}）"
+
+    @property
+    def id_number_masked(self) -> str:
+        from app.services.idcard import mask
+
+        return mask(self.id_number)

@@ -1,0 +1,19 @@
+"""Users anchored to an organization node (or a person record), SYS-1."""
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import relationship
+
+
+class CmeUser(User):
+    __tablename__ = "ab_user"
+    __module_label__ = "用户管理"
+
+    org_id = Column(Integer, ForeignKey("org.id"), index=True)
+    person_id = Column(Integer, ForeignKey("person.id"), index=True)
+
+    org = relationship("Org", foreign_keys=[org_id])
+    person = relationship("Person", foreign_keys=[person_id])
+
+    def get_full_name(self) -> str:
+        # Chinese names are written family name first without a space.
+        return f"{self.last_name or ''}{self.first_name or ''}"

@@ -1,0 +1,198 @@
+"""Personnel import from Excel (SYS-3): validate every row, write all or nothing.
+
+Each bad row is reported with its row number, column title and a Chinese reason; a file with
+any bad row writes nothing. Lookups are set-based (one query per kind, not per row).
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import openpyxl
+import xlsxwriter
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from app.models import DictItem, DictType, Org, Person
+from app.services import idcard
+from app.services.pinyin import initials
+from app.services.scope import Scope
+
+COLUMNS = ["IC卡号", "姓名", "身份证号", "单位", "科室", "职称", "专业", "联系电话"]
+REQUIRED = {"IC卡号", "姓名", "身份证号", "单位"}
+PHONE_RE = re.compile(r"^[0-9\-+ ]{5,20}$")
+CARD_RE = re.compile(r"^[0-9A-Za-z]{4,32}$")
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    rows: list[dict] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (wrong headers, not a workbook)."""
+
+
+def template_workbook() -> io.BytesIO:
+    """The template offered for download: headers, one example row, a notes sheet."""
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    ws = wb.add_worksheet("人员")
+    bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
+    text = wb.add_format({"num_format": "@"})
+    for col, name in enumerate(COLUMNS):
+        ws.write_string(0, col, name, bold)
+        ws.set_column(col, col, 22, text)
+    notes = wb.add_worksheet("填写说明")
+    for i, line in enumerate([
+        "带*为必填：IC卡号*、姓名*、身份证号*、单位*",
+        "IC卡号全市唯一；身份证号为18位并校验；性别和出生日期由身份证号自动生成",
+        "单位填写机构全称（须在本账号管辖范围内）；科室须为该单位下已有科室",
+        "职称须为字典“职称”中的名称，职称级别自动取字典设置",
+        "文件中任一行有错误时，整个文件都不会导入，请按错误报告修改后重新上传",
+    ]):
+        notes.write(i, 0, line)
+    notes.set_column(0, 0, 90)
+    wb.close()
+    out.seek(0)
+    return out
+
+
+def read_rows(path: str) -> Iterable[tuple[int, dict]]:
+    """Yield (excel_row_number, {column: text}) from the first sheet; checks the header."""
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
+        raise ImportFileError("无法读取Excel文件，请使用下载的模板") from exc
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = [str(c).strip().lstrip("*") if c is not None else "" for c in next(rows, ())]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        wb.close()
+        raise ImportFileError("表头不正确，缺少列：" + "、".join(missing))
+    index = {name: header.index(name) for name in COLUMNS}
+    for number, values in enumerate(rows, start=2):
+        if values is None or all(v is None or str(v).strip() == "" for v in values):
+            continue
+        yield number, {name: _text(values[i] if i < len(values) else None) for name, i in index.items()}
+    wb.close()
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],
+             progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Check every row against the database and the user's scope; nothing is written."""
+    result = ImportResult()
+    rows = list(rows)
+    inst_q = scope.filter(select(Org).where(Org.kind == "institution"), Org)
+    institutions = {o.name: o for o in session.scalars(inst_q)}
+    departments = {(o.parent_id, o.name): o for o in session.scalars(
+        select(Org).where(Org.kind == "department", Org.institution_id.in_([i.id for i in institutions.values()]))
+    )} if institutions else {}
+    titles = {i.label: i.extra for i in session.scalars(
+        select(DictItem).join(DictType).where(DictType.code == "title"))}
+    cards = [r["IC卡号"] for _, r in rows if r["IC卡号"]]
+    numbers = [r["身份证号"].upper() for _, r in rows if r["身份证号"]]
+    taken_cards = _existing(session, Person.card_no, cards)
+    taken_numbers = _existing(session, Person.id_number, numbers)
+    seen_cards: dict[str, int] = {}
+    seen_numbers: dict[str, int] = {}
+    for done, (number, row) in enumerate(rows, start=1):
+        errors = []
+        for col in COLUMNS:
+            if col in REQUIRED and not row[col]:
+                errors.append(RowError(number, col, f"{col}不能为空"))
+        card = row["IC卡号"]
+        if card:
+            if not CARD_RE.match(card):
+                errors.append(RowError(number, "IC卡号", "IC卡号只能包含字母和数字，长度4-32位"))
+            elif card in taken_cards:
+                errors.append(RowError(number, "IC卡号", f"IC卡号{card}已存在"))
+            elif card in seen_cards:
+                errors.append(RowError(number, "IC卡号", f"IC卡号与第{seen_cards[card]}行重复"))
+            seen_cards.setdefault(card, number)
+        id_number = row["身份证号"]
+        if id_number:
+            try:
+                id_number = idcard.validate(id_number)
+            except idcard.IdNumberError as exc:
+                errors.append(RowError(number, "身份证号", str(exc)))
+            else:
+                if id_number in taken_numbers:
+                    errors.append(RowError(number, "身份证号", "身份证号已存在"))
+                elif id_number in seen_numbers:
+                    errors.append(RowError(number, "身份证号", f"身份证号与第{seen_numbers[id_number]}行重复"))
+                seen_numbers.setdefault(id_number, number)
+        inst = institutions.get(row["单位"]) if row["单位"] else None
+        if row["单位"] and inst is None:
+            errors.append(RowError(number, "单位", f"单位“{row['单位']}”不存在或不在管辖范围内"))
+        dept = None
+        if row["科室"] and inst is not None:
+            dept = departments.get((inst.id, row["科室"]))
+            if dept is None:
+                errors.append(RowError(number, "科室", f"科室“{row['科室']}”不是“{inst.name}”下的科室"))
+        if dept is not None and not scope.is_all and not scope.allows_org(dept):
+            errors.append(RowError(number, "科室", "科室不在管辖范围内"))
+        elif inst is not None and dept is None and scope.level == "department":
+            errors.append(RowError(number, "科室", "请填写本科室"))
+        if row["职称"] and row["职称"] not in titles:
+            errors.append(RowError(number, "职称", f"职称“{row['职称']}”不在字典中"))
+        if row["联系电话"] and not PHONE_RE.match(row["联系电话"]):
+            errors.append(RowError(number, "联系电话", "联系电话格式不正确"))
+        if errors:
+            result.errors.extend(errors)
+        else:
+            result.rows.append(dict(
+                card_no=card, name=row["姓名"], id_number=id_number,
+                gender=idcard.gender(id_number), birth_date=idcard.birth_date(id_number),
+                name_initials=initials(row["姓名"]), district_id=inst.district_id,
+                institution_id=inst.id, department_id=dept.id if dept else None,
+                title=row["职称"] or None, title_level=titles.get(row["职称"]) or None,
+                specialty=row["专业"] or None, phone=row["联系电话"] or None, active=True,
+            ))
+        if progress and done % 200 == 0:
+            progress(done)
+    return result
+
+
+def _existing(session: Session, column, values: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        found.update(session.scalars(select(column).where(column.in_(chunk))))
+    return found
+
+
+def write(session: Session, rows: list[dict]) -> int:
+    """Insert validated rows in one transaction (the caller commits)."""
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(Person), rows[start:start + 1000])
+    return len(rows)
+
+
+def error_report(path: str, errors: list[RowError]) -> None:
+    from app.services.exports import write_xlsx
+
+    write_xlsx(path, ["行号", "列", "错误原因"], ([e.row, e.column, e.reason] for e in errors))

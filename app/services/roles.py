@@ -1,0 +1,69 @@
+"""The roles of SPEC.md's actor table, and the data-scope level each one has.
+
+Role names are Chinese because they are what administrators see in the user editor.
+Permissions per role are regexes over (view, permission) in ROLE_PERMISSIONS, fed to
+Flask-AppBuilder as built-in roles: checked in memory, no database query per check.
+"""
+CITY_ADMIN = "市继教办"
+DISTRICT_ADMIN = "区卫健委"
+INSTITUTION_ADMIN = "机构管理员"
+DEPARTMENT_SECRETARY = "科室秘书"
+EXPERT = "审验专家"
+SITE_MANAGER = "现场会务负责人"
+TECHNICIAN = "学员"
+
+ALL_ROLES = [CITY_ADMIN, DISTRICT_ADMIN, INSTITUTION_ADMIN, DEPARTMENT_SECRETARY, EXPERT,
+             SITE_MANAGER, TECHNICIAN]
+
+# Data-scope level of each role: which anchor column limits the rows it sees.
+ROLE_SCOPE = {
+    CITY_ADMIN: "all",
+    DISTRICT_ADMIN: "district",
+    INSTITUTION_ADMIN: "institution",
+    DEPARTMENT_SECRETARY: "department",
+    EXPERT: "none",  # audit allocation widens this in the audit module
+    SITE_MANAGER: "none",
+    TECHNICIAN: "person",
+}
+# Which organization kind a user of the role is anchored to.
+ROLE_ANCHOR_KIND = {
+    CITY_ADMIN: "city",
+    DISTRICT_ADMIN: "district",
+    INSTITUTION_ADMIN: "institution",
+    DEPARTMENT_SECRETARY: "department",
+}
+
+_READ = "can_list|can_show|menu_access|can_export|can_api_read"
+_WRITE = "can_list|can_show|can_add|can_edit|can_delete|menu_access|can_export|can_import|can_template|can_picker|can_get|can_put|can_post|can_delete|can_info|can_read|can_write|can_muldelete"
+_COMMON = [
+    ["HomeView", ".*"],
+    ["JobView", ".*"],
+    ["UserInfoEditView", ".*"],
+    ["ResetMyPasswordView", ".*"],
+    ["UserDBModelView", "can_userinfo|resetmypassword"],
+    ["DictPickerApi", ".*"],
+    ["个人信息", "menu_access"],
+]
+
+ROLE_PERMISSIONS = {
+    CITY_ADMIN: [[".*", ".*"]],
+    DISTRICT_ADMIN: _COMMON + [
+        ["OrgView|DistrictView|InstitutionView|DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
+        ["NoticeView", _WRITE],
+        ["DictItemView|DictTypeView|ParameterView", _READ],
+        ["组织机构|区县|医疗机构|科室|人员管理|学员|系统管理|字典管理|通知公告|参数设置", "menu_access"],
+    ],
+    INSTITUTION_ADMIN: _COMMON + [
+        ["DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
+        ["InstitutionView", _READ.replace("|can_export", "") + "|can_edit"],
+        ["NoticeView", _READ],
+        ["组织机构|医疗机构|科室|人员管理|学员|通知公告", "menu_access"],
+    ],
+    DEPARTMENT_SECRETARY: _COMMON + [
+        ["PersonView|PersonApi", _READ + "|can_get|can_info|can_read"],
+        ["人员管理|学员", "menu_access"],
+    ],
+    EXPERT: _COMMON,
+    SITE_MANAGER: _COMMON,
+    TECHNICIAN: _COMMON,
+}

@@ -1,0 +1,240 @@
+"""Scoped CRUD: every list, show, edit, delete, bulk action, export and API call of a scoped
+model goes through ``current_scope()`` (SYS-1), closing Flask-AppBuilder's base_filters holes."""
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from flask import abort, flash, g, redirect, request
+from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
+from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import Org
+from app.services.roles import ALL_ROLES, ROLE_SCOPE
+from app.services.scope import NO_SCOPE, Scope
+
+_LEVEL_ORDER = ["all", "district", "institution", "department", "person", "none"]
+
+
+class ScopeError(Exception):
+    """A row outside the user's data scope was named; message in Chinese."""
+
+
+def scope_for_user(user: Any) -> Scope:
+    """Compute a user's data scope from its widest role and its anchor."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NO_SCOPE
+    levels = [ROLE_SCOPE[r.name] for r in user.roles if r.name in ROLE_SCOPE]
+    if not levels:
+        return NO_SCOPE
+    level = min(levels, key=_LEVEL_ORDER.index)
+    if level == "all":
+        return Scope("all")
+    if level == "person":
+        return Scope("person", person_id=user.person_id) if user.person_id else NO_SCOPE
+    if level == "none":
+        return NO_SCOPE
+    org = user.org
+    anchor = getattr(org, f"{level}_id", None) if org is not None else None
+    return Scope(level, org_id=anchor) if anchor else NO_SCOPE
+
+
+def current_scope() -> Scope:
+    """The request's scope, computed once per request."""
+    if "cme_scope" not in g:
+        g.cme_scope = scope_for_user(current_user)
+    return g.cme_scope
+
+
+def role_names() -> set[str]:
+    if "cme_roles" not in g:
+        g.cme_roles = ({r.name for r in current_user.roles}
+                       if getattr(current_user, "is_authenticated", False) else set())
+    return g.cme_roles
+
+
+class ScopeFilter(BaseFilter):
+    """base_filters entry: limits any query to the user's scope."""
+
+    name = "scope"
+
+    def apply(self, query, value):
+        return current_scope().filter(query, self.model)
+
+
+def scoped_orgs(kind: str):
+    """Query factory for related-org dropdowns (institution / department pickers)."""
+    def factory():
+        query = db.session.query(Org).filter(Org.kind == kind, Org.active.is_(True))
+        return current_scope().filter(query, Org).order_by(Org.sort, Org.name)
+    return factory
+
+
+def place_under(item: Any, org: Org | None) -> None:
+    """Copy the ancestor ids of ``org`` onto ``item`` after checking it is in scope."""
+    scope = current_scope()
+    if org is None:
+        raise ScopeError(_("请选择所属机构"))
+    if not scope.allows_org(org):
+        raise ScopeError(_("无权在该机构下操作数据"))
+    for level in ("district", "institution", "department"):
+        if hasattr(item, f"{level}_id") and level != getattr(item, "__scope_self__", None):
+            setattr(item, f"{level}_id", getattr(org, f"{level}_id"))
+
+
+class ExportMixin:
+    """Excel export of the list as the user filtered it (inside base_filters), streamed."""
+
+    export_columns: list[str] = []
+    export_name = "export"
+
+    # ------------------------------------------------------------ Excel export
+    def export_query(self):
+        """The list's rows as the user filtered them, inside the scope, as a Query."""
+        from flask_appbuilder.urltools import get_filter_args
+
+        get_filter_args(self._filters)
+        joined = self._filters.get_joined_filters(self._base_filters)
+        query = self.datamodel.session.query(self.datamodel.obj)
+        return self.datamodel.apply_all(query, joined) if hasattr(self.datamodel, "apply_all") else query
+
+    @expose("/export/")
+    @has_access
+    @permission_name("export")
+    def export(self):
+        from app.services.exports import stream_xlsx
+
+        if not self.export_columns:
+            abort(404)
+        from app.oplog import record
+
+        labels = [str(self.label_columns.get(c, c)) for c in self.export_columns]
+        query = self.export_query()
+        formatters = getattr(self, "export_formatters", {})
+
+        def rows():
+            for item in query.yield_per(1000):
+                yield [formatters[c](item) if c in formatters else _cell(getattr(item, c, ""))
+                       for c in self.export_columns]
+
+        record(getattr(self.datamodel.obj, "__module_label__", self.export_name), "导出")
+        name = f"{self.export_name}-{datetime.date.today():%Y%m%d}.xlsx"
+        return stream_xlsx(name, labels, rows())
+
+
+class ScopedModelView(ExportMixin, ModelView):
+    """ModelView whose every path is limited to the user's data scope.
+
+    Subclasses name ``scope_org_attr``: the attribute holding the organization a row belongs to
+    (e.g. ``department`` falling back to ``institution``); it is checked on add and edit.
+    """
+
+    base_filters = [["id", ScopeFilter, lambda: None]]
+    scope_org_attrs: tuple[str, ...] = ()
+    page_size = 20
+
+    def _row_org(self, item: Any) -> Org | None:
+        for attr in self.scope_org_attrs:
+            org = getattr(item, attr, None)
+            if org is not None:
+                return org
+        return None
+
+    def pre_add(self, item: Any) -> None:
+        if self.scope_org_attrs:
+            place_under(item, self._row_org(item))
+
+    def pre_update(self, item: Any) -> None:
+        if self.scope_org_attrs:
+            place_under(item, self._row_org(item))
+
+    def _scoped_get(self, pk: Any) -> Any:
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        return item
+
+    # Bulk and single actions fetch rows without base_filters in FAB: re-check scope here.
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        self._scoped_get(self._deserialize_pk_if_composite(pk))
+        return super().action(name, pk)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        pks = request.form.getlist("rowid")
+        for pk in pks:
+            self._scoped_get(self._deserialize_pk_if_composite(pk))
+        return super().action_post()
+
+    @fab_action("muldelete", _l("删除"), _l("确定删除选中的记录吗？"), "fa-trash", single=False)
+    def muldelete(self, items):
+        for item in items:
+            try:
+                self.pre_delete(item)
+                self.datamodel.delete(item)
+            except Exception as exc:  # noqa: BLE001
+                db.session.rollback()
+                flash(str(exc), "danger")
+                break
+        else:
+            flash(_("已删除 %(n)s 条记录", n=len(items)), "success")
+        self.update_redirect()
+        return redirect(self.get_redirect())
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float, str, datetime.date, datetime.datetime)):
+        return value
+    return str(value)
+
+
+class ScopedRestApi(ModelRestApi):
+    """REST API over a scoped model: reads filtered, writes checked (guessed ids give 404)."""
+
+    base_filters = [["id", ScopeFilter, lambda: None]]
+    scope_org_attrs: tuple[str, ...] = ()
+    allow_browser_login = True
+
+    def _place(self, item: Any) -> None:
+        org = None
+        for attr in self.scope_org_attrs:
+            org = getattr(item, attr, None)
+            if org is not None:
+                break
+        place_under(item, org)
+
+    def pre_add(self, item: Any) -> None:
+        if self.scope_org_attrs:
+            self._place(item)
+
+    def pre_update(self, item: Any) -> None:
+        if self.scope_org_attrs:
+            self._place(item)
+
+    def post_headless(self):
+        try:
+            return super().post_headless()
+        except ScopeError as exc:
+            db.session.rollback()
+            return self.response(403, message=str(exc))
+
+    def put_headless(self, pk):
+        try:
+            return super().put_headless(pk)
+        except ScopeError as exc:
+            db.session.rollback()
+            return self.response(403, message=str(exc))
+
+
+__all__ = ["ScopedModelView", "ScopedRestApi", "ScopeFilter", "ScopeError", "current_scope",
+           "scope_for_user", "scoped_orgs", "place_under", "role_names", "ALL_ROLES"]

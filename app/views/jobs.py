@@ -1,0 +1,49 @@
+"""Job progress (JOB-1): status JSON polled by the progress bar; result file for its owner only."""
+import os
+
+from flask import abort, jsonify, send_file
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import Job
+
+
+def _own_job(job_id: str) -> Job:
+    job = db.session.get(Job, job_id)
+    # Someone else's job answers 404, exactly like a job that does not exist.
+    if job is None or job.user_id != current_user.id:
+        abort(404)
+    return job
+
+
+class JobView(BaseView):
+    route_base = "/jobs"
+    default_view = "mine"
+
+    @expose("/")
+    @has_access
+    @permission_name("read")
+    def mine(self):
+        jobs = (db.session.query(Job).filter(Job.user_id == current_user.id)
+                .order_by(Job.created_at.desc()).limit(50).all())
+        return self.render_template("jobs/list.html", jobs=jobs)
+
+    @expose("/<job_id>/status")
+    @has_access
+    @permission_name("read")
+    def status(self, job_id):
+        job = _own_job(job_id)
+        return jsonify(id=job.id, status=job.status, done=job.done, total=job.total,
+                       percent=job.percent, message=job.message or "",
+                       has_file=bool(job.result_path), title=job.title)
+
+    @expose("/<job_id>/download")
+    @has_access
+    @permission_name("read")
+    def download(self, job_id):
+        job = _own_job(job_id)
+        if not job.result_path or not os.path.exists(job.result_path):
+            abort(404)
+        return send_file(job.result_path, as_attachment=True, download_name=job.result_name or "结果.xlsx")

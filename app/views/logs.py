@@ -1,0 +1,71 @@
+"""Login log and operation log lists (SYS-5): filter, export, clear (city admin only, logged)."""
+from flask import flash, redirect, request
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import LoginLog, OperationLog
+from app.oplog import record
+from flask_appbuilder import ModelView
+
+from app.views.base import ExportMixin
+
+
+class _LogView(ExportMixin, ModelView):
+    """Read-only; the only write is 清空 (can_clear), which city admins alone hold."""
+
+    base_permissions = ["can_list", "can_show", "can_export", "can_clear"]
+    base_order = ("created_at", "desc")
+    list_template = "logs/list.html"
+
+    @expose("/clear/", methods=["POST"])
+    @has_access
+    @permission_name("clear")
+    def clear(self):
+        model = self.datamodel.obj
+        count = db.session.query(model).delete(synchronize_session=False)
+        db.session.commit()
+        record(model.__module_label__, "清空", f"清空{count}条", True)
+        flash(_("已清空 %(n)s 条日志", n=count), "success")
+        return redirect(request.referrer or self.get_redirect())
+
+
+class LoginLogView(_LogView):
+    datamodel = SQLAInterface(LoginLog)
+    route_base = "/loginlog"
+    list_title = _l("登录日志")
+    show_title = _l("登录日志详情")
+    label_columns = {"id": _l("访问编号"), "username": _l("用户名称"), "ip": _l("登录地址"),
+                     "browser": _l("浏览器"), "os": _l("操作系统"), "success": _l("登录状态"),
+                     "message": _l("操作信息"), "created_at": _l("登录日期")}
+    list_columns = ["id", "username", "ip", "browser", "os", "success", "message", "created_at"]
+    show_columns = list_columns
+    search_columns = ["username", "ip", "success", "created_at"]
+    export_columns = list_columns
+    export_name = "登录日志"
+    formatters_columns = {"success": lambda v: _("成功") if v else _("失败")}
+    export_formatters = {"success": lambda r: "成功" if r.success else "失败"}
+
+
+class OperationLogView(_LogView):
+    datamodel = SQLAInterface(OperationLog)
+    route_base = "/oplog"
+    list_title = _l("操作日志")
+    show_title = _l("操作日志详情")
+    label_columns = {"id": _l("日志编号"), "module": _l("系统模块"), "action": _l("操作类型"),
+                     "operator": _l("操作人员"), "ip": _l("操作地址"), "status": _l("操作状态"),
+                     "created_at": _l("操作日期"), "duration_ms": _l("消耗时间(毫秒)"), "url": _l("请求地址"),
+                     "method": _l("请求方式"), "target": _l("操作对象"), "changes": _l("变更内容"),
+                     "message": _l("说明")}
+    list_columns = ["id", "module", "action", "operator", "ip", "status", "created_at", "duration_ms"]
+    show_columns = ["id", "module", "action", "operator", "ip", "method", "url", "target", "status",
+                    "message", "changes", "created_at", "duration_ms"]
+    search_columns = ["module", "operator", "action", "status", "created_at"]
+    export_columns = ["id", "module", "action", "operator", "ip", "status", "target", "message",
+                      "changes", "created_at", "duration_ms"]
+    export_name = "操作日志"
+    formatters_columns = {"status": lambda v: _("成功") if v else _("失败")}
+    export_formatters = {"status": lambda r: "成功" if r.status else "失败"}
