@@ -39,7 +39,11 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     oplog.install()
 
     @app.before_request
-    def _start_timer():
+    def _start_request():
+        # An app context can outlive one request (pytest-flask pushes one per test, CLI
+        # commands too): per-request caches must not leak from a previous request.
+        for key in ("_login_user", "user", "cme_scope", "cme_roles"):
+            g.pop(key, None)
         g._op_started = time.perf_counter()
 
     with app.app_context():

@@ -1,0 +1,168 @@
+"""Test fixtures: the app on SQLite and on PostgreSQL, a small two-district world, logins.
+
+Every test that uses ``app`` (or ``client`` / ``world``) runs once per database backend.
+PostgreSQL, Redis and Chromium are used when reachable; when they are not, their tests are
+skipped with a plain reason — unless CME_REQUIRE_ALL=1 (set by .ci/run), which turns those
+skips into failures.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from types import SimpleNamespace
+
+import pytest
+
+from tests import helpers
+
+REQUIRE_ALL = os.environ.get("CME_REQUIRE_ALL") == "1"
+PG_ADMIN_URL = os.environ.get("CME_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("CME_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def missing(what: str) -> None:
+    """Skip, or fail under CME_REQUIRE_ALL=1, because a service is not available."""
+    message = f"{what} 不可用，已跳过 (skipped: {what} not available)"
+    if REQUIRE_ALL:
+        pytest.fail("CME_REQUIRE_ALL=1: " + message)
+    pytest.skip(message)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _create_pg_database() -> str:
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    name = f"cme_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    conn = psycopg2.connect(PG_ADMIN_URL)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+    conn.close()
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(url: str) -> None:
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    conn = psycopg2.connect(PG_ADMIN_URL)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request):
+    if request.param == "postgresql" and not _port_open("127.0.0.1", 5432):
+        missing("PostgreSQL (127.0.0.1:5432)")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(backend, tmp_path_factory):
+    from app import create_app
+    from app.cli import init_database
+    from app.extensions import db
+
+    folder = tmp_path_factory.mktemp(f"app-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'test.db'}"
+    else:
+        url = _create_pg_database()
+    application = create_app("testing", SQLALCHEMY_DATABASE_URI=url, JOB_FILES_DIR=str(folder / "jobs"),
+                             JOBS_SYNC=True)
+    with application.app_context():
+        init_database()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if backend == "postgresql":
+        _drop_pg_database(url)
+
+
+@pytest.fixture(autouse=True)
+def _clean_data(request):
+    """Empty the data tables after each test that used the app (roles and permissions stay)."""
+    yield
+    if "app" in request.fixturenames:
+        application = request.getfixturevalue("app")
+        with application.app_context():
+            helpers.reset_data()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    with app.test_client() as c:
+        yield c
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        return helpers.build_world()
+
+
+@pytest.fixture
+def login(app):
+    """``login("username")`` → a logged-in test client (a fresh one per call)."""
+    def _login(username: str, password: str = helpers.PASSWORD):
+        c = app.test_client()
+        r = c.post("/login/", data={"username": username, "password": password})
+        assert r.status_code == 302, f"login of {username} failed"
+        return c
+
+    return _login
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    if not _port_open("127.0.0.1", 6379):
+        missing("Redis (127.0.0.1:6379)")
+    import redis
+
+    conn = redis.Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield REDIS_URL
+    conn.flushdb()
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = os.environ.get("CME_CHROMIUM", "/usr/bin/chromium")
+    if not (os.path.exists(path) or shutil.which(path)):
+        missing(f"Chromium ({path})")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        missing("Playwright Python package")
+    return path
+
+
+@pytest.fixture
+def tmpdir_path():
+    path = tempfile.mkdtemp()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+__all__ = ["SimpleNamespace"]

@@ -1,0 +1,117 @@
+"""Shared test helpers: a two-district world with users of every role, resets, workbooks."""
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import openpyxl
+from sqlalchemy import delete, text
+
+from app.cli import add_user
+from app.extensions import db
+from app.models import (DictItem, DictType, Job, LoginLog, Notice, OperationLog, Org, Parameter,
+                        Person)
+from app.services import idcard
+from app.services import roles as R
+from app.services.seed_data import seed_dictionaries
+
+PASSWORD = "Test@2026pw"
+_seq = iter(range(1, 10**7))
+
+
+def reset_data() -> None:
+    """Delete every data row; keep roles and permissions; re-seed dictionaries."""
+    from app.models import CmeUser
+
+    db.session.rollback()
+    for model in (OperationLog, LoginLog, Job, Notice):
+        db.session.execute(delete(model))
+    db.session.execute(text("DELETE FROM ab_user_role"))
+    db.session.execute(delete(CmeUser.__table__))
+    db.session.execute(delete(Person))
+    for kind in ("department", "institution", "district", "city"):
+        db.session.execute(delete(Org).where(Org.kind == kind))
+    db.session.execute(delete(DictItem))
+    db.session.execute(delete(DictType))
+    db.session.execute(delete(Parameter))
+    seed_dictionaries(db.session)
+    db.session.commit()
+    db.session.remove()
+
+
+def make_id_number(n: int | None = None) -> str:
+    import datetime
+
+    n = n if n is not None else next(_seq)
+    birth = datetime.date(1970, 1, 1) + datetime.timedelta(days=n % 12000)
+    return idcard.make("110101", birth, (n // 12000) % 1000)
+
+
+def add_person(inst: Org, dept: Org | None, name: str, card: str | None = None) -> Person:
+    number = make_id_number()
+    p = Person(card_no=card or f"C{next(_seq):07d}", name=name, id_number=number,
+               gender=idcard.gender(number), birth_date=idcard.birth_date(number),
+               institution_id=inst.id, department_id=dept.id if dept else None,
+               district_id=inst.district_id, title="主治医师", title_level="中级", name_initials="")
+    db.session.add(p)
+    db.session.flush()
+    return p
+
+
+def build_world() -> SimpleNamespace:
+    """City → districts D1, D2 → institutions A (D1), A2 (D1), B (D2) → departments; users."""
+    w = SimpleNamespace()
+    w.city = Org(kind="city", name="测试市", code="T00")
+    w.d1 = Org(kind="district", name="东城区", code="T01", parent=w.city)
+    w.d2 = Org(kind="district", name="西城区", code="T02", parent=w.city)
+    w.a = Org(kind="institution", name="甲医院", code="TA", level="三级", inst_type="医院", parent=w.d1)
+    w.a2 = Org(kind="institution", name="丙社区卫生服务中心", code="TC", level="一级",
+               inst_type="社区卫生服务中心", parent=w.d1)
+    w.b = Org(kind="institution", name="乙医院", code="TB", level="二级", inst_type="医院", parent=w.d2)
+    db.session.add_all([w.city, w.d1, w.d2, w.a, w.a2, w.b])
+    db.session.flush()
+    w.a_dept = Org(kind="department", name="心内科", code="TA1", parent=w.a)
+    w.a_dept2 = Org(kind="department", name="骨科", code="TA2", parent=w.a)
+    w.a2_dept = Org(kind="department", name="全科", code="TC1", parent=w.a2)
+    w.b_dept = Org(kind="department", name="心内科", code="TB1", parent=w.b)
+    db.session.add_all([w.a_dept, w.a_dept2, w.a2_dept, w.b_dept])
+    db.session.flush()
+    w.pa = add_person(w.a, w.a_dept, "张三", "A0000001")
+    w.pa2 = add_person(w.a, w.a_dept2, "李四", "A0000002")
+    w.pc = add_person(w.a2, w.a2_dept, "赵六", "C0000001")
+    w.pb = add_person(w.b, w.b_dept, "王五", "B0000001")
+    w.pb2 = add_person(w.b, w.b_dept, "孙七", "B0000002")
+    users = {
+        "city": (R.CITY_ADMIN, dict(org=w.city)),
+        "district1": (R.DISTRICT_ADMIN, dict(org=w.d1)),
+        "district2": (R.DISTRICT_ADMIN, dict(org=w.d2)),
+        "inst_a": (R.INSTITUTION_ADMIN, dict(org=w.a)),
+        "inst_b": (R.INSTITUTION_ADMIN, dict(org=w.b)),
+        "sec_a": (R.DEPARTMENT_SECRETARY, dict(org=w.a_dept)),
+        "sec_b": (R.DEPARTMENT_SECRETARY, dict(org=w.b_dept)),
+        "tech_a": (R.TECHNICIAN, dict(person=w.pa)),
+        "tech_b": (R.TECHNICIAN, dict(person=w.pb)),
+        "expert": (R.EXPERT, dict(org=w.city)),
+        "site": (R.SITE_MANAGER, dict(org=w.a)),
+    }
+    for username, (role, kw) in users.items():
+        add_user(username, role, last_name=username, first_name="", password=PASSWORD, **kw)
+    db.session.commit()
+    # Plain ids survive the session; tests use them to guess rows of the other side.
+    ids = SimpleNamespace(**{k: v.id for k, v in vars(w).items()})
+    db.session.remove()
+    return ids
+
+
+def xlsx_bytes(rows: list[list], header: list[str] | None = None) -> io.BytesIO:
+    """A real .xlsx made by openpyxl (header row first)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    if header:
+        ws.append(header)
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    return out
