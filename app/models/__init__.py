@@ -8,3 +8,4 @@ from .dictionaries import DictType, DictItem, Parameter  # noqa: F401
 from .logs import LoginLog, OperationLog  # noqa: F401
 from .jobs import Job  # noqa: F401
 from .notices import Notice  # noqa: F401
+from .credits import RuleSet, CreditStandard, CompliancePolicy, Credit, ComplianceResult  # noqa: F401

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: SQLite always; PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379)
+# and headless Chromium (/usr/bin/chromium) when present — their tests are skipped, with the reason
+# printed, when they are not. CME_REQUIRE_ALL=1 turns those skips into failures (.ci/run sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh requirements-dev.txt
+exec .venv/bin/python -m pytest "$@"
