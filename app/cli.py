@@ -19,9 +19,12 @@ def init_database() -> None:
     from app.services.roles import ALL_ROLES
     from app.services.seed_data import seed_dictionaries
 
+    from app.services.rule_sets import install_rule_sets
+
     upgrade()
     sync_security()
     seed_dictionaries(db.session)
+    install_rule_sets(db.session)
     db.session.commit()
     _ = ALL_ROLES
 

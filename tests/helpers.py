@@ -23,8 +23,10 @@ def reset_data() -> None:
     """Delete every data row; keep roles and permissions; re-seed dictionaries."""
     from app.models import CmeUser
 
+    from app.models import ComplianceResult, Credit
+
     db.session.rollback()
-    for model in (OperationLog, LoginLog, Job, Notice):
+    for model in (ComplianceResult, Credit, OperationLog, LoginLog, Job, Notice):
         db.session.execute(delete(model))
     db.session.execute(text("DELETE FROM ab_user_role"))
     db.session.execute(delete(CmeUser.__table__))

@@ -1,0 +1,261 @@
+"""Compliance (达标计算, ICME-10): one policy, two evaluators that agree.
+
+``evaluate`` judges one person and explains itself (which credits counted, which were capped and by
+which limit, which did not count and why, totals per category, what is missing).
+``recompute`` judges a whole scope with set-based SQL (GROUP BY, no Python loop over people) and
+stores ComplianceResult rows. Both read the same policy params:
+
+    required_total, required_by_title_level {初级: 20, …}, window {start: "11-01", end: "10-31"},
+    class_split, class_limits {Ⅰ类: {min, max}, Ⅱ类: {min, max}},
+    category_limits [{category, max}], full_year [{categories: […], min_months, label}]
+
+Caps apply per category (per category and class when classes are split), in date order.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import and_, case, delete, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from app.models import ComplianceResult, Credit, Person
+from app.models.credits import COUNTED_STATUSES, CREDIT_STATUSES
+from app.services.scope import Scope
+
+ZERO = Decimal("0")
+
+
+def window(policy: Mapping, year: int) -> tuple[datetime.date, datetime.date]:
+    """The credit year: seed 001 "2021 年 11 月 1 日至 2022 年 10 月 31 日" for 2022 (start 11-01, end 10-31)."""
+    w = policy.get("window") or {"start": "01-01", "end": "12-31"}
+    sm, sd = (int(x) for x in w["start"].split("-"))
+    em, ed = (int(x) for x in w["end"].split("-"))
+    start_year = year - 1 if (sm, sd) > (em, ed) else year
+    return datetime.date(start_year, sm, sd), datetime.date(year, em, ed)
+
+
+def required_for(policy: Mapping, title_level: str | None) -> Decimal:
+    by_level = policy.get("required_by_title_level") or {}
+    value = by_level.get(title_level) if title_level else None
+    return Decimal(str(value if value is not None else policy.get("required_total", 25)))
+
+
+@dataclass
+class CreditLine:
+    credit_id: int | None
+    content: str
+    category: str
+    credit_class: str | None
+    credits: Decimal
+    counted: Decimal
+    granted_on: datetime.date
+    status: str
+    note: str = ""
+
+
+@dataclass
+class Evaluation:
+    year: int
+    window: tuple[datetime.date, datetime.date]
+    required: Decimal
+    total: Decimal
+    met: bool
+    full_year: str | None
+    lines: list[CreditLine] = field(default_factory=list)
+    by_category: dict[str, Decimal] = field(default_factory=dict)
+    by_class: dict[str, Decimal] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        if self.met:
+            if self.full_year:
+                return f"达标（{self.full_year}，视为完成当年规定学分）"
+            return f"达标（{_fmt(self.total)}/{_fmt(self.required)}学分）"
+        return "不达标：" + "；".join(self.missing)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year, "window": [self.window[0].isoformat(), self.window[1].isoformat()],
+            "required": float(self.required), "total": float(self.total), "met": self.met,
+            "full_year": self.full_year, "summary": self.summary, "missing": self.missing,
+            "by_category": {k: float(v) for k, v in self.by_category.items()},
+            "by_class": {k: float(v) for k, v in self.by_class.items()},
+            "credits": [{"id": ln.credit_id, "content": ln.content, "category": ln.category,
+                         "credit_class": ln.credit_class, "credits": float(ln.credits),
+                         "counted": float(ln.counted), "granted_on": ln.granted_on.isoformat(),
+                         "status": ln.status, "note": ln.note} for ln in self.lines],
+        }
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value != 0 else "0"
+
+
+def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: str | None = None) -> Evaluation:
+    """Judge one person. ``credits``: objects with id, content, category, credit_class, credits, months,
+    granted_on, status (Credit rows or anything alike)."""
+    start, end = window(policy, year)
+    required = required_for(policy, title_level)
+    split = bool(policy.get("class_split"))
+    caps = {c["category"]: Decimal(str(c["max"])) for c in policy.get("category_limits") or [] if "max" in c}
+    used: dict[tuple, Decimal] = {}
+    lines: list[CreditLine] = []
+    months: dict[str, Decimal] = {}
+    for c in sorted(credits, key=lambda c: (c.granted_on, getattr(c, "id", 0) or 0)):
+        amount = Decimal(str(c.credits))
+        line = CreditLine(getattr(c, "id", None), c.content, c.category, c.credit_class, amount, ZERO,
+                          c.granted_on, c.status)
+        lines.append(line)
+        if c.status not in COUNTED_STATUSES:
+            line.note = f"未计入：状态为“{CREDIT_STATUSES.get(c.status, c.status)}”"
+            continue
+        if not (start <= c.granted_on <= end):
+            line.note = f"未计入：不在学分年度（{start:%Y-%m-%d}至{end:%Y-%m-%d}）内"
+            continue
+        key = (c.category, c.credit_class) if split else (c.category,)
+        counted = amount
+        if c.category in caps:
+            room = max(ZERO, caps[c.category] - used.get(key, ZERO))
+            if counted > room:
+                counted = room
+                line.note = f"封顶：{c.category}每年最多{_fmt(caps[c.category])}学分，本条计入{_fmt(counted)}分"
+        used[key] = used.get(key, ZERO) + counted
+        line.counted = counted
+        if c.months is not None:
+            months[c.category] = months.get(c.category, ZERO) + Decimal(str(c.months))
+        if not line.note:
+            line.note = "计入"
+
+    by_category: dict[str, Decimal] = {}
+    by_class: dict[str, Decimal] = {}
+    for ln in lines:
+        if ln.counted:
+            by_category[ln.category] = by_category.get(ln.category, ZERO) + ln.counted
+            cls = ln.credit_class or "未分类"
+            by_class[cls] = by_class.get(cls, ZERO) + ln.counted
+
+    missing: list[str] = []
+    if split:
+        limits = policy.get("class_limits") or {}
+        total = ZERO
+        for cls, lim in limits.items():
+            got = by_class.get(cls, ZERO)
+            top = Decimal(str(lim.get("max"))) if lim.get("max") is not None else got
+            total += min(got, top)
+            low = Decimal(str(lim.get("min", 0)))
+            if got < low:
+                missing.append(f"{cls}学分还差{_fmt(low - got)}分（至少{_fmt(low)}分，{cls}与其他类别不能互相替代）")
+    else:
+        total = sum(by_category.values(), ZERO)
+
+    full_year = None
+    for rule in policy.get("full_year") or []:
+        need = Decimal(str(rule.get("min_months", 0)))
+        for cat in rule["categories"]:
+            if cat in by_category or months.get(cat, ZERO) > 0:
+                has = months.get(cat, ZERO)
+                if has >= need and (need > 0 or cat in by_category):
+                    full_year = rule.get("label") or cat
+        if full_year:
+            break
+
+    if total < required:
+        missing.insert(0, f"还差{_fmt(required - total)}学分（要求{_fmt(required)}学分，已获{_fmt(total)}学分）")
+    met = full_year is not None or not missing
+    if full_year:
+        missing = []
+    return Evaluation(year=year, window=(start, end), required=required, total=total, met=met,
+                      full_year=full_year, lines=lines, by_category=by_category, by_class=by_class,
+                      missing=missing)
+
+
+def recompute(session: Session, policy: Mapping, rule_set_id: int, year: int, scope: Scope,
+              person_ids: list[int] | None = None) -> int:
+    """Recompute and store results for every person in ``scope`` (or just ``person_ids``) with
+    set-based SQL; returns the number of results written. The caller commits."""
+    start, end = window(policy, year)
+    split = bool(policy.get("class_split"))
+    caps = {c["category"]: Decimal(str(c["max"])) for c in policy.get("category_limits") or [] if "max" in c}
+
+    persons = scope.filter(select(Person.id), Person)
+    if person_ids is not None:
+        persons = persons.where(Person.id.in_(person_ids))
+
+    group_cols = [Credit.person_id, Credit.category] + ([Credit.credit_class] if split else [])
+    per_cat = (
+        select(*group_cols, func.sum(Credit.credits).label("s"),
+               func.coalesce(func.sum(Credit.months), 0).label("m"))
+        .where(Credit.status.in_(COUNTED_STATUSES), Credit.granted_on >= start, Credit.granted_on <= end,
+               Credit.person_id.in_(persons.scalar_subquery()))
+        .group_by(*group_cols)
+    ).subquery("per_cat")
+
+    capped = per_cat.c.s
+    if caps:
+        capped = case(*[(and_(per_cat.c.category == cat, per_cat.c.s > cap), literal(cap))
+                        for cat, cap in caps.items()], else_=per_cat.c.s)
+
+    full_conditions = []
+    for rule in policy.get("full_year") or []:
+        need = Decimal(str(rule.get("min_months", 0)))
+        full_conditions.append(and_(per_cat.c.category.in_(rule["categories"]), per_cat.c.m >= need))
+    per_person_cols = [per_cat.c.person_id.label("person_id")]
+    if split:
+        limits = policy.get("class_limits") or {}
+        for idx, cls in enumerate(("Ⅰ类", "Ⅱ类"), start=1):
+            per_person_cols.append(func.sum(case((per_cat.c.credit_class == cls, capped), else_=0))
+                                   .label(f"class{idx}"))
+        per_person_cols.append(func.sum(capped).label("raw_total"))
+    else:
+        per_person_cols.append(func.sum(capped).label("raw_total"))
+    per_person_cols.append(
+        func.max(case((_or(full_conditions), 1), else_=0)).label("full_year") if full_conditions
+        else literal(0).label("full_year"))
+    per_person = select(*per_person_cols).group_by(per_cat.c.person_id).subquery("per_person")
+
+    by_level = policy.get("required_by_title_level") or {}
+    default_required = Decimal(str(policy.get("required_total", 25)))
+    required = (case(*[(Person.title_level == lvl, literal(Decimal(str(v)))) for lvl, v in by_level.items()],
+                     else_=literal(default_required)) if by_level else literal(default_required))
+
+    if split:
+        limits = policy.get("class_limits") or {}
+        l1, l2 = limits.get("Ⅰ类", {}), limits.get("Ⅱ类", {})
+        c1 = func.coalesce(per_person.c.class1, 0)
+        c2 = func.coalesce(per_person.c.class2, 0)
+        c1_top = case((c1 > l1["max"], literal(Decimal(str(l1["max"])))), else_=c1) if l1.get("max") is not None else c1
+        c2_top = case((c2 > l2["max"], literal(Decimal(str(l2["max"])))), else_=c2) if l2.get("max") is not None else c2
+        total = c1_top + c2_top
+        class_ok = and_(c1 >= Decimal(str(l1.get("min", 0))), c2 >= Decimal(str(l2.get("min", 0))))
+        class_cols = [c1, c2]
+    else:
+        total = func.coalesce(per_person.c.raw_total, 0)
+        class_ok = literal(True)
+        class_cols = [literal(None), literal(None)]
+    full = func.coalesce(per_person.c.full_year, 0) == 1
+    met = case((full, True), (and_(total >= required, class_ok), True), else_=False)
+
+    source = (
+        select(Person.id, literal(year), literal(rule_set_id), Person.district_id, Person.institution_id,
+               Person.department_id, Person.title_level, total, required, *class_cols,
+               case((full, True), else_=False), met, literal(datetime.datetime.now()))
+        .select_from(Person).outerjoin(per_person, per_person.c.person_id == Person.id)
+        .where(Person.id.in_(persons.scalar_subquery()))
+    )
+    session.execute(delete(ComplianceResult).where(
+        ComplianceResult.year == year, ComplianceResult.rule_set_id == rule_set_id,
+        ComplianceResult.person_id.in_(persons.scalar_subquery())))
+    columns = ["person_id", "year", "rule_set_id", "district_id", "institution_id", "department_id",
+               "title_level", "total", "required", "class1", "class2", "full_year", "met", "computed_at"]
+    result = session.execute(insert(ComplianceResult).from_select(columns, source))
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0
+
+
+def _or(conditions):
+    from sqlalchemy import or_
+
+    return or_(*conditions)

@@ -1,0 +1,212 @@
+"""The credit rules engine (ICME-2): one interpreter for every kind of credit standard.
+
+A standard is data: ``kind`` plus ``params`` (JSON). ``compute(kind, params, inputs)`` returns the
+credits with a Chinese explanation, or raises RuleError with a Chinese message. Kinds:
+
+- ``per_unit``: credits = whole units of ``per`` × ``rate``, optional ``cap``
+  (每3小时1分（上限10分）: unit=hours, per=3, rate=1, cap=10; 7 h → 2).
+- ``fixed``: a fixed amount (25分), optionally only from ``min_amount`` (满3个月).
+- ``per_session``: ``credits`` per session, each session at least ``min_hours`` long (0.5 / 0.2, ≥ 1 h).
+- ``table``: two-dimensional lookup (papers: journal class × author rank; research: level × member rank).
+- ``imported``: the project's own credits (申报项目导入, 许可发项目导入).
+- ``entered``: an amount granted elsewhere, within ``max`` and an optional list of ``allowed`` sources.
+
+Common params: ``lecturer`` (never more than the project's credits), ``eligible_levels`` /
+``eligible_types`` (only for some institutions), ``max_amount`` / ``below`` (bounds of the input).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any, Mapping
+
+UNIT_LABELS = {"hours": "小时", "months": "个月", "sessions": "次", "courses": "门课程", "years": "年"}
+# Sensible upper bounds of an entered amount per unit (a year has ~2,000 working hours).
+DEFAULT_MAX_AMOUNT = {"hours": Decimal(2000), "months": Decimal(12), "sessions": Decimal(366),
+                      "courses": Decimal(50), "years": Decimal(5)}
+MAX_CREDITS = Decimal(100)
+KINDS = ("per_unit", "fixed", "per_session", "table", "imported", "entered")
+
+
+class RuleError(ValueError):
+    """Input or standard the engine cannot accept; the message is Chinese and shown as is."""
+
+
+@dataclass
+class Computation:
+    credits: Decimal
+    explanation: str
+    credit_class: str | None = None
+    capped_by: str | None = None
+    hours: Decimal | None = None
+    months: Decimal | None = None
+
+    @property
+    def grantable(self) -> bool:
+        return self.credits > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"credits": float(self.credits), "grantable": self.grantable, "explanation": self.explanation,
+                "credit_class": self.credit_class, "capped_by": self.capped_by,
+                "hours": float(self.hours) if self.hours is not None else None,
+                "months": float(self.months) if self.months is not None else None}
+
+
+def _dec(value: Any, label: str) -> Decimal:
+    if value is None or value == "":
+        raise RuleError(f"请填写{label}")
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise RuleError(f"{label}必须是数字") from None
+    if not number.is_finite():
+        raise RuleError(f"{label}必须是数字")
+    return number
+
+
+def _fmt(number: Decimal) -> str:
+    text = format(number.normalize(), "f")
+    return text
+
+
+def _positive_amount(params: Mapping, inputs: Mapping) -> tuple[Decimal, str]:
+    unit = params.get("unit", "hours")
+    label = "实际" + {"hours": "学时", "months": "月数", "sessions": "次数", "courses": "课程数",
+                      "years": "年数"}.get(unit, "数量")
+    amount = _dec(inputs.get("amount"), label)
+    if amount <= 0:
+        raise RuleError(f"{label}必须大于0")
+    upper = Decimal(str(params["max_amount"])) if "max_amount" in params else DEFAULT_MAX_AMOUNT.get(unit)
+    if upper is not None and amount > upper:
+        raise RuleError(f"{label}不能超过{_fmt(upper)}{UNIT_LABELS.get(unit, '')}")
+    if "below" in params and amount >= Decimal(str(params["below"])):
+        raise RuleError(f"{label}须少于{params['below']}{UNIT_LABELS.get(unit, '')}，"
+                        f"满{params['below']}{UNIT_LABELS.get(unit, '')}请选择相应的标准")
+    if "min_amount" in params and amount < Decimal(str(params["min_amount"])):
+        raise RuleError(f"{label}须满{params['min_amount']}{UNIT_LABELS.get(unit, '')}，"
+                        f"不足时请选择相应的标准")
+    return amount, unit
+
+
+def _check_eligible(params: Mapping, inputs: Mapping) -> None:
+    levels, types = params.get("eligible_levels"), params.get("eligible_types")
+    if not levels and not types:
+        return
+    level, itype = inputs.get("institution_level"), inputs.get("institution_type")
+    if (levels and level in levels) or (types and itype in types):
+        return
+    allowed = "、".join([f"{x}医疗机构" for x in levels or []] + list(types or []))
+    raise RuleError(f"该标准只适用于{allowed}")
+
+
+def compute(kind: str, params: Mapping, inputs: Mapping) -> Computation:
+    """Compute one grant. ``inputs``: amount, hours, sessions, row, col, project_credits, credits,
+    allowed_value, institution_level, institution_type (each only where the kind needs it)."""
+    if kind not in KINDS:
+        raise RuleError(f"未知的授分标准类型：{kind}")
+    params = params or {}
+    _check_eligible(params, inputs)
+    credit_class = params.get("class")
+    hours = months = None
+    capped_by = None
+
+    if kind == "per_unit":
+        amount, unit = _positive_amount(params, inputs)
+        per, rate = Decimal(str(params["per"])), Decimal(str(params["rate"]))
+        units = (amount / per).to_integral_value(rounding=ROUND_FLOOR)
+        credits = units * rate
+        ulabel = UNIT_LABELS.get(unit, "")
+        explanation = (f"{_fmt(amount)}{ulabel}，每{_fmt(per)}{ulabel}{_fmt(rate)}分，"
+                       f"计{_fmt(units)}个完整单位，得{_fmt(credits)}分")
+        if "cap" in params and params["cap"] is not None and credits > Decimal(str(params["cap"])):
+            credits = Decimal(str(params["cap"]))
+            capped_by = f"上限{params['cap']}分"
+            explanation += f"，超过上限按{params['cap']}分计"
+        if unit == "hours":
+            hours = amount
+        elif unit == "months":
+            months = amount
+    elif kind == "fixed":
+        credits = Decimal(str(params["credits"]))
+        explanation = f"按标准授予{_fmt(credits)}分"
+        if params.get("unit"):
+            amount, unit = _positive_amount(params, inputs)
+            if unit == "months":
+                months = amount
+            elif unit == "hours":
+                hours = amount
+            explanation = f"{_fmt(amount)}{UNIT_LABELS.get(unit, '')}，" + explanation
+    elif kind == "per_session":
+        per_credit = Decimal(str(params["credits"]))
+        min_hours = Decimal(str(params.get("min_hours", 0)))
+        hours = _dec(inputs.get("hours"), "单次学时")
+        if hours <= 0:
+            raise RuleError("单次学时必须大于0")
+        if hours < min_hours:
+            raise RuleError(f"单次不少于{_fmt(min_hours)}小时，本次{_fmt(hours)}小时不能授分")
+        if hours > 24:
+            raise RuleError("单次学时不能超过24小时")
+        sessions = _dec(inputs.get("sessions", 1), "次数")
+        if sessions < 1 or sessions != sessions.to_integral_value() or sessions > 366:
+            raise RuleError("次数必须是1到366之间的整数")
+        credits = per_credit * sessions
+        explanation = f"{_fmt(sessions)}次（每次不少于{_fmt(min_hours)}小时），每次{_fmt(per_credit)}分，得{_fmt(credits)}分"
+        hours = hours * sessions
+    elif kind == "table":
+        table: Mapping[str, list] = params["table"]
+        cols: list[str] = params["cols"]
+        row = inputs.get("row")
+        if row not in table:
+            raise RuleError(f"请选择{params.get('row_label', '类别')}（{'、'.join(table)}）")
+        try:
+            col = int(inputs.get("col"))
+        except (TypeError, ValueError):
+            raise RuleError(f"请选择{params.get('col_label', '排序')}") from None
+        if col < 1 or col > len(cols):
+            raise RuleError(f"仅{cols[0]}至{cols[-1]}可授予学分")
+        credits = Decimal(str(table[row][col - 1]))
+        explanation = f"{row}，{cols[col - 1]}：{_fmt(credits)}分"
+    elif kind == "imported":
+        credits = _dec(inputs.get("project_credits"), "项目学分")
+        if credits <= 0:
+            raise RuleError("项目学分必须大于0")
+        explanation = f"按项目学分授予{_fmt(credits)}分"
+    else:  # entered
+        credits = _dec(inputs.get("credits"), "学分")
+        if credits <= 0:
+            raise RuleError("学分必须大于0")
+        allowed = params.get("allowed")
+        if allowed and inputs.get("allowed_value") not in allowed:
+            raise RuleError(f"{params.get('allowed_label', '来源')}不在认可目录中")
+        explanation = f"录入{_fmt(credits)}分"
+        if "max" in params and credits > Decimal(str(params["max"])):
+            credits = Decimal(str(params["max"]))
+            capped_by = f"上限{params['max']}分"
+            explanation += f"，超过上限按{params['max']}分计"
+
+    if params.get("lecturer"):
+        project = _dec(inputs.get("project_credits"), "项目学分（主讲人学分不能超过项目学分）")
+        if project <= 0:
+            raise RuleError("项目学分必须大于0")
+        if credits > project:
+            credits = project
+            capped_by = "主讲人分数不能超过项目分数"
+            explanation += f"，主讲人分数不能超过项目分数，按{_fmt(project)}分计"
+    if credits <= 0:
+        explanation += "，不足一个完整单位，不能授分"
+    if credits > MAX_CREDITS:
+        raise RuleError(f"单条学分不能超过{MAX_CREDITS}分")
+    return Computation(credits=credits.quantize(Decimal("0.01")), explanation=explanation,
+                       credit_class=credit_class, capped_by=capped_by, hours=hours, months=months)
+
+
+def compute_standard(standard: Any, inputs: Mapping) -> Computation:
+    """Compute with a CreditStandard row (or anything with ``kind``, ``params``, ``credit_class``)."""
+    if standard is None:
+        raise RuleError("授分标准不存在")
+    if not getattr(standard, "active", True):
+        raise RuleError("该授分标准已停用")
+    result = compute(standard.kind, standard.params or {}, inputs)
+    if result.credit_class is None:
+        result.credit_class = getattr(standard, "credit_class", None)
+    return result

@@ -1,0 +1,237 @@
+"""The shipped rule sets (Beijing 2025, Xuzhou 2024, National 2006) as data, and copying to a new year.
+
+Every standard below transcribes a seed line; tests/services/test_credit_rules.py quotes them.
+Admins edit these rows afterwards; this module only installs what is missing.
+"""
+from __future__ import annotations
+
+import copy
+import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import CompliancePolicy, CreditStandard, RuleSet
+
+PROJECT = "继续医学教育项目"
+STUDY = "进修学习"
+DEGREE = "在职学历(学位)教育"
+PRACTICE = "有组织的继续医学教育实践活动"
+GOV = "政府指令性医疗卫生任务"
+SELF = "有计划的自学"
+OTHER = "符合规定的其他方式"
+ACTIVITY_TYPES = [PROJECT, STUDY, DEGREE, PRACTICE, GOV, SELF, OTHER]
+
+
+def _lecturer(per: int, rate: int, cap: int | None = None) -> dict:
+    p = {"unit": "hours", "per": per, "rate": rate, "lecturer": True}
+    if cap:
+        p["cap"] = cap
+    return p
+
+
+def _hours(per: int, rate: int, cap: int | None = None) -> dict:
+    p = {"unit": "hours", "per": per, "rate": rate}
+    if cap:
+        p["cap"] = cap
+    return p
+
+
+# (序号, 名称, 授分规则, 学分类别, 活动形式, 备注, activity type, kind, params) — seed 003 授分标准修改.
+BEIJING_2025 = [
+    (1, "国家级继续医学教育项目主讲人授分", "每1小时2分（上限10分）", "国家级继续医学教育项目", "继续医学教育项目",
+     "主讲人分数不能超过项目分数", PROJECT, "per_unit", _lecturer(1, 2, 10)),
+    (2, "市级继续医学教育项目主讲人授分", "每1小时2分（上限10分）", "市级继续医学教育项目", "继续医学教育项目",
+     "主讲人分数不能超过项目分数", PROJECT, "per_unit", _lecturer(1, 2, 10)),
+    (3, "区级继续医学教育项目主讲人授分", "每1小时2分（上限10分）", "区级继续医学教育项目", "继续医学教育项目",
+     "主讲人分数不能超过项目分数", PROJECT, "per_unit", _lecturer(1, 2, 10)),
+    (4, "参加外地国家级继续医学教育项目", "申报项目导入", "国家级继续医学教育项目", "继续医学教育项目", None,
+     PROJECT, "imported", {"source": "project"}),
+    (5, "参加外地市级继续医学教育项目", "申报项目导入", "市级继续医学教育项目", "继续医学教育项目", None,
+     PROJECT, "imported", {"source": "project"}),
+    (6, "进修学习满3个月", "25分", "进修学习", "满三个月学习时间", None, STUDY, "fixed",
+     {"credits": 25, "unit": "months", "min_amount": 3}),
+    (7, "进修学习不满3个月", "每6小时1分（上限25分）", "进修学习", "不足三个月学习时间", None, STUDY, "per_unit",
+     _hours(6, 1, 25)),
+    (8, "在职学历(学位)教育满3个月", "25分", "在职学历(学位)教育", "满三个月学习时间", None, DEGREE, "fixed",
+     {"credits": 25, "unit": "months", "min_amount": 3}),
+    (9, "在职学历(学位)教育不满3个月", "每6小时1分（上限25分）", "在职学历(学位)教育", "不足三个月学习时间", None,
+     DEGREE, "per_unit", _hours(6, 1, 25)),
+    (10, "继续医学教育实践活动主讲人授分", "每3小时1分", "有组织的继续医学教育实践活动", "根据实际情况填写",
+     "主讲人分数不能超过项目分数", PRACTICE, "per_unit", _lecturer(3, 1)),
+    (11, "单次继续医学教育实践活动主讲人授分", "0.5学分", "有组织的继续医学教育实践活动", "根据实际情况填写",
+     "主讲人分数不能超过项目分数； 单次不少于1小时学习", PRACTICE, "per_session",
+     {"credits": 0.5, "min_hours": 1, "lecturer": True}),
+    (12, "政府指令性医疗卫生任务满3个月", "25分", "政府指令性医疗卫生任务", "满三个月学习时间", None, GOV, "fixed",
+     {"credits": 25, "unit": "months", "min_amount": 3}),
+    (13, "政府指令性医疗卫生任务不满3个月", "每6小时1分（上限25分）", "政府指令性医疗卫生任务", "不足三个月学习时间",
+     None, GOV, "per_unit", _hours(6, 1, 25)),
+    (14, "住院医师规范化培训", "25分", "住院医师规范化培训", "住院医师规范化培训", None, OTHER, "fixed",
+     {"credits": 25}),
+    (15, "参加国家级继续医学教育项目", "每3小时1分（上限10分）", "国家级继续医学教育项目", "继续医学教育项目", None,
+     PROJECT, "per_unit", _hours(3, 1, 10)),
+    (16, "参加市级继续医学教育项目", "每3小时1分（上限10分）", "市级继续医学教育项目", "继续医学教育项目", None,
+     PROJECT, "per_unit", _hours(3, 1, 10)),
+    (17, "参加区级继续医学教育项目", "每3小时1分（上限10分）", "区级继续医学教育项目", "继续医学教育项目", None,
+     PROJECT, "per_unit", _hours(3, 1, 10)),
+    (18, "北京市继教委许可发证书项目", "许可发项目导入", "北京市继教委许可发证书项目", "北京市继教委许可发证书项目",
+     None, PROJECT, "imported", {"source": "licensed_project"}),
+    (19, "继续医学教育实践活动", "每6小时1分", "有组织的继续医学教育实践活动", "根据实际情况填写", None, PRACTICE,
+     "per_unit", _hours(6, 1)),
+    (20, "单次继续医学教育实践活动", "0.2学分", "有组织的继续医学教育实践活动", "根据实际情况填写",
+     "单次不少于1小时授课", PRACTICE, "per_session", {"credits": 0.2, "min_hours": 1}),
+]
+
+# National 2024 reform as applied in Beijing 2025 (SPEC "Rule facts"): 25 a year, no class split,
+# ≥ 3 months further study / degree study / government task (and completed residency) = the full year,
+# self-study ≤ 10 a year; the credit year runs 11-01 … 10-31 (seed 001: 2021-11-01 至 2022-10-31).
+BEIJING_2025_POLICY = {
+    "required_total": 25,
+    "required_by_title_level": {},
+    "window": {"start": "11-01", "end": "10-31"},
+    "class_split": False,
+    "category_limits": [{"category": "有计划的自学", "max": 10}],
+    "full_year": [
+        {"categories": ["进修学习", "在职学历(学位)教育", "政府指令性医疗卫生任务"], "min_months": 3,
+         "label": "进修学习、在职学历(学位)教育或政府指令性医疗卫生任务满3个月"},
+        {"categories": ["住院医师规范化培训"], "min_months": 0, "label": "住院医师规范化培训"},
+    ],
+}
+
+PAPER_TABLE = {"SCI、EI、ISTP": [10, 9, 8], "核心": [8, 7, 6], "非核心": [5, 4, 3], "内部刊物": [3, 2, 1]}
+RESEARCH_TABLE = {"国家级": [10, 9, 8, 7, 6], "省部级": [8, 7, 6, 5, 4], "市、厅级": [6, 5, 4, 3, 2]}
+XUZHOU_JOURNALS = ["中国继续医学教育", "实用临床医药杂志", "江苏继续医学教育通讯", "中华皮肤科杂志",
+                   "国际皮肤性病学杂志", "临床皮肤科杂志", "国际麻醉学与复苏杂志"]
+I, II = "Ⅰ类", "Ⅱ类"
+
+# Seed 002 附件 二 (医疗机构学分审核要点).
+XUZHOU_2024 = [
+    (1, "发表论文", "按期刊类别和作者排序授分，仅第一至第三作者", "发表论文", "发表论文",
+     "SCI、EI、ISTP 10/9/8；核心 8/7/6；非核心 5/4/3；内部刊物 3/2/1", OTHER, "table",
+     {"table": PAPER_TABLE, "cols": ["第一作者", "第二作者", "第三作者"], "row_label": "期刊类别",
+      "col_label": "作者排序", "class": II}),
+    (2, "立项科研项目", "按立项级别和课题组成员排序授分，仅第一至第五成员", "立项科研项目", "立项科研项目",
+     "国家级 10..6；省部级 8..4；市、厅级 6..2", OTHER, "table",
+     {"table": RESEARCH_TABLE, "cols": ["第一完成人", "第二完成人", "第三完成人", "第四完成人", "第五完成人"],
+      "row_label": "立项级别", "col_label": "完成人排序", "class": II}),
+    (3, "外省、市进修6个月以下（Ⅰ类）", "每月授予Ⅰ类学分2分", "进修学习", "外省、市进修", None, STUDY,
+     "per_unit", {"unit": "months", "per": 1, "rate": 2, "below": 6, "class": I}),
+    (4, "外省、市进修6个月以下（Ⅱ类）", "每月授予Ⅱ类学分3分", "进修学习", "外省、市进修", None, STUDY,
+     "per_unit", {"unit": "months", "per": 1, "rate": 3, "below": 6, "class": II}),
+    (5, "市内进修6个月以下", "每月授予Ⅱ类学分3分", "进修学习", "市内进修", None, STUDY, "per_unit",
+     {"unit": "months", "per": 1, "rate": 3, "below": 6, "class": II}),
+    (6, "进修或规培6个月以上", "视为完成当年规定学分数", "进修学习", "进修、规培", None, STUDY, "fixed",
+     {"credits": 25, "unit": "months", "min_amount": 6}),
+    (7, "援疆、援藏、援外医疗任务满6个月", "视为完成当年规定学分数", "援外医疗任务", "援疆、援藏、援外", None, GOV,
+     "fixed", {"credits": 25, "unit": "months", "min_amount": 6}),
+    (8, "援疆、援藏、援外医疗任务6个月以下（Ⅰ类）", "每月授予Ⅰ类学分2分", "援外医疗任务", "援疆、援藏、援外", None,
+     GOV, "per_unit", {"unit": "months", "per": 1, "rate": 2, "below": 6, "class": I}),
+    (9, "援疆、援藏、援外医疗任务6个月以下（Ⅱ类）", "每月授予Ⅱ类学分3分", "援外医疗任务", "援疆、援藏、援外", None,
+     GOV, "per_unit", {"unit": "months", "per": 1, "rate": 3, "below": 6, "class": II}),
+    (10, "自学/成人学历教育", "每门医学专业课程合格授予Ⅱ类学分2分", "自学/成人学历教育", "自学/成人学历教育",
+     "只适用于一级医疗机构或社区卫生服务机构", DEGREE, "per_unit",
+     {"unit": "courses", "per": 1, "rate": 2, "class": II, "eligible_levels": ["一级"],
+      "eligible_types": ["社区卫生服务中心"]}),
+    (11, "教材、杂志", "学习认可杂志获杂志社授予学分，全年最多Ⅱ类学分5分", "教材、杂志", "教材、杂志",
+     "认可期刊目录见徐州2024通知附件二第7条", SELF, "entered",
+     {"max": 5, "allowed": XUZHOU_JOURNALS, "allowed_label": "杂志", "class": II}),
+    (12, "参加经市级批准的继续医学教育项目", "刷卡授予，按项目学分", "市级继续医学教育项目", "继续医学教育项目", None,
+     PROJECT, "imported", {"source": "project"}),
+]
+XUZHOU_2024_POLICY = {
+    "required_total": 25,
+    "required_by_title_level": {},
+    "window": {"start": "01-01", "end": "12-31"},  # "所获Ⅰ、Ⅱ类学分当年有效"
+    "class_split": False,  # "学分授予可不限于Ⅰ、Ⅱ类划分"
+    "category_limits": [{"category": "教材、杂志", "max": 5}],
+    "full_year": [
+        {"categories": ["进修学习"], "min_months": 6, "label": "进修或规培6个月以上"},
+        {"categories": ["援外医疗任务"], "min_months": 6, "label": "援疆、援藏、援外医疗任务满6个月"},
+    ],
+}
+
+# National 2006 profile (SPEC "Rule facts"): ≥ 25 a year, class I 5–10 and class II 15–20, not interchangeable.
+NATIONAL_2006 = [
+    (1, "Ⅰ类学分项目", "按项目学分", "Ⅰ类学分项目", "继续医学教育项目", None, PROJECT, "imported",
+     {"source": "project", "class": I}),
+    (2, "Ⅱ类学分项目", "按项目学分", "Ⅱ类学分项目", "继续医学教育项目", None, PROJECT, "imported",
+     {"source": "project", "class": II}),
+    (3, "Ⅱ类学分活动", "每3小时1分", "Ⅱ类学分活动", "根据实际情况填写", None, PRACTICE, "per_unit",
+     {"unit": "hours", "per": 3, "rate": 1, "class": II}),
+]
+NATIONAL_2006_POLICY = {
+    "required_total": 25,
+    "required_by_title_level": {},
+    "window": {"start": "01-01", "end": "12-31"},
+    "class_split": True,
+    "class_limits": {I: {"min": 5, "max": 10}, II: {"min": 15, "max": 20}},
+    "category_limits": [],
+    "full_year": [],
+}
+
+SHIPPED = [
+    ("BJ2025", "北京市2025年授分标准", "北京市", 2025, BEIJING_2025, BEIJING_2025_POLICY),
+    ("XZ2024", "徐州市2024年授分标准", "徐州市", 2024, XUZHOU_2024, XUZHOU_2024_POLICY),
+    ("CN2006", "全国2006年学分规定（Ⅰ/Ⅱ类分开）", "全国", 2006, NATIONAL_2006, NATIONAL_2006_POLICY),
+]
+
+
+def install_rule_sets(session: Session) -> int:
+    """Install the shipped rule sets that are missing (by code). Returns how many were added."""
+    existing = set(session.scalars(select(RuleSet.code)))
+    added = 0
+    for code, name, region, year, rows, policy in SHIPPED:
+        if code in existing:
+            continue
+        rs = RuleSet(code=code, name=name, region=region, year=year, status="published",
+                     effective_from=datetime.date(year, 1, 1), effective_to=datetime.date(year, 12, 31))
+        for seq, sname, rule, category, form, remark, atype, kind, params in rows:
+            rs.standards.append(CreditStandard(
+                seq=seq, name=sname, rule_text=rule, category=category, activity_form=form, remark=remark,
+                activity_type=atype, kind=kind, params=copy.deepcopy(params), credit_class=params.get("class"),
+                active=True))
+        rs.policy = CompliancePolicy(params=copy.deepcopy(policy))
+        session.add(rs)
+        added += 1
+    session.flush()
+    return added
+
+
+def copy_rule_set(session: Session, source: RuleSet, year: int, code: str | None = None) -> RuleSet:
+    """Copy a rule set with its standards and policy to ``year`` as a draft (ICME-2)."""
+    code = code or f"{source.code[:-4] if source.code[-4:].isdigit() else source.code}{year}"
+    if session.scalar(select(RuleSet.id).where(RuleSet.code == code)) is not None:
+        raise ValueError(f"规则集编码{code}已存在")
+    new = RuleSet(code=code, name=source.name.replace(str(source.year), str(year)), region=source.region,
+                  year=year, status="draft", copied_from_id=source.id,
+                  effective_from=_shift(source.effective_from, year - source.year),
+                  effective_to=_shift(source.effective_to, year - source.year))
+    for s in source.standards:
+        new.standards.append(CreditStandard(
+            seq=s.seq, name=s.name, rule_text=s.rule_text, category=s.category, activity_form=s.activity_form,
+            remark=s.remark, activity_type=s.activity_type, kind=s.kind, params=copy.deepcopy(s.params),
+            credit_class=s.credit_class, active=s.active))
+    if source.policy is not None:
+        new.policy = CompliancePolicy(params=copy.deepcopy(source.policy.params))
+    session.add(new)
+    session.flush()
+    return new
+
+
+def _shift(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def active_rule_set(session: Session, region: str, on: datetime.date) -> RuleSet | None:
+    """The published rule set of a region in force on a date."""
+    return session.scalar(select(RuleSet).where(
+        RuleSet.region == region, RuleSet.status == "published", RuleSet.effective_from <= on,
+        RuleSet.effective_to >= on).order_by(RuleSet.year.desc()))
+
+
+def policy_params(rule_set: RuleSet) -> dict[str, Any]:
+    return dict(rule_set.policy.params) if rule_set.policy is not None else {}
