@@ -42,7 +42,7 @@ _COMMON = [
     ["ResetMyPasswordView", ".*"],
     ["UserDBModelView", "can_userinfo|resetmypassword"],
     ["DictPickerApi", ".*"],
-    ["个人信息", "menu_access"],
+    ["个人信息|我的任务", "menu_access"],
 ]
 
 ROLE_PERMISSIONS = {
@@ -51,13 +51,14 @@ ROLE_PERMISSIONS = {
         ["OrgView|DistrictView|InstitutionView|DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
         ["NoticeView", _WRITE],
         ["DictItemView|DictTypeView|ParameterView", _READ],
-        ["组织机构|区县|医疗机构|科室|人员管理|学员|系统管理|字典管理|通知公告|参数设置", "menu_access"],
+        ["组织机构|区县|医疗机构|科室|人员管理|学员|人员导入|系统管理|字典管理|字典数据|通知公告|参数设置",
+         "menu_access"],
     ],
     INSTITUTION_ADMIN: _COMMON + [
         ["DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
         ["InstitutionView", _READ.replace("|can_export", "") + "|can_edit"],
         ["NoticeView", _READ],
-        ["组织机构|医疗机构|科室|人员管理|学员|通知公告", "menu_access"],
+        ["组织机构|医疗机构|科室|人员管理|学员|人员导入|通知公告", "menu_access"],
     ],
     DEPARTMENT_SECRETARY: _COMMON + [
         ["PersonView|PersonApi", _READ + "|can_get|can_info|can_read"],

@@ -30,7 +30,8 @@
       if (job.status === "finished" || job.status === "failed") {
         bar.removeClass("active progress-bar-striped")
            .addClass(job.status === "finished" ? "progress-bar-success" : "progress-bar-danger");
-        if (job.status === "failed" && !job.has_file) { bar.css("width", "100%"); }
+        // A failed job ends with a full red bar labelled 失败, whatever row it stopped at.
+        if (job.status === "failed") { bar.css("width", "100%").text(STATUS.failed); }
         box.attr("data-done", job.status);
         if (job.has_file) { box.find(".cme-job-download").attr("href", box.data("download-url")).show(); }
         return;

@@ -1,7 +1,8 @@
 """Personnel (SYS-3): scoped list with masked ID numbers, Excel import as a job, REST API."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -116,7 +117,7 @@ class PersonView(ScopedModelView):
         if request.method == "POST":
             try:
                 path = save_upload(request.files.get("file"), kinds={"xlsx"},
-                                   max_bytes=self.appbuilder.get_app.config["IMPORT_MAX_BYTES"])
+                                   max_bytes=current_app.config["IMPORT_MAX_BYTES"])
             except UploadError as exc:
                 flash(str(exc), "danger")
                 return redirect(url_for("PersonView.import_"))
