@@ -53,7 +53,39 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
 
         register(appbuilder)
 
+    _register_error_pages(app)
+    # Empty cells show nothing, not "None", in every list and detail page.
+    app.jinja_env.finalize = lambda value: "" if value is None else value
+
     from app.cli import register_cli
 
     register_cli(app)
     return app
+
+
+ERROR_MESSAGES = {
+    400: "请求有误，请检查填写的内容后重试",
+    403: "没有权限访问该页面或数据",
+    404: "页面或数据不存在，或不在您的管辖范围内",
+    413: "上传的文件过大",
+    500: "系统内部错误，请稍后重试或联系管理员",
+}
+
+
+def _register_error_pages(app: Flask) -> None:
+    """Chinese error pages (JSON for the API) instead of Werkzeug's English ones."""
+    from flask import jsonify, render_template, request
+
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return jsonify(message=message), code
+        try:
+            return render_template("error.html", code=code, message=message, appbuilder=app.appbuilder,
+                                   base_template=app.appbuilder.base_template), code
+        except Exception:  # noqa: BLE001 - never fail while reporting a failure
+            return message, code
+
+    for code in ERROR_MESSAGES:
+        app.register_error_handler(code, handler)

@@ -13,6 +13,7 @@ from app.models import (DictItem, DictType, Job, LoginLog, Notice, OperationLog,
                         Person)
 from app.services import idcard
 from app.services import roles as R
+from app.services.pinyin import initials
 from app.services.seed_data import seed_dictionaries
 
 PASSWORD = "Test@2026pw"
@@ -54,7 +55,7 @@ def add_person(inst: Org, dept: Org | None, name: str, card: str | None = None) 
     p = Person(card_no=card or f"C{next(_seq):07d}", name=name, id_number=number,
                gender=idcard.gender(number), birth_date=idcard.birth_date(number),
                institution_id=inst.id, department_id=dept.id if dept else None,
-               district_id=inst.district_id, title="主治医师", title_level="中级", name_initials="")
+               district_id=inst.district_id, title="主治医师", title_level="中级", name_initials=initials(name))
     db.session.add(p)
     db.session.flush()
     return p
