@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import and_, case, delete, func, insert, literal, select
+from sqlalchemy import Select, and_, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import ComplianceResult, Credit, Person
@@ -173,17 +173,28 @@ def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: st
                       missing=missing)
 
 
-def recompute(session: Session, policy: Mapping, rule_set_id: int, year: int, scope: Scope,
-              person_ids: list[int] | None = None) -> int:
-    """Recompute and store results for every person in ``scope`` (or just ``person_ids``) with
-    set-based SQL; returns the number of results written. The caller commits."""
+# The columns of result_select, in order: the ComplianceResult columns it fills.
+RESULT_COLUMNS = ["person_id", "year", "rule_set_id", "district_id", "institution_id", "department_id",
+                  "title_level", "total", "required", "class1", "class2", "full_year", "met", "computed_at"]
+
+
+def _persons(scope: Scope, person_ids: list[int] | None) -> Select:
+    persons = scope.filter(select(Person.id), Person)
+    if person_ids is not None:
+        persons = persons.where(Person.id.in_(person_ids))
+    return persons
+
+
+def result_select(policy: Mapping, rule_set_id: int, year: int, scope: Scope,
+                  person_ids: list[int] | None = None) -> Select:
+    """One SELECT judging every person in ``scope`` (or just ``person_ids``) under ``policy`` for
+    ``year``: one row per person, columns labelled as RESULT_COLUMNS. Nothing is written, so the
+    same statement feeds ``recompute`` and the what-if comparison of two policies."""
     start, end = window(policy, year)
     split = bool(policy.get("class_split"))
     caps = {c["category"]: Decimal(str(c["max"])) for c in policy.get("category_limits") or [] if "max" in c}
 
-    persons = scope.filter(select(Person.id), Person)
-    if person_ids is not None:
-        persons = persons.where(Person.id.in_(person_ids))
+    persons = _persons(scope, person_ids)
 
     group_cols = [Credit.person_id, Credit.category] + ([Credit.credit_class] if split else [])
     per_cat = (
@@ -239,19 +250,26 @@ def recompute(session: Session, policy: Mapping, rule_set_id: int, year: int, sc
     full = func.coalesce(per_person.c.full_year, 0) == 1
     met = case((full, True), (and_(total >= required, class_ok), True), else_=False)
 
-    source = (
-        select(Person.id, literal(year), literal(rule_set_id), Person.district_id, Person.institution_id,
-               Person.department_id, Person.title_level, total, required, *class_cols,
-               case((full, True), else_=False), met, literal(datetime.datetime.now()))
+    values = [Person.id, literal(year), literal(rule_set_id), Person.district_id, Person.institution_id,
+              Person.department_id, Person.title_level, total, required, *class_cols,
+              case((full, True), else_=False), met, literal(datetime.datetime.now())]
+    return (
+        select(*[v.label(name) for v, name in zip(values, RESULT_COLUMNS)])
         .select_from(Person).outerjoin(per_person, per_person.c.person_id == Person.id)
         .where(Person.id.in_(persons.scalar_subquery()))
     )
+
+
+def recompute(session: Session, policy: Mapping, rule_set_id: int, year: int, scope: Scope,
+              person_ids: list[int] | None = None) -> int:
+    """Recompute and store results for every person in ``scope`` (or just ``person_ids``) with
+    set-based SQL; returns the number of results written. The caller commits."""
+    persons = _persons(scope, person_ids)
     session.execute(delete(ComplianceResult).where(
         ComplianceResult.year == year, ComplianceResult.rule_set_id == rule_set_id,
         ComplianceResult.person_id.in_(persons.scalar_subquery())))
-    columns = ["person_id", "year", "rule_set_id", "district_id", "institution_id", "department_id",
-               "title_level", "total", "required", "class1", "class2", "full_year", "met", "computed_at"]
-    result = session.execute(insert(ComplianceResult).from_select(columns, source))
+    source = result_select(policy, rule_set_id, year, scope, person_ids)
+    result = session.execute(insert(ComplianceResult).from_select(RESULT_COLUMNS, source))
     return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0
 
 
@@ -259,3 +277,114 @@ def _or(conditions):
     from sqlalchemy import or_
 
     return or_(*conditions)
+
+
+# ---------------------------------------------------------------------------------------- validation
+class PolicyError(ValueError):
+    """A compliance policy the evaluators cannot use; ``errors`` lists each problem in Chinese."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("；".join(errors))
+        self.errors = errors
+
+
+POLICY_KEYS = {"required_total": "年度要求学分", "required_by_title_level": "各职称级别要求",
+               "window": "学分年度起止", "class_split": "Ⅰ/Ⅱ类分开", "class_limits": "Ⅰ/Ⅱ类学分要求",
+               "category_limits": "各类别上限", "full_year": "视为完成当年学分的规定"}
+POLICY_CLASSES = ("Ⅰ类", "Ⅱ类")
+
+
+def _is_number(value: Any, low: float = 0, high: float = 1000) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+
+
+def _month_day(text: Any) -> bool:
+    try:
+        month, day = (int(x) for x in str(text).split("-"))
+        datetime.date(2001, month, day)  # not a leap year: 02-29 would not exist every year
+    except ValueError:
+        return False
+    return len(str(text)) == 5
+
+
+def validate_policy(params: Any) -> dict[str, Any]:
+    """Check a compliance policy (the keys documented at the top of this module). Returns the params;
+    raises PolicyError listing every problem in Chinese."""
+    from app.models.people import TITLE_LEVELS
+
+    if not isinstance(params, dict):
+        raise PolicyError(["达标规则必须是JSON对象"])
+    errors = [f"未知设置“{k}”（可用：{'、'.join(POLICY_KEYS)}）" for k in params if k not in POLICY_KEYS]
+    if not _is_number(params.get("required_total"), 0.01):
+        errors.append("年度要求学分必须是大于0且不超过1000的数字")
+    by_level = params.get("required_by_title_level") or {}
+    if not isinstance(by_level, dict):
+        errors.append("各职称级别要求必须是 {职称级别: 学分} 的形式")
+    else:
+        for level, value in by_level.items():
+            if level not in TITLE_LEVELS:
+                errors.append(f"未知的职称级别“{level}”（可用：{'、'.join(TITLE_LEVELS)}）")
+            elif not _is_number(value, 0.01):
+                errors.append(f"{level}要求学分必须是大于0且不超过1000的数字")
+    win = params.get("window")
+    if win is not None:
+        if not isinstance(win, dict) or set(win) != {"start", "end"}:
+            errors.append("学分年度起止必须同时填写开始和结束（MM-DD）")
+        else:
+            for key, label in (("start", "开始"), ("end", "结束")):
+                if not _month_day(win[key]):
+                    errors.append(f"学分年度{label}日期“{win[key]}”不是有效的月-日（如 11-01）")
+    if not isinstance(params.get("class_split", False), bool):
+        errors.append("Ⅰ/Ⅱ类分开必须是 true 或 false")
+    limits = params.get("class_limits") or {}
+    if not isinstance(limits, dict):
+        errors.append("Ⅰ/Ⅱ类学分要求必须是 {Ⅰ类: {min, max}, Ⅱ类: {min, max}} 的形式")
+        limits = {}
+    for cls, lim in limits.items():
+        if cls not in POLICY_CLASSES:
+            errors.append(f"未知的学分类别“{cls}”（只能是Ⅰ类或Ⅱ类）")
+            continue
+        if not isinstance(lim, dict) or any(k not in ("min", "max") for k in lim):
+            errors.append(f"{cls}学分要求只能设置最少（min）和最多（max）")
+            continue
+        for key, label in (("min", "最少"), ("max", "最多")):
+            if lim.get(key) is not None and not _is_number(lim[key]):
+                errors.append(f"{cls}{label}学分必须是0到1000之间的数字")
+        if _is_number(lim.get("min")) and _is_number(lim.get("max")) and lim["min"] > lim["max"]:
+            errors.append(f"{cls}最少学分不能大于最多学分")
+    if params.get("class_split") is True and any(c not in limits for c in POLICY_CLASSES):
+        errors.append("Ⅰ/Ⅱ类分开时必须同时设置Ⅰ类和Ⅱ类的学分要求")
+    cats = params.get("category_limits") or []
+    seen: set[str] = set()
+    if not isinstance(cats, list):
+        errors.append("各类别上限必须是列表")
+        cats = []
+    for item in cats:
+        if not isinstance(item, dict) or set(item) != {"category", "max"} or not isinstance(item["category"], str) \
+                or not item["category"].strip():
+            errors.append("每条类别上限必须有类别名称和上限学分")
+        elif not _is_number(item["max"]):
+            errors.append(f"“{item['category']}”的上限学分必须是0到1000之间的数字")
+        elif item["category"] in seen:
+            errors.append(f"类别“{item['category']}”的上限重复设置")
+        else:
+            seen.add(item["category"])
+    rules = params.get("full_year") or []
+    if not isinstance(rules, list):
+        errors.append("视为完成当年学分的规定必须是列表")
+        rules = []
+    for n, rule in enumerate(rules, start=1):
+        if not isinstance(rule, dict) or any(k not in ("categories", "min_months", "label") for k in rule):
+            errors.append(f"第{n}条“视为完成当年学分”规定只能设置类别、月数和说明")
+            continue
+        categories = rule.get("categories")
+        if not isinstance(categories, list) or not categories or not all(
+                isinstance(c, str) and c.strip() for c in categories):
+            errors.append(f"第{n}条“视为完成当年学分”规定必须至少有一个学分类别")
+        if not _is_number(rule.get("min_months", 0), 0, 12):
+            errors.append(f"第{n}条“视为完成当年学分”规定的月数必须是0到12之间的数字")
+        if rule.get("label") is not None and not isinstance(rule["label"], str):
+            errors.append(f"第{n}条“视为完成当年学分”规定的说明必须是文字")
+    if errors:
+        raise PolicyError(errors)
+    return params

@@ -210,3 +210,92 @@ def compute_standard(standard: Any, inputs: Mapping) -> Computation:
     if result.credit_class is None:
         result.credit_class = getattr(standard, "credit_class", None)
     return result
+
+
+# ---------------------------------------------------------------------------------------- validation
+# Chinese labels of the kinds, for the admin's select (授分规则类型).
+KIND_LABELS = {"per_unit": "按完整单位计分（每N小时/月/次/门）", "fixed": "固定学分", "per_session": "按次计分",
+               "table": "二维表查分（论文、科研）", "imported": "按项目学分导入", "entered": "录入学分（限额）"}
+CLASSES = ("Ⅰ类", "Ⅱ类")
+
+# Param types: (check, message fragment). A check gets the value and returns True when it is valid.
+_NUMBER = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "必须是数字")
+_PARAM_TYPES = {
+    "positive": (lambda v: _NUMBER[0](v) and 0 < v <= MAX_CREDITS * 100, "必须是大于0的数字"),
+    "credits": (lambda v: _NUMBER[0](v) and 0 < v <= MAX_CREDITS, f"必须是大于0且不超过{MAX_CREDITS}的数字"),
+    "non_negative": (lambda v: _NUMBER[0](v) and v >= 0, "必须是不小于0的数字"),
+    "bool": (lambda v: isinstance(v, bool), "必须是 true 或 false"),
+    "str": (lambda v: isinstance(v, str) and v.strip() != "", "必须是非空文字"),
+    "str_list": (lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, str) and x.strip() for x in v),
+                 "必须是非空的文字列表，如 [\"一级\"]"),
+    "unit": (lambda v: v in UNIT_LABELS, "必须是 " + "、".join(f"{k}（{v}）" for k, v in UNIT_LABELS.items())),
+    "class": (lambda v: v in CLASSES, "必须是“Ⅰ类”或“Ⅱ类”"),
+    "table": (lambda v: isinstance(v, dict) and bool(v) and all(
+        isinstance(k, str) and isinstance(row, list) and row and all(
+            _NUMBER[0](x) and 0 <= x <= MAX_CREDITS for x in row) for k, row in v.items()),
+        "必须是 {\"行名\": [学分, …]} 形式的表，学分为0到100的数字"),
+}
+# Per kind: param → (type, required, Chinese label). Params every kind accepts are in _COMMON_PARAMS.
+_AMOUNT_PARAMS = {"max_amount": ("positive", False, "数量上限"), "below": ("positive", False, "须少于"),
+                  "min_amount": ("positive", False, "须满")}
+_COMMON_PARAMS = {"class": ("class", False, "学分类别（Ⅰ类/Ⅱ类）"), "lecturer": ("bool", False, "主讲人（不超过项目学分）"),
+                  "eligible_levels": ("str_list", False, "适用机构级别"),
+                  "eligible_types": ("str_list", False, "适用机构类型")}
+PARAM_SCHEMA: dict[str, dict[str, tuple[str, bool, str]]] = {
+    "per_unit": {"unit": ("unit", True, "计量单位"), "per": ("positive", True, "每多少单位"),
+                 "rate": ("credits", True, "每单位学分"), "cap": ("credits", False, "学分上限"), **_AMOUNT_PARAMS},
+    "fixed": {"credits": ("credits", True, "学分"), "unit": ("unit", False, "计量单位"), **_AMOUNT_PARAMS},
+    "per_session": {"credits": ("credits", True, "每次学分"), "min_hours": ("non_negative", False, "单次最少小时")},
+    "table": {"table": ("table", True, "学分表"), "cols": ("str_list", True, "列名（排序）"),
+              "row_label": ("str", False, "行标题"), "col_label": ("str", False, "列标题")},
+    "imported": {"source": ("str", False, "导入来源")},
+    "entered": {"max": ("credits", False, "学分上限"), "allowed": ("str_list", False, "认可目录"),
+                "allowed_label": ("str", False, "目录名称")},
+}
+
+
+def param_schema(kind: str) -> dict[str, tuple[str, bool, str]]:
+    """The params a kind reads: name → (type, required, label), common params included."""
+    return {**PARAM_SCHEMA[kind], **_COMMON_PARAMS}
+
+
+def validate_params(kind: str, params: Any) -> dict[str, Any]:
+    """Check a standard's params against its kind's schema (unknown keys, types, required keys and a few
+    cross-checks). Returns the params; raises RuleError listing every problem in Chinese."""
+    if kind not in PARAM_SCHEMA:
+        raise RuleError(f"未知的授分规则类型：{kind}")
+    if not isinstance(params, dict):
+        raise RuleError("参数必须是JSON对象，如 {\"unit\": \"hours\", \"per\": 3, \"rate\": 1}")
+    schema = param_schema(kind)
+    kind_label = KIND_LABELS[kind]
+    errors = []
+    for key in params:
+        if key not in schema:
+            errors.append(f"未知参数“{key}”（{kind_label}可用的参数：{'、'.join(schema)}）")
+    for key, (ptype, required, label) in schema.items():
+        if key not in params or params[key] is None:
+            if required:
+                errors.append(f"缺少必填参数“{key}”（{label}）")
+            continue
+        check, message = _PARAM_TYPES[ptype]
+        if not check(params[key]):
+            errors.append(f"参数“{key}”（{label}）{message}")
+    if not errors:
+        errors.extend(_cross_check(kind, params))
+    if errors:
+        raise RuleError("；".join(errors))
+    return params
+
+
+def _cross_check(kind: str, params: Mapping) -> list[str]:
+    errors = []
+    if kind == "table":
+        width = len(params["cols"])
+        for row, values in params["table"].items():
+            if len(values) != width:
+                errors.append(f"学分表“{row}”行有{len(values)}个值，应与列名个数{width}一致")
+    if "below" in params and "min_amount" in params and params["min_amount"] >= params["below"]:
+        errors.append("参数“min_amount”（须满）必须小于“below”（须少于）")
+    if kind == "fixed" and any(k in params for k in _AMOUNT_PARAMS) and not params.get("unit"):
+        errors.append("设置了数量限制时必须同时设置参数“unit”（计量单位）")
+    return errors

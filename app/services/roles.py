@@ -44,6 +44,11 @@ _COMMON = [
     ["DictPickerApi", ".*"],
     ["个人信息|我的任务", "menu_access"],
 ]
+# Rule sets and standards are edited by the city only; district and institution admins read them
+# (试算 included) and see the statistics page inside their scope.
+_RULES_READ = ["RuleSetView|CreditStandardView", "can_list|can_show"]
+_STATS = ["StatsView", "can_read"]
+_RULES_MENU = ["授分规则|规则集|授分标准|统计分析|达标统计", "menu_access"]
 
 ROLE_PERMISSIONS = {
     CITY_ADMIN: [[".*", ".*"]],
@@ -51,6 +56,7 @@ ROLE_PERMISSIONS = {
         ["OrgView|DistrictView|InstitutionView|DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
         ["NoticeView", _WRITE],
         ["DictItemView|DictTypeView|ParameterView", _READ],
+        _RULES_READ, _STATS, _RULES_MENU,
         ["组织机构|区县|医疗机构|科室|人员管理|学员|人员导入|系统管理|字典管理|字典数据|通知公告|参数设置",
          "menu_access"],
     ],
@@ -59,6 +65,7 @@ ROLE_PERMISSIONS = {
         ["InstitutionView", _READ.replace("|can_export", "") + "|can_edit"],
         ["NoticeView", _READ],
         ["组织机构|医疗机构|科室|人员管理|学员|人员导入|通知公告", "menu_access"],
+        _RULES_READ, _STATS, _RULES_MENU,
     ],
     DEPARTMENT_SECRETARY: _COMMON + [
         ["PersonView|PersonApi", _READ + "|can_get|can_info|can_read"],

@@ -235,3 +235,66 @@ def active_rule_set(session: Session, region: str, on: datetime.date) -> RuleSet
 
 def policy_params(rule_set: RuleSet) -> dict[str, Any]:
     return dict(rule_set.policy.params) if rule_set.policy is not None else {}
+
+
+# ------------------------------------------------------------------------------ admin actions (ICME-2)
+class RuleSetError(ValueError):
+    """A rule-set action that is refused; the message is Chinese and shown as is."""
+
+
+def overlapping_published(session: Session, rule_set: RuleSet) -> RuleSet | None:
+    """Another published rule set of the same region whose effective dates overlap ``rule_set``'s."""
+    return session.scalar(select(RuleSet).where(
+        RuleSet.region == rule_set.region, RuleSet.status == "published", RuleSet.id != rule_set.id,
+        RuleSet.effective_from <= rule_set.effective_to, RuleSet.effective_to >= rule_set.effective_from))
+
+
+def publish_rule_set(session: Session, rule_set: RuleSet) -> None:
+    """draft → published: every standard and the policy must validate, and at most one published rule
+    set per region may be in force on any day."""
+    from app.services.compliance import PolicyError, validate_policy
+    from app.services.credit_rules import RuleError, validate_params
+
+    if rule_set.status != "draft":
+        raise RuleSetError(f"只有草稿状态的规则集可以发布（“{rule_set.name}”当前为{RULE_SET_STATUSES.get(rule_set.status)}）")
+    if rule_set.effective_from > rule_set.effective_to:
+        raise RuleSetError("生效开始日期不能晚于结束日期")
+    other = overlapping_published(session, rule_set)
+    if other is not None:
+        raise RuleSetError(f"{rule_set.region}已有已发布的规则集“{other.name}”（{other.effective_from}至"
+                           f"{other.effective_to}）与本规则集生效日期重叠，请先调整生效日期或将其归档")
+    if rule_set.policy is None:
+        raise RuleSetError("请先设置达标规则再发布")
+    try:
+        validate_policy(rule_set.policy.params)
+    except PolicyError as exc:
+        raise RuleSetError(f"达标规则有误：{exc}") from None
+    for standard in rule_set.standards:
+        try:
+            validate_params(standard.kind, standard.params)
+        except RuleError as exc:
+            raise RuleSetError(f"授分标准“{standard.seq}. {standard.name}”参数有误：{exc}") from None
+    rule_set.status = "published"
+
+
+def archive_rule_set(rule_set: RuleSet) -> None:
+    """published → archived (kept for the credits granted under it, no longer in force)."""
+    if rule_set.status != "published":
+        raise RuleSetError("只有已发布的规则集可以归档")
+    rule_set.status = "archived"
+
+
+def prepare_delete(session: Session, rule_set: RuleSet) -> None:
+    """Before deleting: a rule set that credits were granted under stays (archive it instead); its
+    stored compliance results go with it and its copies forget where they came from."""
+    from sqlalchemy import delete, update
+
+    from app.models import ComplianceResult, Credit
+
+    if session.scalar(select(Credit.id).where(Credit.rule_set_id == rule_set.id).limit(1)) is not None:
+        raise RuleSetError(f"“{rule_set.name}”已有学分记录，不能删除（可归档）")
+    session.execute(delete(ComplianceResult).where(ComplianceResult.rule_set_id == rule_set.id))
+    session.execute(update(RuleSet).where(RuleSet.copied_from_id == rule_set.id).values(copied_from_id=None))
+
+
+RULE_SET_STATUSES = {"draft": "草稿", "published": "已发布", "archived": "已归档"}

@@ -33,5 +33,13 @@ def register(appbuilder) -> None:
     appbuilder.add_view(LoginLogView, "登录日志", label=_l("登录日志"), icon="fa-sign-in", category="系统管理")
     appbuilder.add_view(JobView, "我的任务", label=_l("我的任务"), icon="fa-tasks", category="个人信息",
                         category_label=_l("个人信息"), category_icon="fa-user")
+    from app.views.rules import CreditStandardView, RuleSetView
+    from app.views.stats import StatsView
+
+    appbuilder.add_view(RuleSetView, "规则集", label=_l("规则集"), icon="fa-balance-scale", category="授分规则",
+                        category_label=_l("授分规则"), category_icon="fa-gavel")
+    appbuilder.add_view(CreditStandardView, "授分标准", label=_l("授分标准"), icon="fa-list-ol", category="授分规则")
+    appbuilder.add_view(StatsView, "达标统计", label=_l("达标统计"), icon="fa-chart-bar", category="统计分析",
+                        category_label=_l("统计分析"), category_icon="fa-chart-pie")
     appbuilder.add_view_no_menu(DictPickerApi)
     appbuilder.add_api(PersonApi)
