@@ -12,7 +12,8 @@ import datetime
 import functools
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
@@ -21,6 +22,10 @@ from sqlalchemy.orm import Session
 from app.models import OperationLog
 
 SECRET_FIELDS = {"password", "id_number"}
+# Bookkeeping columns that change on every login or save (FAB's user audit fields): a change to
+# only these is not an operation worth logging, and they are left out of ``changes``.
+IGNORED_FIELDS = {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk",
+                  "created_on", "created_by_fk"}
 ACTION_ADD, ACTION_EDIT, ACTION_DELETE = "新增", "修改", "删除"
 
 
@@ -30,6 +35,20 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     return str(value)
+
+
+def client_ip() -> str | None:
+    """The client's address. X-Forwarded-For is trusted only when configured (behind a proxy
+    that sets it), or anyone could write any address into the logs."""
+    from flask import current_app
+
+    if not has_request_context():
+        return None
+    if current_app.config.get("TRUST_X_FORWARDED_FOR"):
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded[:64]
+    return (request.remote_addr or "")[:64] or None
 
 
 def _request_info() -> dict:
@@ -42,7 +61,7 @@ def _request_info() -> dict:
     return {
         "operator": user.username if user else None,
         "user_id": user.id if user else None,
-        "ip": request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip(),
+        "ip": client_ip(),
         "method": request.method,
         "url": request.path[:512],
         "duration_ms": int((time.perf_counter() - started) * 1000) if started else None,
@@ -55,26 +74,69 @@ def _has_g() -> bool:
     return has_app_context()
 
 
-def _changes(obj: Any, action: str) -> dict:
+def _mask(key: str, value: Any) -> Any:
+    return ("***" if value else None) if key in SECRET_FIELDS else value
+
+
+def _changes(session: Session, obj: Any, action: str) -> dict:
+    """{field: [old, new]} of the columns and links that changed (all set ones for a new row,
+    all of a deleted one); secrets masked, FAB's bookkeeping columns left out."""
     state = inspect(obj)
-    out = {}
-    for attr in state.mapper.column_attrs:
+    mapper = state.mapper
+    out: dict[str, list] = {}
+    covered: set[str] = set()  # FK columns shown through their relationship
+    if action == ACTION_EDIT:
+        with session.no_autoflush:
+            for rel in mapper.relationships:
+                if rel.viewonly or rel.direction.name == "ONETOMANY":
+                    continue
+                hist = state.attrs[rel.key].history
+                if not hist.has_changes():
+                    continue
+                if rel.direction.name == "MANYTOMANY":  # e.g. a user's roles
+                    kept = [str(o) for o in hist.unchanged]
+                    old_list = sorted(kept + [str(o) for o in hist.deleted])
+                    new_list = sorted(kept + [str(o) for o in hist.added])
+                    if old_list != new_list:
+                        out[rel.key] = [old_list, new_list]
+                    continue
+                new = hist.added[0] if hist.added else None
+                locals_ = [c for c in rel.local_columns]
+                old = hist.deleted[0] if hist.deleted else None
+                if old is None and len(locals_) == 1:
+                    # The old object was not loaded: find it from the FK column, not yet synced.
+                    col = mapper.get_property_by_column(locals_[0])
+                    col_hist = state.attrs[col.key].history
+                    old_fk = col_hist.deleted[0] if col_hist.deleted else getattr(obj, col.key)
+                    old = session.get(rel.mapper.class_, old_fk) if old_fk is not None else None
+                if old is new:
+                    continue
+                covered.update(mapper.get_property_by_column(c).key for c in locals_)
+                out[rel.key] = [_jsonable(old), _jsonable(new)]
+    if action == ACTION_ADD:
+        for rel in mapper.relationships:
+            if rel.direction.name == "MANYTOMANY" and not rel.viewonly and state.dict.get(rel.key):
+                out[rel.key] = [None, sorted(str(o) for o in state.dict[rel.key])]
+    for attr in mapper.column_attrs:
         key = attr.key
+        if key in IGNORED_FIELDS or key in covered:
+            continue
         hist = state.attrs[key].history
         if action == ACTION_EDIT and not hist.has_changes():
             continue
         if action == ACTION_ADD:
-            old, new = None, getattr(obj, key)
+            # Called after the flush: ids and defaults are set; read without loading anything.
+            old, new = None, state.dict.get(key)
         elif action == ACTION_DELETE:
             old, new = getattr(obj, key), None
         else:
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
+            if old == new:
+                continue
         if old is None and new is None:
             continue
-        if key in SECRET_FIELDS:
-            old, new = ("***" if old else None), ("***" if new else None)
-        out[key] = [_jsonable(old), _jsonable(new)]
+        out[key] = [_jsonable(_mask(key, old)), _jsonable(_mask(key, new))]
     return out
 
 
@@ -84,15 +146,23 @@ def _loggable(obj: Any) -> bool:
 
 
 def _before_flush(session: Session, flush_context, instances) -> None:
-    pending = session.info.setdefault("oplog_pending", [])
+    # One list per flush: a failed flush must not leak its entries into the next one.
+    pending = session.info["oplog_pending"] = []
     for action, objs in ((ACTION_ADD, session.new), (ACTION_EDIT, session.dirty),
                          (ACTION_DELETE, session.deleted)):
         for obj in objs:
             if not _loggable(obj):
                 continue
-            if action == ACTION_EDIT and not session.is_modified(obj, include_collections=False):
+            if action == ACTION_EDIT and not session.is_modified(obj):
                 continue
-            pending.append((action, obj, _changes(obj, action)))
+            if action == ACTION_ADD:
+                pending.append((action, obj, None))  # values are complete only after the flush
+                continue
+            with session.no_autoflush:
+                changes = _changes(session, obj, action)
+            if action == ACTION_EDIT and not changes:
+                continue  # only bookkeeping columns (e.g. last_login) changed
+            pending.append((action, obj, changes))
 
 
 def _after_flush(session: Session, flush_context) -> None:
@@ -102,14 +172,23 @@ def _after_flush(session: Session, flush_context) -> None:
     info = _request_info()
     rows = []
     for action, obj, changes in pending:
-        pk = inspect(obj).identity
+        if changes is None:
+            changes = _changes(session, obj, action)
+        state = inspect(obj)
+        # New objects get their identity key only after the flush: read the pk from the row.
+        pk = ",".join(str(state.dict.get(state.mapper.get_property_by_column(c).key, ""))
+                      for c in state.mapper.primary_key)
         rows.append(dict(
             module=type(obj).__module_label__, action=action, status=True,
-            target=f"{type(obj).__tablename__}:{pk[0] if pk else ''}",
+            target=f"{type(obj).__tablename__}:{pk}"[:128],
             changes=json.dumps(changes, ensure_ascii=False), message=str(obj)[:512],
             created_at=datetime.datetime.now(), **info,
         ))
     session.execute(OperationLog.__table__.insert(), rows)
+
+
+def _after_soft_rollback(session: Session, previous_transaction) -> None:
+    session.info.pop("oplog_pending", None)
 
 
 def install(session_class: Any = Session) -> None:
@@ -117,6 +196,7 @@ def install(session_class: Any = Session) -> None:
     if not event.contains(session_class, "before_flush", _before_flush):
         event.listen(session_class, "before_flush", _before_flush)
         event.listen(session_class, "after_flush", _after_flush)
+        event.listen(session_class, "after_soft_rollback", _after_soft_rollback)
 
 
 def record(module: str, action: str, message: str = "", status: bool = True,

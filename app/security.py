@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import datetime
 
-from flask import current_app, flash, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_babel import lazy_gettext as _l
 from user_agents import parse as parse_ua
+from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.models import CmeUser, LoginLog
+from app.oplog import client_ip
 from app.services.roles import ROLE_PERMISSIONS
 
 
@@ -40,9 +42,18 @@ class CmeUserDBModelView(UserDBModelView):
         self.edit_form_extra_fields = dict(person=person_ajax_field())
 
 
+class CmeAuthDBView(AuthDBView):
+    """Login page whose refusal message says why: wrong password, locked or disabled account."""
+
+    @property
+    def invalid_login_message(self):
+        return g.get("cme_login_message") or _l("Invalid login. Please try again.")
+
+
 class CmeSecurityManager(SecurityManager):
     user_model = CmeUser
     userdbmodelview = CmeUserDBModelView
+    authdbview = CmeAuthDBView
 
     # ------------------------------------------------------------------ roles
     @property
@@ -51,23 +62,29 @@ class CmeSecurityManager(SecurityManager):
 
     # ------------------------------------------------------------------ login
     def auth_user_db(self, username, password):
+        existing = self.find_user(username=username) if username else None
+        user_id = existing.id if existing is not None else None
         if self.is_locked(username):
+            # Refused before the password is checked: even the right one does not unlock.
             minutes = current_app.config["LOGIN_LOCK_MINUTES"]
-            message = f"连续登录失败次数过多，账号已锁定，请{minutes}分钟后再试"
-            self._log_login(username, None, False, message)
-            flash(message, "danger")
+            self._refuse(username, user_id, f"连续登录失败次数过多，账号已锁定，请{minutes}分钟后再试")
             return None
         user = super().auth_user_db(username, password)
         if user is None:
-            existing = self.find_user(username=username) if username else None
-            if existing is not None and not existing.is_active:
-                message = "账号已停用"
+            if (existing is not None and not existing.is_active and password
+                    and check_password_hash(existing.password or "", password)):
+                # Said only to who knows the password, so it does not reveal accounts.
+                self._refuse(username, user_id, "账号已停用")
             else:
-                message = "用户名或密码错误"
-            self._log_login(username, existing.id if existing else None, False, message)
+                self._refuse(username, user_id, "用户名或密码错误")
         else:
             self._log_login(username, user.id, True, "登录成功")
         return user
+
+    def _refuse(self, username, user_id, message: str) -> None:
+        self._log_login(username, user_id, False, message)
+        if has_request_context():
+            g.cme_login_message = message
 
     def is_locked(self, username: str | None) -> bool:
         if not username:
@@ -86,7 +103,7 @@ class CmeSecurityManager(SecurityManager):
     def _log_login(self, username, user_id, success: bool, message: str) -> None:
         ip = browser = os_name = None
         if has_request_context():
-            ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+            ip = client_ip()
             ua = parse_ua(request.headers.get("User-Agent", ""))
             browser = f"{ua.browser.family} {ua.browser.version_string}".strip()[:64]
             os_name = f"{ua.os.family} {ua.os.version_string}".strip()[:64]

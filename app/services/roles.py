@@ -34,7 +34,7 @@ ROLE_ANCHOR_KIND = {
 }
 
 _READ = "can_list|can_show|menu_access|can_export|can_api_read"
-_WRITE = "can_list|can_show|can_add|can_edit|can_delete|menu_access|can_export|can_import|can_template|can_picker|can_get|can_put|can_post|can_delete|can_info|can_read|can_write|can_muldelete"
+_WRITE = "can_list|can_show|can_add|can_edit|can_delete|menu_access|can_export|can_import|can_template|can_picker|can_get|can_put|can_post|can_delete|can_info|can_read|can_write|can_muldelete|muldelete"  # FAB names bulk-action permissions without "can_"
 _COMMON = [
     ["HomeView", ".*"],
     ["JobView", ".*"],

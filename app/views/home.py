@@ -1,11 +1,13 @@
-"""Home page per role (SYS-7): counts, to-do links and notices."""
-from flask import redirect, url_for
+"""Home page per role (SYS-7): counts, to-do links and notices; the notice reading page."""
+from flask import abort, redirect, url_for
 from flask_appbuilder import IndexView, expose
 from flask_login import current_user
 
+from app.extensions import db
+from app.models import Notice
 from app.services.dashboard import home_counts, home_todos
 from app.views.base import current_scope, role_names
-from app.views.notices import notices_for
+from app.views.notices import notices_for, visible_notices
 
 
 class HomeView(IndexView):
@@ -13,14 +15,30 @@ class HomeView(IndexView):
     default_view = "index"
     index_template = "home.html"
 
+    def _login_redirect(self):
+        return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
+
     @expose("/")
     def index(self):
         if not getattr(current_user, "is_authenticated", False):
-            return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
-        from app.extensions import db
-
-        counts = home_counts(db.session, current_scope())
+            return self._login_redirect()
+        counts = [(label, number, url_for(endpoint)) for label, number, endpoint in
+                  home_counts(db.session, current_scope()) if self._may_open(endpoint)]
         todos = [(label, url_for(endpoint, **args)) for label, endpoint, args in
                  home_todos(db.session, current_user.id)]
         return self.render_template(self.index_template, counts=counts, roles=sorted(role_names()),
                                     notices=notices_for(current_user), user=current_user, todos=todos)
+
+    @expose("/notice/<int:pk>")
+    def notice(self, pk):
+        """Every user reads the notices addressed to it here (the notice admin is for publishers)."""
+        if not getattr(current_user, "is_authenticated", False):
+            return self._login_redirect()
+        notice = visible_notices(current_user).filter(Notice.id == pk).first()
+        if notice is None:
+            abort(404)
+        return self.render_template("notices/read.html", notice=notice)
+
+    def _may_open(self, endpoint: str) -> bool:
+        view = endpoint.split(".")[0]
+        return self.appbuilder.sm.has_access("can_list", view)

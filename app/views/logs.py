@@ -1,17 +1,50 @@
 """Login log and operation log lists (SYS-5): filter, export, clear (city admin only, logged)."""
-from flask import flash, redirect, request
-from flask_appbuilder import expose, has_access
+import json
+
+from flask import abort, flash, redirect, url_for
+from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from app.extensions import db
 from app.models import LoginLog, OperationLog
 from app.oplog import record
-from flask_appbuilder import ModelView
-
 from app.views.base import ExportMixin
+
+
+def _time(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def field_labels(appbuilder, table: str) -> dict:
+    """Labels of a table's fields, taken from the views that show that table."""
+    labels: dict = {}
+    for view in appbuilder.baseviews:
+        model = getattr(getattr(view, "datamodel", None), "obj", None)
+        if getattr(model, "__tablename__", None) == table:
+            for key, value in (getattr(view, "label_columns", None) or {}).items():
+                labels.setdefault(key, value)
+    return labels
+
+
+def render_changes(value: str | None, labels: dict) -> Markup:
+    """The JSON {field: [old, new]} of a log row as a small table with the fields' labels."""
+    try:
+        changes = json.loads(value) if value else {}
+    except ValueError:
+        return escape(value)
+    if not isinstance(changes, dict) or not changes:
+        return escape(value or "")
+    rows = Markup("").join(
+        Markup("<tr><td>{}</td><td>{}</td><td>{}</td></tr>").format(
+            labels.get(key, key), "" if pair[0] is None else pair[0], "" if pair[1] is None else pair[1])
+        for key, pair in changes.items() if isinstance(pair, list) and len(pair) == 2)
+    head = Markup("<tr><th>{}</th><th>{}</th><th>{}</th></tr>").format(_("字段"), _("原值"), _("新值"))
+    return Markup('<table class="table table-condensed table-bordered cme-changes">') + head + rows + Markup(
+        "</table>")
 
 
 class _LogView(ExportMixin, ModelView):
@@ -20,6 +53,15 @@ class _LogView(ExportMixin, ModelView):
     base_permissions = ["can_list", "can_show", "can_export", "can_clear"]
     base_order = ("created_at", "desc")
     list_template = "logs/list.html"
+
+    # Logs have no actions: FAB would otherwise look up a missing action and fail with a 500.
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        abort(404)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        abort(404)
 
     @expose("/clear/", methods=["POST"])
     @has_access
@@ -30,7 +72,7 @@ class _LogView(ExportMixin, ModelView):
         db.session.commit()
         record(model.__module_label__, "清空", f"清空{count}条", True)
         flash(_("已清空 %(n)s 条日志", n=count), "success")
-        return redirect(request.referrer or self.get_redirect())
+        return redirect(url_for(f"{type(self).__name__}.list"))
 
 
 class LoginLogView(_LogView):
@@ -46,7 +88,7 @@ class LoginLogView(_LogView):
     search_columns = ["username", "ip", "success", "created_at"]
     export_columns = list_columns
     export_name = "登录日志"
-    formatters_columns = {"success": lambda v: _("成功") if v else _("失败")}
+    formatters_columns = {"success": lambda v: _("成功") if v else _("失败"), "created_at": _time}
     export_formatters = {"success": lambda r: "成功" if r.success else "失败"}
 
 
@@ -67,5 +109,19 @@ class OperationLogView(_LogView):
     export_columns = ["id", "module", "action", "operator", "ip", "status", "target", "message",
                       "changes", "created_at", "duration_ms"]
     export_name = "操作日志"
-    formatters_columns = {"status": lambda v: _("成功") if v else _("失败")}
+    formatters_columns = {"status": lambda v: _("成功") if v else _("失败"), "created_at": _time}
     export_formatters = {"status": lambda r: "成功" if r.status else "失败"}
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        # The changes read as a table with the changed model's own labels (姓名, 联系电话 …).
+        table = (item.target or "").split(":")[0]
+        labels = field_labels(self.appbuilder, table) if table else {}
+        widgets = widgets or {}
+        widgets["show"] = self.show_widget(
+            pk=pk, label_columns=self.label_columns, include_columns=self.show_columns,
+            value_columns=self.datamodel.get_values_item(item, self.show_columns),
+            formatters_columns=dict(self.formatters_columns,
+                                    changes=lambda value: render_changes(value, labels)),
+            actions=actions or self.actions, fieldsets=show_fieldsets or self.show_fieldsets,
+            modelview_name=self.__class__.__name__)
+        return widgets
