@@ -7,6 +7,7 @@ checked by credit_rules.validate_params, a policy by compliance.validate_policy;
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,7 @@ from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from app.extensions import db
-from app.models import CompliancePolicy, CreditStandard, Org, RuleSet
+from app.models import CompliancePolicy, Credit, CreditStandard, Org, RuleSet
 from app.models.org import INSTITUTION_LEVELS, INSTITUTION_TYPES
 from app.models.people import TITLE_LEVELS
 from app.oplog import record
@@ -45,6 +46,19 @@ CLASS_CHOICES = [("", _l("不区分")), ("Ⅰ类", "Ⅰ类"), ("Ⅱ类", "Ⅱ类
 # A new rule set starts with the national minimum; the admin edits it on the policy page.
 DEFAULT_POLICY = {"required_total": 25, "required_by_title_level": {}, "window": {"start": "01-01", "end": "12-31"},
                   "class_split": False, "category_limits": [], "full_year": []}
+
+
+def rolls_back(method):
+    """FAB flashes an error raised by pre_add / pre_update / pre_delete but leaves the session dirty:
+    roll back, so the refused change is never flushed later in the request nor holds a row lock."""
+    @functools.wraps(method)
+    def inner(self, item):
+        try:
+            return method(self, item)
+        except Exception:
+            db.session.rollback()
+            raise
+    return inner
 
 
 # ----------------------------------------------------------------------------------- standards
@@ -165,12 +179,25 @@ class CreditStandardView(ModelView):
         if item.rule_set is None:
             raise RuleError(_("请选择规则集"))
         validate_params(item.kind, item.params)  # the API of the model, not only this form
+        with db.session.no_autoflush:
+            taken = db.session.scalar(db.select(CreditStandard.id).where(
+                CreditStandard.rule_set_id == item.rule_set.id, CreditStandard.seq == item.seq,
+                CreditStandard.id != (item.id or 0)))
+        if taken is not None:
+            raise RuleError(_("“%(rs)s”中已有序号为%(seq)s的授分标准", rs=item.rule_set.name, seq=item.seq))
 
+    @rolls_back
     def pre_add(self, item):
         self._clean(item)
 
+    @rolls_back
     def pre_update(self, item):
         self._clean(item)
+
+    @rolls_back
+    def pre_delete(self, item):
+        if db.session.scalar(db.select(Credit.id).where(Credit.standard_id == item.id).limit(1)) is not None:
+            raise RuleError(_("授分标准“%(name)s”已有学分记录，不能删除（可停用）", name=item.name))
 
     def _render_show(self, pk: int, values: dict | None = None, result: Any = None, error: str | None = None):
         item = self.datamodel.get(pk)
@@ -352,15 +379,18 @@ class RuleSetView(ModelView):
     related_views = [CreditStandardView]
     show_template = "rules/ruleset_show.html"
 
+    @rolls_back
     def pre_add(self, item: RuleSet) -> None:
         item.status = "draft"
         self._check_dates(item)
         item.policy = CompliancePolicy(params=dict(DEFAULT_POLICY))
 
+    @rolls_back
     def pre_update(self, item: RuleSet) -> None:
         self._check_dates(item)
         if item.status == "published":
-            other = rs_service.overlapping_published(db.session, item)
+            with db.session.no_autoflush:
+                other = rs_service.overlapping_published(db.session, item)
             if other is not None:
                 raise RuleSetError(_("与已发布的规则集“%(name)s”生效日期重叠", name=other.name))
 
@@ -369,6 +399,7 @@ class RuleSetView(ModelView):
         if item.effective_from and item.effective_to and item.effective_from > item.effective_to:
             raise RuleSetError(_("生效日期不能晚于截止日期"))
 
+    @rolls_back
     def pre_delete(self, item: RuleSet) -> None:
         rs_service.prepare_delete(db.session, item)
 

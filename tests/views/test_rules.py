@@ -182,6 +182,31 @@ def test_standard_saved_with_valid_params_and_edited(app, world, login):
         assert s.kind == "per_session" and s.params == {"credits": 0.5, "min_hours": 1} and s.credit_class == "Ⅱ类"
 
 
+def test_duplicate_seq_and_code_and_used_standard_are_refused(app, world, login):
+    from app.extensions import db
+    from app.models import CreditStandard, RuleSet
+
+    (bj,) = _ids(app, "BJ2025")
+    c = login("city")
+    html = c.post("/standards/add", data=_standard_form(rule_set=str(bj), seq="16"),
+                  follow_redirects=True).get_data(as_text=True)
+    assert "“北京市2025年授分标准”中已有序号为16的授分标准" in html
+    html = c.post("/rulesets/add", data={"code": "BJ2025", "name": "重复", "region": "北京市", "year": "2025",
+                                         "effective_from": "2025-01-01", "effective_to": "2025-12-31"},
+                  follow_redirects=True).get_data(as_text=True)
+    assert "已存在" in html or "已经存在" in html  # FAB: unique check on the code column
+    with app.app_context():
+        assert len(list(db.session.scalars(select(RuleSet).where(RuleSet.code == "BJ2025")))) == 1
+    sid = _standard(app, seq=16)
+    with app.app_context():
+        add_credit(world.pa, 2, D(2025, 3, 1), rule_set_id=bj).standard_id = sid
+        db.session.commit()
+    html = c.post(f"/standards/delete/{sid}", follow_redirects=True).get_data(as_text=True)
+    assert "已有学分记录，不能删除" in html
+    with app.app_context():
+        assert db.session.get(CreditStandard, sid) is not None
+
+
 @pytest.mark.parametrize("seq, form, expected", [
     # seed 003 #16 参加市级继续医学教育项目 "每3小时1分（上限10分）": 7 h → 2
     (16, {"amount": "7"}, "故授予 2 学分"),
@@ -309,3 +334,21 @@ def test_what_if_page_and_export(app, world, login):
     rows = list(sheet.values)
     assert rows[0][:2] == ("卡号", "姓名") and len(rows) == 2
     assert rows[1][1] == "张三" and rows[1][-1] == "不达标→达标" and rows[1][5] == 22
+
+
+def test_editing_a_published_rule_set_into_an_overlap_is_refused(app, world, login):
+    from app.extensions import db
+    from app.services.rule_sets import copy_rule_set
+
+    with app.app_context():
+        new = copy_rule_set(db.session, rule_set("BJ2025"), 2026)
+        new.status = "published"
+        db.session.commit()
+        pk = new.id
+    html = login("city").post(f"/rulesets/edit/{pk}", data={
+        "code": "BJ2026", "name": "北京市2026年授分标准", "region": "北京市", "year": "2026",
+        "effective_from": "2025-07-01", "effective_to": "2026-12-31", "remark": ""},
+        follow_redirects=True).get_data(as_text=True)
+    assert "与已发布的规则集“北京市2025年授分标准”生效日期重叠" in html
+    with app.app_context():
+        assert rule_set("BJ2026").effective_from == D(2026, 1, 1)
