@@ -37,15 +37,22 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app import oplog
 
     oplog.install()
+    from app.services import credit_records
+
+    credit_records.install()  # a person's compliance results follow their credits
 
     @app.before_request
     def _start_request():
         # An app context can outlive one request (pytest-flask pushes one per test, CLI
         # commands too): per-request caches must not leak from a previous request.
-        for key in ("_login_user", "user", "cme_scope", "cme_roles"):
+        for key in ("_login_user", "user", "cme_scope", "cme_roles", "_flask_babel"):
             g.pop(key, None)
         g._op_started = time.perf_counter()
 
+    # Catalogues compiled, FAB's made-up labels translatable, empty cells blank, booleans 是/否.
+    from app import i18n
+
+    i18n.init_app(app)
     with app.app_context():
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
@@ -54,8 +61,6 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
         register(appbuilder)
 
     _register_error_pages(app)
-    # Empty cells show nothing, not "None", in every list and detail page.
-    app.jinja_env.finalize = lambda value: "" if value is None else value
 
     from app.cli import register_cli
 

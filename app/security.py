@@ -6,6 +6,7 @@ import datetime
 from flask import current_app, g, has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from user_agents import parse as parse_ua
 from werkzeug.security import check_password_hash
@@ -54,6 +55,9 @@ class CmeSecurityManager(SecurityManager):
     user_model = CmeUser
     userdbmodelview = CmeUserDBModelView
     authdbview = CmeAuthDBView
+    # FAB's "User's Statistics" draws with Google Charts from the internet (blank on an intranet)
+    # under English series names; the login log covers the same ground.
+    userstatschartview = None
 
     # ------------------------------------------------------------------ roles
     @property
@@ -67,22 +71,26 @@ class CmeSecurityManager(SecurityManager):
         if self.is_locked(username):
             # Refused before the password is checked: even the right one does not unlock.
             minutes = current_app.config["LOGIN_LOCK_MINUTES"]
-            self._refuse(username, user_id, f"连续登录失败次数过多，账号已锁定，请{minutes}分钟后再试")
+            self._refuse(username, user_id, _l("连续登录失败次数过多，账号已锁定，请%(minutes)s分钟后再试",
+                                                minutes=minutes))
             return None
         user = super().auth_user_db(username, password)
         if user is None:
             if (existing is not None and not existing.is_active and password
                     and check_password_hash(existing.password or "", password)):
                 # Said only to who knows the password, so it does not reveal accounts.
-                self._refuse(username, user_id, "账号已停用")
+                self._refuse(username, user_id, _l("账号已停用"))
             else:
-                self._refuse(username, user_id, "用户名或密码错误")
+                self._refuse(username, user_id, _l("用户名或密码错误"))
         else:
             self._log_login(username, user.id, True, "登录成功")
         return user
 
-    def _refuse(self, username, user_id, message: str) -> None:
-        self._log_login(username, user_id, False, message)
+    def _refuse(self, username, user_id, message) -> None:
+        # The log keeps the default (Chinese) wording; the login page shows the user's language.
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            logged = str(message)
+        self._log_login(username, user_id, False, logged)
         if has_request_context():
             g.cme_login_message = message
 

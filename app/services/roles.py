@@ -40,7 +40,7 @@ _COMMON = [
     ["JobView", ".*"],
     ["UserInfoEditView", ".*"],
     ["ResetMyPasswordView", ".*"],
-    ["UserDBModelView", "can_userinfo|resetmypassword"],
+    ["CmeUserDBModelView", "can_userinfo|resetmypassword|userinfoedit"],  # the profile page (navbar "个人资料")
     ["DictPickerApi", ".*"],
     ["个人信息|我的任务", "menu_access"],
 ]

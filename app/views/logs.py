@@ -38,9 +38,14 @@ def render_changes(value: str | None, labels: dict) -> Markup:
         return escape(value)
     if not isinstance(changes, dict) or not changes:
         return escape(value or "")
+    def label(key):  # a link's id column reads as the link ("org_id" → 所属机构)
+        return labels.get(key[:-3]) if key.endswith("_id") and key[:-3] in labels else labels.get(key, key)
+
+    def shown(v):
+        return "" if v is None else (_("是") if v else _("否")) if isinstance(v, bool) else v
+
     rows = Markup("").join(
-        Markup("<tr><td>{}</td><td>{}</td><td>{}</td></tr>").format(
-            labels.get(key, key), "" if pair[0] is None else pair[0], "" if pair[1] is None else pair[1])
+        Markup("<tr><td>{}</td><td>{}</td><td>{}</td></tr>").format(label(key), shown(pair[0]), shown(pair[1]))
         for key, pair in changes.items() if isinstance(pair, list) and len(pair) == 2)
     head = Markup("<tr><th>{}</th><th>{}</th><th>{}</th></tr>").format(_("字段"), _("原值"), _("新值"))
     return Markup('<table class="table table-condensed table-bordered cme-changes">') + head + rows + Markup(
