@@ -1,7 +1,11 @@
 """Dictionaries and parameters seeded on install, taken from the terms the seeds use.
 
-Each entry: (code, label, extra). Sources: seed 003 (授分标准 table: 学分类别 and 活动形式; 实践活动
-活动形式; 职称 of the audit screens), seed 001 (unit levels), seed 002 (credit classes).
+Each entry: (code, label, extra). Sources: seed 003 (授分标准 table: 学分类别 and 活动形式; the nine
+实践活动 活动形式; 学科 of the project list; 职称 of the audit screens), seed 001 (unit levels, title
+levels), seed 002 (Ⅰ/Ⅱ类 credit classes, the Xuzhou credit categories).
+
+Seeding adds what is missing and never changes what an administrator edited. A seeded item is
+retired by unticking 启用, not by deleting it: a deleted one comes back on the next init.
 """
 from __future__ import annotations
 
@@ -24,14 +28,19 @@ DICTIONARIES: dict[str, tuple[str, list[tuple[str, str, str | None]]]] = {
     "title_level": ("职称级别", [("1", "初级", None), ("2", "中级", None), ("3", "副高", None),
                                ("4", "正高", None)]),
     "credit_category": ("学分类别", [
-        ("01", "国家级继续医学教育项目", "I类"), ("02", "市级继续医学教育项目", "I类"),
-        ("03", "区级继续医学教育项目", "II类"), ("04", "进修学习", None),
-        ("05", "在职学历(学位)教育", None), ("06", "有组织的继续医学教育实践活动", "II类"),
+        ("01", "国家级继续医学教育项目", "Ⅰ类"), ("02", "市级继续医学教育项目", "Ⅰ类"),
+        ("03", "区级继续医学教育项目", "Ⅱ类"), ("04", "进修学习", None),
+        ("05", "在职学历(学位)教育", None), ("06", "有组织的继续医学教育实践活动", "Ⅱ类"),
         ("07", "政府指令性医疗卫生任务", None), ("08", "住院医师规范化培训", None),
-        ("09", "北京市继教委许可发证书项目", "I类"), ("10", "有计划的自学", "II类"),
-        ("11", "外地国家级继续医学教育项目", "I类"), ("12", "外地省市级继续医学教育项目", "I类"),
+        ("09", "北京市继教委许可发证书项目", "Ⅰ类"), ("10", "有计划的自学", "Ⅱ类"),
+        ("11", "外地国家级继续医学教育项目", "Ⅰ类"), ("12", "外地省市级继续医学教育项目", "Ⅰ类"),
         ("13", "重点监控项目", None),
+        # Seed 002 (Xuzhou 2024) 学分审核要点.
+        ("14", "发表论文", "Ⅱ类"), ("15", "立项科研项目", "Ⅱ类"), ("16", "援外医疗任务", None),
+        ("17", "自学/成人学历教育", "Ⅱ类"), ("18", "教材、杂志", "Ⅱ类"),
     ]),
+    # Seed 002: "每月授予Ⅰ类学分 2 分或Ⅱ类学分 3 分"; the extra column of credit categories uses these.
+    "credit_class": ("学分级别", [("1", "Ⅰ类", None), ("2", "Ⅱ类", None)]),
     "activity_type": ("继续医学教育活动类型", [
         ("1", "继续医学教育项目", None), ("2", "进修学习", None), ("3", "在职学历(学位)教育", None),
         ("4", "有组织的继续医学教育实践活动", None), ("5", "政府指令性医疗卫生任务", None),
@@ -61,14 +70,16 @@ DICTIONARIES: dict[str, tuple[str, list[tuple[str, str, str | None]]]] = {
         ("0701", "精神病学", None), ("0801", "急诊医学", None), ("0802", "重症医学", None),
         ("0901", "麻醉学", None), ("1001", "医学影像学", None), ("1002", "超声医学", None),
         ("1101", "临床检验诊断学", None), ("1201", "病理学", None), ("1301", "康复医学", None),
-        ("1401", "全科医学", None), ("1501", "护理学", None), ("1601", "药学", None),
+        ("1401", "全科医学", None), ("1501", "护理学", None), ("1502", "儿科护理学", None),
+        ("1601", "药学", None),
         ("1701", "中医学", None), ("1801", "预防医学", None), ("1802", "公共卫生", None),
-        ("1901", "医学教育与卫生管理", None), ("9901", "其他学科", None),
+        ("1901", "医学教育与卫生管理", None), ("2001", "遗传学", None), ("9901", "其他学科", None),
     ]),
 }
 
 PARAMETERS = [
     ("credit_year_closes", "学分录入年度截止日(月-日)", "12-31", "年度学分录入截止日期，之后仅单位可补录"),
+    ("region", "所在地区", "北京市", "选择适用的授分规则集：取该地区已发布、在当日生效的规则集"),
     ("half_day_morning", "上午督查时段", "08:00-12:00", "督查时段：上午起止时间"),
     ("half_day_afternoon", "下午督查时段", "13:30-17:30", "督查时段：下午起止时间"),
     ("evidence_max_mb", "证明材料大小上限(MB)", "5", "学分证明材料单个文件大小上限"),
