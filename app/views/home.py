@@ -1,5 +1,5 @@
 """Home page per role (SYS-7): counts, to-do links and notices; the notice reading page."""
-from flask import abort, redirect, url_for
+from flask import abort, redirect, request, url_for
 from flask_appbuilder import IndexView, expose
 from flask_login import current_user
 
@@ -8,6 +8,9 @@ from app.models import Notice
 from app.services.dashboard import home_counts, home_todos
 from app.views.base import current_scope, role_names
 from app.views.notices import notices_for, visible_notices
+
+
+NOTICE_PAGE = 20
 
 
 class HomeView(IndexView):
@@ -28,6 +31,20 @@ class HomeView(IndexView):
                  home_todos(db.session, current_user.id)]
         return self.render_template(self.index_template, counts=counts, roles=sorted(role_names()),
                                     notices=notices_for(current_user), user=current_user, todos=todos)
+
+    @expose("/notice/")
+    def notice_list(self):
+        """All notices addressed to the user, newest first, a page at a time."""
+        if not getattr(current_user, "is_authenticated", False):
+            return self._login_redirect()
+        try:
+            page = max(1, int(request.args.get("page", 1)))
+        except ValueError:
+            page = 1
+        rows = (visible_notices(current_user).order_by(Notice.created_at.desc(), Notice.id.desc())
+                .offset((page - 1) * NOTICE_PAGE).limit(NOTICE_PAGE + 1).all())
+        return self.render_template("notices/board.html", notices=rows[:NOTICE_PAGE], page=page,
+                                    more=len(rows) > NOTICE_PAGE)
 
     @expose("/notice/<int:pk>")
     def notice(self, pk):

@@ -187,3 +187,29 @@ def test_failed_and_running_jobs_are_todos_of_their_owner_only(app, world, login
     href = re.search(r'<a href="([^"]+)"', todos).group(1)
     assert c.get(href).status_code == 200
     assert "暂无待办事项" in login("inst_b").get("/").get_data(as_text=True)
+
+
+def test_notice_board_lists_every_addressed_notice_by_page(app, world, login):
+    import datetime
+
+    from app.extensions import db
+    from app.models import Notice
+
+    with app.app_context():
+        start = datetime.datetime(2026, 1, 1)
+        db.session.add_all([Notice(title=f"市级通知{i:02d}", content="x", published=True,
+                                   created_at=start + datetime.timedelta(days=i)) for i in range(25)])
+        db.session.add(Notice(title="西城区通知", content="x", published=True, district_id=world.d2,
+                              created_at=start + datetime.timedelta(days=40)))
+        db.session.commit()
+    c = login("tech_a")
+    home = c.get("/").get_data(as_text=True)
+    assert len(_notice_titles(home)) == 8 and 'id="notice-more"' in home
+    first = c.get("/notice/").get_data(as_text=True)
+    titles = re.findall(r'<a href="/notice/\d+">([^<]*)</a>', first)
+    assert titles[0] == "市级通知24" and len(titles) == 20 and "下一页" in first
+    second = c.get("/notice/?page=2").get_data(as_text=True)
+    titles2 = re.findall(r'<a href="/notice/\d+">([^<]*)</a>', second)
+    assert titles2 == [f"市级通知{i:02d}" for i in range(4, -1, -1)] and "下一页" not in second
+    assert "西城区通知" not in first + second
+    assert "西城区通知" in login("tech_b").get("/notice/").get_data(as_text=True)
