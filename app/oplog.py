@@ -201,7 +201,9 @@ def install(session_class: Any = Session) -> None:
 
 def record(module: str, action: str, message: str = "", status: bool = True,
            duration_ms: int | None = None, operator: str | None = None) -> None:
-    """Write one log row for a custom action, in its own transaction."""
+    """Write one log row for a custom action, in its own transaction (so a failure's row
+    survives the rollback). Call it after the session committed or rolled back: on SQLite a
+    second connection waits for the session's write lock."""
     from app.extensions import db
 
     info = _request_info()
