@@ -53,7 +53,9 @@ _RULES_MENU = ["授分规则|规则集|授分标准|统计分析|达标统计", 
 ROLE_PERMISSIONS = {
     CITY_ADMIN: [[".*", ".*"]],
     DISTRICT_ADMIN: _COMMON + [
-        ["OrgView|DistrictView|InstitutionView|DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
+        ["OrgView|InstitutionView|DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
+        # Its own district node: read and edit its contact data, never add or delete districts.
+        ["DistrictView", _READ + "|can_edit"],
         ["NoticeView", _WRITE],
         ["DictItemView|DictTypeView|ParameterView", _READ],
         _RULES_READ, _STATS, _RULES_MENU,
@@ -63,8 +65,8 @@ ROLE_PERMISSIONS = {
     INSTITUTION_ADMIN: _COMMON + [
         ["DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
         ["InstitutionView", _READ.replace("|can_export", "") + "|can_edit"],
-        ["NoticeView", _READ],
-        ["组织机构|医疗机构|科室|人员管理|学员|人员导入|通知公告", "menu_access"],
+        # Notices are read on the home page (/notice/<id>); the notice admin is for publishers.
+        ["组织机构|医疗机构|科室|人员管理|学员|人员导入", "menu_access"],
         _RULES_READ, _STATS, _RULES_MENU,
     ],
     DEPARTMENT_SECRETARY: _COMMON + [

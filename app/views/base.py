@@ -23,7 +23,12 @@ _LEVEL_ORDER = ["all", "district", "institution", "department", "person", "none"
 
 
 class ScopeError(Exception):
-    """A row outside the user's data scope was named; message in Chinese."""
+    """A row outside the user's data scope was named; message in Chinese (HTTP 403 on the API)."""
+
+
+class InputError(Exception):
+    """Submitted data is invalid (bad ID number, department of another institution…); message in
+    Chinese (HTTP 422 on the API, a flashed error on forms)."""
 
 
 def scope_for_user(user: Any) -> Scope:
@@ -45,17 +50,30 @@ def scope_for_user(user: Any) -> Scope:
     return Scope(level, org_id=anchor) if anchor else NO_SCOPE
 
 
+def acting_user() -> Any:
+    """The request's user: the browser session's, or a REST client's signed in with a JWT
+    (flask_login's current_user is anonymous there); None when nobody is signed in."""
+    from flask import current_app, has_request_context
+
+    if getattr(current_user, "is_authenticated", False):
+        return current_user
+    if not has_request_context() or current_user is None:
+        return None
+    user = current_app.appbuilder.sm.current_user
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def current_scope() -> Scope:
     """The request's scope, computed once per request."""
     if "cme_scope" not in g:
-        g.cme_scope = scope_for_user(current_user)
+        g.cme_scope = scope_for_user(acting_user())
     return g.cme_scope
 
 
 def role_names() -> set[str]:
     if "cme_roles" not in g:
-        g.cme_roles = ({r.name for r in current_user.roles}
-                       if getattr(current_user, "is_authenticated", False) else set())
+        user = acting_user()
+        g.cme_roles = {r.name for r in user.roles} if user is not None else set()
     return g.cme_roles
 
 
@@ -154,20 +172,61 @@ class ScopedModelView(ExportMixin, ModelView):
         if self.scope_org_attrs:
             place_under(item, self._row_org(item))
 
+    # FAB flashes an error raised by pre_add / pre_update / pre_delete but leaves the session as
+    # populate_obj left it: roll back, so a refused change is never flushed later in the request.
+    def _add(self):
+        try:
+            return super()._add()
+        finally:
+            _discard_pending()
+
+    def _edit(self, pk):
+        try:
+            return super()._edit(pk)
+        finally:
+            _discard_pending()
+
+    def _delete(self, pk):
+        try:
+            return super()._delete(pk)
+        finally:
+            _discard_pending()
+
+    # FAB's /download/<filename> serves any file of UPLOAD_FOLDER to whoever may "download" on the
+    # view, whatever row it belongs to. Scoped models keep no FileColumn: files (evidence, job
+    # results) go through their own scoped views, so the route answers 404.
+    @expose("/download/<string:filename>")
+    def download(self, filename):
+        abort(404)
+
     def _scoped_get(self, pk: Any) -> Any:
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             abort(404)
         return item
 
-    # Bulk and single actions fetch rows without base_filters in FAB: re-check scope here.
+    def _check_action(self, name: str) -> None:
+        """FAB's action routes are not behind @has_access: an unknown action would be a 500 and a
+        forbidden one a redirect. Answer 404 / 403 (login page for anonymous) like other pages."""
+        if name not in self.actions:
+            abort(404)
+        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name),
+                                             self.class_permission_name):
+            if not getattr(current_user, "is_authenticated", False):
+                abort(redirect(self.appbuilder.get_url_for_login_with(request.url)))
+            abort(403)
+
+    # Bulk and single actions fetch rows without base_filters in FAB: re-check scope here,
+    # for every row before any is touched (one row outside the scope refuses the whole batch).
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
+        self._check_action(name)
         self._scoped_get(self._deserialize_pk_if_composite(pk))
         return super().action(name, pk)
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):
+        self._check_action(request.form.get("action", ""))
         pks = request.form.getlist("rowid")
         for pk in pks:
             self._scoped_get(self._deserialize_pk_if_composite(pk))
@@ -175,18 +234,32 @@ class ScopedModelView(ExportMixin, ModelView):
 
     @fab_action("muldelete", _l("删除"), _l("确定删除选中的记录吗？"), "fa-trash", single=False)
     def muldelete(self, items):
-        for item in items:
-            try:
+        # All or nothing: every row is checked before any is deleted, and one commit ends it.
+        try:
+            for item in items:
                 self.pre_delete(item)
-                self.datamodel.delete(item)
-            except Exception as exc:  # noqa: BLE001
-                db.session.rollback()
-                flash(str(exc), "danger")
-                break
+        except Exception as exc:  # noqa: BLE001 - refusals carry a Chinese message, like FAB's _delete
+            db.session.rollback()
+            flash(str(exc), "danger")
         else:
-            flash(_("已删除 %(n)s 条记录", n=len(items)), "success")
+            try:
+                for item in items:
+                    db.session.delete(item)
+                db.session.commit()
+            except Exception:  # noqa: BLE001 - e.g. a row still referenced elsewhere
+                db.session.rollback()
+                flash(_("删除失败：所选记录仍被其他数据引用"), "danger")
+            else:
+                flash(_("已删除 %(n)s 条记录", n=len(items)), "success")
         self.update_redirect()
         return redirect(self.get_redirect())
+
+
+def _discard_pending() -> None:
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        session.rollback()
+
 
 def _cell(value: Any) -> Any:
     if value is None:
@@ -221,20 +294,36 @@ class ScopedRestApi(ModelRestApi):
         if self.scope_org_attrs:
             self._place(item)
 
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):
+        info = super()._get_field_info(field, filter_rel_field, page=page, page_size=page_size)
+        # gettext("") answers the catalogue header: an empty label / description stays empty.
+        for key, source in (("label", self.label_columns), ("description", self.description_columns)):
+            if not source.get(field.name):
+                info[key] = ""
+        return info
+
+    def _refused(self, exc: Exception):
+        db.session.rollback()
+        return self.response(403 if isinstance(exc, ScopeError) else 422, message=str(exc))
+
     def post_headless(self):
         try:
             return super().post_headless()
-        except ScopeError as exc:
-            db.session.rollback()
-            return self.response(403, message=str(exc))
+        except (ScopeError, InputError) as exc:
+            return self._refused(exc)
 
     def put_headless(self, pk):
         try:
             return super().put_headless(pk)
-        except ScopeError as exc:
-            db.session.rollback()
-            return self.response(403, message=str(exc))
+        except (ScopeError, InputError) as exc:
+            return self._refused(exc)
+
+    def delete_headless(self, pk):
+        try:
+            return super().delete_headless(pk)
+        except (ScopeError, InputError) as exc:
+            return self._refused(exc)
 
 
-__all__ = ["ScopedModelView", "ScopedRestApi", "ScopeFilter", "ScopeError", "current_scope",
+__all__ = ["ScopedModelView", "ScopedRestApi", "ScopeFilter", "ScopeError", "InputError", "current_scope",
            "scope_for_user", "scoped_orgs", "place_under", "role_names", "ALL_ROLES"]

@@ -10,7 +10,7 @@ from wtforms import SelectField
 from app.extensions import db
 from app.models import INSTITUTION_LEVELS, INSTITUTION_TYPES, Org, Person
 from app.models.org import PARENT_KIND
-from app.views.base import ScopedModelView, ScopeError, ScopeFilter, current_scope
+from app.views.base import InputError, ScopedModelView, ScopeError, ScopeFilter, current_scope
 
 ORG_LABELS = {
     "name": _l("名称"), "code": _l("编码"), "parent": _l("上级"), "level": _l("机构级别"),
@@ -39,7 +39,7 @@ class _OrgView(ScopedModelView):
         item.kind = self.kind
         parent = item.parent
         if parent is None or parent.kind != PARENT_KIND[self.kind]:
-            raise ScopeError(_("请选择正确的上级单位"))
+            raise InputError(_("请选择正确的上级单位"))
         scope = current_scope()
         if not scope.is_all and not scope.allows_org(parent):
             raise ScopeError(_("无权在该单位下新增"))
@@ -51,10 +51,10 @@ class _OrgView(ScopedModelView):
 
     def pre_delete(self, item: Org) -> None:
         if db.session.query(Org.id).filter(Org.parent_id == item.id).first():
-            raise ScopeError(_("“%(name)s”下还有下级单位，不能删除", name=item.name))
+            raise InputError(_("“%(name)s”下还有下级单位，不能删除", name=item.name))
         column = {"institution": Person.institution_id, "department": Person.department_id}.get(self.kind)
         if column is not None and db.session.query(Person.id).filter(column == item.id).first():
-            raise ScopeError(_("“%(name)s”下还有人员，不能删除", name=item.name))
+            raise InputError(_("“%(name)s”下还有人员，不能删除", name=item.name))
 
 
 class DistrictView(_OrgView):
@@ -93,7 +93,8 @@ class InstitutionView(_OrgView):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.search_form_query_rel_fields = {"parent": [["kind", FilterEqual, "district"]]}
+        self.search_form_query_rel_fields = {"parent": [["kind", FilterEqual, "district"],
+                                                        ["id", ScopeFilter, None]]}
 
 
 class DepartmentView(_OrgView):

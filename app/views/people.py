@@ -17,7 +17,7 @@ from app.models import Person
 from app.services import idcard
 from app.services.pinyin import initials
 from app.services.roles import CITY_ADMIN
-from app.views.base import ScopedModelView, ScopedRestApi, ScopeError, ScopeFilter, role_names
+from app.views.base import InputError, ScopedModelView, ScopedRestApi, ScopeFilter, role_names
 
 PERSON_LABELS = {
     "card_no": _l("IC卡号"), "name": _l("姓名"), "id_number": _l("身份证号"), "gender": _l("性别"),
@@ -41,7 +41,7 @@ def prepare_person(item: Person) -> None:
     item.birth_date = idcard.birth_date(item.id_number)
     item.name_initials = initials(item.name)
     if item.department is not None and item.department.institution_id != getattr(item.institution, "id", None):
-        raise ScopeError(_("科室不属于所选单位"))
+        raise InputError(_("科室不属于所选单位"))
 
 
 def can_see_id_number() -> bool:
@@ -151,11 +151,19 @@ class PersonApi(ScopedRestApi):
     scope_org_attrs = ("department", "institution")
     openapi_spec_tag = "Persons"
 
+    def __init__(self, **kwargs):
+        # /_info lists the choices of related fields: only institutions / departments in scope.
+        inst = [["kind", FilterEqual, "institution"], ["id", ScopeFilter, None]]
+        dept = [["kind", FilterEqual, "department"], ["id", ScopeFilter, None]]
+        self.add_query_rel_fields = {"institution": inst, "department": dept}
+        self.edit_query_rel_fields = {"institution": inst, "department": dept}
+        super().__init__(**kwargs)
+
     def pre_add(self, item):
         try:
             prepare_person(item)
         except idcard.IdNumberError as exc:
-            raise ScopeError(str(exc)) from None
+            raise InputError(str(exc)) from None
         super().pre_add(item)
 
     def pre_update(self, item):
