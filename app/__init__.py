@@ -37,6 +37,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app import oplog
 
     oplog.install()
+    from app.services import credit_records
+
+    credit_records.install()  # a person's compliance results follow their credits
 
     @app.before_request
     def _start_request():

@@ -37,6 +37,16 @@ def window(policy: Mapping, year: int) -> tuple[datetime.date, datetime.date]:
     return datetime.date(start_year, sm, sd), datetime.date(year, em, ed)
 
 
+def compliance_year(policy: Mapping, on: datetime.date) -> int | None:
+    """The credit year whose window contains ``on`` (seed 001: 2021-11-01 … 2022-10-31 is 2022), or
+    None when the policy's window leaves the date out (a window shorter than a year)."""
+    for year in (on.year, on.year + 1, on.year - 1):
+        start, end = window(policy, year)
+        if start <= on <= end:
+            return year
+    return None
+
+
 def required_for(policy: Mapping, title_level: str | None) -> Decimal:
     by_level = policy.get("required_by_title_level") or {}
     value = by_level.get(title_level) if title_level else None

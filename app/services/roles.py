@@ -49,6 +49,25 @@ _COMMON = [
 _RULES_READ = ["RuleSetView|CreditStandardView", "can_list|can_show"]
 _STATS = ["StatsView", "can_read"]
 _RULES_MENU = ["授分规则|规则集|授分标准|统计分析|达标统计", "menu_access"]
+# Credit records and compliance results: scoped roles list, show and export them and open a person's
+# transcript; district and institution admins start the 达标计算 job; the technician sees own only.
+_CREDITS = [
+    ["CreditView|ComplianceResultView", "can_list|can_show|can_export"],
+    ["TranscriptView", "can_read"],
+    ["CreditApi", "can_get|can_info"],
+    ["ComplianceApi", "can_get"],
+    ["CreditRulesApi", "can_compute"],
+    ["学分管理|学分记录|达标结果", "menu_access"],
+]
+_RECOMPUTE = ["ComplianceResultView", "can_recompute"]
+_OWN_CREDITS = [
+    ["CreditView", "can_list|can_show"],
+    ["TranscriptView", "can_read|can_me"],
+    ["CreditApi", "can_get|can_info"],
+    ["ComplianceApi", "can_get"],
+    ["CreditRulesApi", "can_compute"],
+    ["学分管理|学分记录|我的学分档案", "menu_access"],
+]
 
 ROLE_PERMISSIONS = {
     CITY_ADMIN: [[".*", ".*"]],
@@ -61,19 +80,19 @@ ROLE_PERMISSIONS = {
         _RULES_READ, _STATS, _RULES_MENU,
         ["组织机构|区县|医疗机构|科室|人员管理|学员|人员导入|系统管理|字典管理|字典数据|通知公告|参数设置",
          "menu_access"],
-    ],
+    ] + _CREDITS + [_RECOMPUTE],
     INSTITUTION_ADMIN: _COMMON + [
         ["DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
         ["InstitutionView", _READ.replace("|can_export", "") + "|can_edit"],
         # Notices are read on the home page (/notice/<id>); the notice admin is for publishers.
         ["组织机构|医疗机构|科室|人员管理|学员|人员导入", "menu_access"],
         _RULES_READ, _STATS, _RULES_MENU,
-    ],
+    ] + _CREDITS + [_RECOMPUTE],
     DEPARTMENT_SECRETARY: _COMMON + [
         ["PersonView|PersonApi", _READ + "|can_get|can_info|can_read"],
         ["人员管理|学员", "menu_access"],
-    ],
+    ] + _CREDITS,
     EXPERT: _COMMON,
     SITE_MANAGER: _COMMON,
-    TECHNICIAN: _COMMON,
+    TECHNICIAN: _COMMON + _OWN_CREDITS,
 }

@@ -41,5 +41,18 @@ def register(appbuilder) -> None:
     appbuilder.add_view(CreditStandardView, "授分标准", label=_l("授分标准"), icon="fa-list-ol", category="授分规则")
     appbuilder.add_view(StatsView, "达标统计", label=_l("达标统计"), icon="fa-chart-bar", category="统计分析",
                         category_label=_l("统计分析"), category_icon="fa-chart-pie")
+    from app.views.credits import (ComplianceApi, ComplianceResultView, CreditApi, CreditRulesApi, CreditView,
+                                   TranscriptView)
+
+    appbuilder.add_view(CreditView, "学分记录", label=_l("学分记录"), icon="fa-award", category="学分管理",
+                        category_label=_l("学分管理"), category_icon="fa-graduation-cap")
+    appbuilder.add_view(ComplianceResultView, "达标结果", label=_l("达标结果"), icon="fa-check-square",
+                        category="学分管理")
+    appbuilder.add_view_no_menu(TranscriptView)
+    appbuilder.add_link("我的学分档案", href="/transcript/me", label=_l("我的学分档案"), icon="fa-id-badge",
+                        category="学分管理")
+    appbuilder.add_api(CreditApi)
+    appbuilder.add_api(CreditRulesApi)
+    appbuilder.add_api(ComplianceApi)
     appbuilder.add_view_no_menu(DictPickerApi)
     appbuilder.add_api(PersonApi)

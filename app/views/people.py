@@ -18,6 +18,7 @@ from app.services import idcard
 from app.services.pinyin import initials
 from app.services.roles import CITY_ADMIN
 from app.views.base import InputError, ScopedModelView, ScopedRestApi, ScopeFilter, role_names
+from app.views.credits import PERSON_SHOW_TEMPLATE, PersonListWidget
 
 PERSON_LABELS = {
     "card_no": _l("IC卡号"), "name": _l("姓名"), "id_number": _l("身份证号"), "gender": _l("性别"),
@@ -76,6 +77,8 @@ class PersonView(ScopedModelView):
                       "title_level", "specialty", "phone"]
     export_name = "人员"
     list_template = "people/list.html"
+    list_widget = PersonListWidget  # each row links to the person's 学分档案
+    show_template = PERSON_SHOW_TEMPLATE
 
     def __init__(self, **kwargs):
         inst = [["kind", FilterEqual, "institution"], ["id", ScopeFilter, None]]
