@@ -58,16 +58,20 @@ def add_user(username: str, role: str, *, last_name: str, first_name: str, org=N
     return user
 
 
-def build_demo(persons: int = 2000, progress=None) -> list[tuple[str, str, str]]:
-    """Demo city plus one user per role; returns (username, password, role) triples."""
+def build_demo(persons: int = 2000, progress=None, institutions: int | None = None
+               ) -> list[tuple[str, str, str]]:
+    """Demo city plus one user per role; returns (username, password, role) triples.
+
+    ``institutions`` defaults to the ~60 of the demo, growing to one per 2,000 persons."""
     from app.models import Org, Person
     from app.services import demo
     from app.services import roles as R
 
-    orgs = demo.build_orgs(db.session)
+    orgs = demo.build_orgs(db.session, institutions=institutions or demo.institutions_for(persons))
     db.session.commit()
     demo.build_persons(db.session, orgs["departments"], persons, progress=progress)
     db.session.commit()
+    demo.refresh_statistics(db.engine)
     tertiary = next(i for i in orgs["institutions"] if i.level == "三级")
     district = tertiary.parent
     dept = db.session.scalar(select(Org).where(Org.parent_id == tertiary.id).order_by(Org.id))
@@ -104,7 +108,9 @@ def register_cli(app: Flask) -> None:
 
     @cme.command("demo")
     @click.option("--persons", default=2000, show_default=True, help="number of persons")
-    def demo_cmd(persons: int):
+    @click.option("--institutions", type=int, default=None,
+                  help="number of institutions (default: ~60, or one per 2,000 persons when more)")
+    def demo_cmd(persons: int, institutions: int | None):
         """Build the demo city (idempotent: skipped when organizations exist)."""
         from app.models import Org
 
@@ -115,7 +121,8 @@ def register_cli(app: Flask) -> None:
                       ("admin", "district", "hospital", "secretary", "expert", "site", "student")]
         else:
             started = time.perf_counter()
-            logins = build_demo(persons, progress=lambda n: click.echo(f"  {n} persons", err=True))
+            logins = build_demo(persons, institutions=institutions,
+                                progress=lambda n: click.echo(f"  {n} persons", err=True))
             click.echo(f"演示数据已生成：{persons} 人，用时 {time.perf_counter() - started:.1f} 秒")
         click.echo("演示账号 (demo logins):")
         for username, password, role in logins:
@@ -129,5 +136,11 @@ def register_cli(app: Flask) -> None:
 
         from app.jobs import get_queue
 
+        if not current_app.config.get("REDIS_URL"):
+            raise click.ClickException("未设置 REDIS_URL，后台任务在网站进程内执行，无需启动 worker")
         queue = get_queue()
+        # Each job runs in a forked work horse inheriting this app context: leave it no pooled
+        # database connection to share with the parent (a forked socket must not be reused).
+        db.session.remove()
+        db.engine.dispose()
         Worker([queue], connection=queue.connection).work(burst=burst)

@@ -14,14 +14,14 @@ class Person(Model):
 
     id = Column(Integer, primary_key=True)
     card_no = Column(String(32), nullable=False, unique=True)
-    name = Column(String(64), nullable=False, index=True)
-    name_initials = Column(String(32), index=True)  # pinyin initials for 快速查询 (zs → 张三)
+    name = Column(String(64), nullable=False)
+    name_initials = Column(String(32))  # pinyin initials for 快速查询 (zs → 张三)
     id_number = Column(String(18), nullable=False, unique=True)
     gender = Column(String(4))
     birth_date = Column(Date)
-    district_id = Column(Integer, ForeignKey("org.id"), index=True)
-    institution_id = Column(Integer, ForeignKey("org.id"), nullable=False, index=True)
-    department_id = Column(Integer, ForeignKey("org.id"), index=True)
+    district_id = Column(Integer, ForeignKey("org.id"))
+    institution_id = Column(Integer, ForeignKey("org.id"), nullable=False)
+    department_id = Column(Integer, ForeignKey("org.id"))
     title = Column(String(64))
     title_level = Column(String(8), index=True)
     specialty = Column(String(64), index=True)
@@ -32,7 +32,20 @@ class Person(Model):
     department = relationship("Org", foreign_keys=[department_id], lazy="joined")
     district = relationship("Org", foreign_keys=[district_id])
 
-    __table_args__ = (Index("ix_person_inst_dept", "institution_id", "department_id"),)
+    __table_args__ = (
+        Index("ix_person_inst_dept", "institution_id", "department_id"),
+        # A scoped list is "WHERE <scope column> = x ORDER BY id LIMIT 20": one ordered index scan.
+        Index("ix_person_district_scope", "district_id", "id"),
+        Index("ix_person_institution_scope", "institution_id", "id"),
+        Index("ix_person_department_scope", "department_id", "id"),
+        # Pickers and imports look persons up by prefix (LIKE '张%'). On PostgreSQL a plain index
+        # serves LIKE only under the C collation; the pattern operator class serves it under any
+        # (and equality), so name, initials and card number get one each.
+        Index("ix_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+        Index("ix_person_name_initials", "name_initials",
+              postgresql_ops={"name_initials": "varchar_pattern_ops"}),
+        Index("ix_person_card_no_prefix", "card_no", postgresql_ops={"card_no": "varchar_pattern_ops"}),
+    )
 
     def __repr__(self) -> str:
         return f"{self.name}（{self.card_no}）"
