@@ -13,17 +13,26 @@ from wtforms.validators import ValidationError
 
 
 class AjaxPickerWidget:
-    def __init__(self, url: str | Callable[[], str]):
+    """``placeholder`` replaces the default hint; ``depends`` names another field of the form whose
+    value is sent as ``parent`` (e.g. the institution of a department picker) and clears this one
+    when it changes."""
+
+    def __init__(self, url: str | Callable[[], str], placeholder=None, depends: str | None = None):
         self.url = url
+        self.placeholder = placeholder
+        self.depends = depends
 
     def __call__(self, field, **kwargs):
         url = self.url() if callable(self.url) else self.url
         option = ""
         if field.data is not None:
             option = f'<option value="{escape(field.data.id)}" selected>{escape(str(field.data))}</option>'
+        extra = "".join(f' data-{name}="{escape(str(value))}"'
+                        for name, value in (("placeholder", self.placeholder), ("depends", self.depends))
+                        if value)
         return Markup(
             f'<select id="{escape(field.id)}" name="{escape(field.name)}" class="form-control cme-picker" '
-            f'data-url="{escape(url)}" style="width:100%">'
+            f'data-url="{escape(url)}"{extra} style="width:100%">'
             f'<option value=""></option>{option}</select>'
         )
 
@@ -31,8 +40,9 @@ class AjaxPickerWidget:
 class AjaxPickerField(Field):
     """Holds an ORM object; renders as an AJAX Select2; validates the id via ``resolve(id)``."""
 
-    def __init__(self, label=None, validators=None, *, resolve: Callable, url, **kwargs):
-        kwargs.setdefault("widget", AjaxPickerWidget(url))
+    def __init__(self, label=None, validators=None, *, resolve: Callable, url, placeholder=None,
+                 depends: str | None = None, **kwargs):
+        kwargs.setdefault("widget", AjaxPickerWidget(url, placeholder=placeholder, depends=depends))
         super().__init__(label, validators, **kwargs)
         self.resolve = resolve
         self._raw = None

@@ -57,18 +57,26 @@
 
   function initPickers() {
     $("select.cme-picker").each(function () {
-      var el = $(this);
+      var el = $(this), depends = el.data("depends");
       el.select2({
-        placeholder: I18N.picker,
+        placeholder: el.data("placeholder") || I18N.picker,
         allowClear: true,
         minimumInputLength: 0,
         language: select2Language,
         ajax: {
           url: el.data("url"), dataType: "json", delay: 250,
-          data: function (params) { return { q: params.term || "", page: params.page || 1 }; },
+          data: function (params) {
+            var query = { q: params.term || "", page: params.page || 1 };
+            // A dependent picker (department of the chosen institution) sends its parent's value.
+            if (depends) { query.parent = $("#" + depends).val() || ""; }
+            return query;
+          },
           processResults: function (data) { return data; }
         }
       });
+      if (depends) {
+        $("#" + depends).on("change", function () { el.val(null).trigger("change"); });
+      }
     });
   }
   var STATUS = I18N.job;

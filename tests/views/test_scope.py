@@ -95,9 +95,11 @@ def _flashes(html: str) -> list[str]:
 
 def _form_refused(response) -> bool:
     """The form came back (200) with a Chinese field error: a required link left without a valid
-    choice ("该字段是必填字段。") or a choice outside the dropdown ("选项无效")."""
+    choice ("该字段是必填字段。"), a choice outside the dropdown ("选项无效") or an AJAX-picked record
+    outside the scope ("所选记录不存在或无权访问", e.g. the department)."""
     html = response.get_data(as_text=True)
-    return response.status_code == 200 and ("选项无效" in html or "该字段是必填字段" in html)
+    return response.status_code == 200 and any(
+        message in html for message in ("选项无效", "该字段是必填字段", "所选记录不存在或无权访问"))
 
 
 def _xlsx_column(data: bytes, header: str) -> list:
