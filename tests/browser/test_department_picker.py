@@ -45,6 +45,10 @@ def test_department_follows_the_chosen_institution(page, login_as, browser_app):
 
     with browser_app.app_context():
         person = db.session.query(Person).filter_by(card_no="BR000001").one()
-        assert db.session.get(Org, person.department_id).name == "骨科"
-        assert db.session.get(Org, person.institution_id).name == "甲医院"
+        try:
+            assert db.session.get(Org, person.department_id).name == "骨科"
+            assert db.session.get(Org, person.institution_id).name == "甲医院"
+        finally:  # the browser app's world is shared by the whole session: leave it as it was
+            db.session.delete(person)
+            db.session.commit()
     assert not page.js_errors
