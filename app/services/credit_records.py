@@ -19,7 +19,7 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import and_, event, inspect, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.models import ComplianceResult, Credit, Parameter, Person, RuleSet
 from app.services.compliance import (
@@ -53,30 +53,34 @@ def region(session: Session) -> str:
 
 
 def _published(session: Session, region_name: str) -> list[RuleSet]:
-    return list(session.scalars(select(RuleSet).where(
+    """The region's published rule sets with their policies, newest year first (a handful of rows)."""
+    return list(session.scalars(select(RuleSet).options(selectinload(RuleSet.policy)).where(
         RuleSet.region == region_name, RuleSet.status == "published").order_by(RuleSet.year.desc(), RuleSet.id)))
+
+
+def _in_force(rule_sets: list[RuleSet], on: datetime.date) -> RuleSet | None:
+    """``active_rule_set`` over rows already loaded by ``_published``: same condition, same order."""
+    return next((rs for rs in rule_sets if rs.effective_from <= on <= rs.effective_to), None)
+
+
+def _judge(rule_sets: list[RuleSet], year: int) -> RuleSet | None:
+    for candidate in rule_sets:
+        if _in_force(rule_sets, window(policy_params(candidate), year)[1]) is candidate:
+            return candidate
+    return None
 
 
 def rule_set_for_year(session: Session, region_name: str, year: int) -> RuleSet | None:
     """The rule set judging credit ``year`` in ``region_name``: the published one in force
-    (``active_rule_set``) on the last day of that year's window."""
-    for candidate in _published(session, region_name):
-        end = window(policy_params(candidate), year)[1]
-        found = active_rule_set(session, region_name, end)
-        if found is not None and found.id == candidate.id:
-            return found
-    return None
+    (as ``active_rule_set`` finds it) on the last day of that year's window."""
+    return _judge(_published(session, region_name), year)
 
 
 def years(session: Session, region_name: str) -> list[int]:
     """The credit years some published rule set of the region judges, newest first."""
-    out = set()
-    for rs in _published(session, region_name):
-        for year in (rs.year - 1, rs.year, rs.year + 1):
-            found = rule_set_for_year(session, region_name, year)
-            if found is not None and found.id == rs.id:
-                out.add(year)
-    return sorted(out, reverse=True)
+    rule_sets = _published(session, region_name)
+    return sorted({year for rs in rule_sets for year in (rs.year - 1, rs.year, rs.year + 1)
+                   if _judge(rule_sets, year) is rs}, reverse=True)
 
 
 def default_year(session: Session, region_name: str, today: datetime.date | None = None) -> int | None:
@@ -99,18 +103,12 @@ def affected(session: Session, person_ids: Iterable[int], dates: Iterable[dateti
     ids = sorted({p for p in person_ids if p is not None})
     if not dates or not ids:
         return set()
-    region_name = region_name or region(session)
+    published = _published(session, region_name or region(session))
     pairs: set[tuple[int, int]] = set()
-    judge: dict[int, RuleSet | None] = {}
-    published = _published(session, region_name)
     for day in dates:
         for rs in published:
             year = compliance_year(policy_params(rs), day)
-            if year is None:
-                continue
-            if year not in judge:
-                judge[year] = rule_set_for_year(session, region_name, year)
-            if judge[year] is not None and judge[year].id == rs.id:
+            if year is not None and _judge(published, year) is rs:
                 pairs.add((year, rs.id))
     stored = set()
     for chunk in _chunks(ids):

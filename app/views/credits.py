@@ -211,9 +211,16 @@ class ChoiceFiltersMixin:
             self._filters._all_filters[column] = instances
 
 
+class WithPerson(SQLAInterface):
+    """Loads each row's person in the same query (every list line and export row shows it)."""
+
+    def apply_all(self, query, *args, **kwargs):
+        return super().apply_all(query, *args, **kwargs).options(joinedload(self.obj.person))
+
+
 # ------------------------------------------------------------------------------ 学分记录
 class CreditView(ChoiceFiltersMixin, ScopedModelView):
-    datamodel = SQLAInterface(Credit)
+    datamodel = WithPerson(Credit)
     route_base = "/credits"
     list_title = _l("学分记录")
     show_title = _l("学分详情")
@@ -263,9 +270,8 @@ class CreditView(ChoiceFiltersMixin, ScopedModelView):
     }
 
     def export_query(self):
-        # One query for the rows and their persons, newest first like the list.
-        return (super().export_query().options(joinedload(Credit.person))
-                .order_by(Credit.granted_on.desc(), Credit.id.desc()))
+        # Newest first, like the list.
+        return super().export_query().order_by(Credit.granted_on.desc(), Credit.id.desc())
 
     def pre_update(self, item: Credit) -> None:
         """A corrected person moves the record to that person's place (district, institution, department)."""
@@ -280,7 +286,7 @@ class CreditView(ChoiceFiltersMixin, ScopedModelView):
 
 # ------------------------------------------------------------------------------ 达标结果
 class ComplianceResultView(ChoiceFiltersMixin, ScopedModelView):
-    datamodel = SQLAInterface(ComplianceResult)
+    datamodel = WithPerson(ComplianceResult)
     route_base = "/compliance"
     list_title = _l("达标结果")
     show_title = _l("达标结果详情")
@@ -328,8 +334,7 @@ class ComplianceResultView(ChoiceFiltersMixin, ScopedModelView):
                 "met": lambda r: _("达标") if r.met else _("不达标")}
 
     def export_query(self):
-        return (super().export_query().options(joinedload(ComplianceResult.person))
-                .order_by(ComplianceResult.year.desc(), ComplianceResult.id))
+        return super().export_query().order_by(ComplianceResult.year.desc(), ComplianceResult.id)
 
     def render_template(self, template, **kwargs):
         if template == self.list_template:

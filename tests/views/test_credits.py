@@ -286,3 +286,24 @@ def test_recompute_is_one_set_based_statement(app, world, credits, monkeypatch):
         Ctx.user_id = db.session.scalar(select(CmeUser.id).where(CmeUser.username == "city"))
         out = job_module.recompute_year(Ctx(), 2025)
     assert out["total"] == 5 and len(calls) == 1 and calls[0][2] is None and calls[0][1].is_all
+
+
+def test_list_pages_load_persons_with_the_rows(app, world, credits, login):
+    """No query per row: the persons of a page come with it (FAB-NOTES: lists over big tables)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    c = login("city")
+    with app.app_context():
+        engine = db.engine
+    for url in ("/credits/list/", "/compliance/list/", "/credits/export/"):
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert c.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        per_person = [s for s in statements if "\nFROM person " in s and "\nWHERE person.id = " in s]
+        assert per_person == [], url
