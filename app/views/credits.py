@@ -9,6 +9,7 @@ stored result current.
 from __future__ import annotations
 
 import datetime
+import operator
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from marshmallow import Schema, fields
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired
@@ -124,69 +125,71 @@ def _parse_date(value: Any) -> datetime.date | None:
         return None
 
 
-class FilterOnOrAfter(BaseFilter):
+class _DateFilter(BaseFilter):
+    compare: Callable[[Any, datetime.date], Any]
+
+    def apply(self, query, value):
+        day = _parse_date(value)
+        return query if day is None else query.filter(type(self).compare(getattr(self.model, self.column_name), day))
+
+
+class FilterOnOrAfter(_DateFilter):
     name = _l("不早于")
     arg_name = "ge"
-
-    def apply(self, query, value):
-        day = _parse_date(value)
-        return query if day is None else query.filter(getattr(self.model, self.column_name) >= day)
+    compare = operator.ge
 
 
-class FilterOnOrBefore(BaseFilter):
+class FilterOnOrBefore(_DateFilter):
     name = _l("不晚于")
     arg_name = "le"
-
-    def apply(self, query, value):
-        day = _parse_date(value)
-        return query if day is None else query.filter(getattr(self.model, self.column_name) <= day)
+    compare = operator.le
 
 
-class FilterChoice(BaseFilter):
-    name = _l("等于")
-    arg_name = "eq"
+class _TextFilter(BaseFilter):
+    """A filter on a typed or chosen value: ``criterion(value)`` when one is given, no filter otherwise."""
+
+    def criterion(self, value: str):
+        raise NotImplementedError
 
     def apply(self, query, value):
         value = (value or "").strip()
-        return query.filter(getattr(self.model, self.column_name) == value) if value else query
+        return query.filter(self.criterion(value)) if value else query
 
 
-class FilterMet(BaseFilter):
+class FilterChoice(_TextFilter):
     name = _l("等于")
     arg_name = "eq"
 
-    def apply(self, query, value):
-        if value not in ("0", "1"):
-            return query
-        return query.filter(getattr(self.model, self.column_name).is_(value == "1"))
+    def criterion(self, value):
+        return getattr(self.model, self.column_name) == value
 
 
-class FilterPerson(BaseFilter):
+class FilterMet(_TextFilter):
+    name = _l("等于")
+    arg_name = "eq"
+
+    def criterion(self, value):
+        return getattr(self.model, self.column_name).is_(value == "1") if value in ("0", "1") else true()
+
+
+class FilterPerson(_TextFilter):
     """The person link searched by name, IC card number or pinyin initials (no <select> of persons)."""
 
     name = _l("姓名/卡号/拼音首字母")
     arg_name = "person"
 
-    def apply(self, query, value):
-        q = (value or "").strip()
-        if not q:
-            return query
-        like = f"{q}%"
-        ids = select(Person.id).where(or_(Person.name.like(like), Person.card_no.like(like),
-                                          Person.name_initials.like(q.lower() + "%")))
-        return query.filter(self.model.person_id.in_(ids))
+    def criterion(self, value):
+        return self.model.person_id.in_(select(Person.id).where(or_(
+            Person.name.like(f"{value}%"), Person.card_no.like(f"{value}%"),
+            Person.name_initials.like(f"{value.lower()}%"))))
 
 
-class FilterOrgName(BaseFilter):
+class FilterOrgName(_TextFilter):
     name = _l("名称包含")
     arg_name = "org"
 
-    def apply(self, query, value):
-        q = (value or "").strip()
-        if not q:
-            return query
-        return query.filter(getattr(self.model, self.column_name).in_(
-            select(Org.id).where(Org.name.like(f"%{q}%"))))
+    def criterion(self, value):
+        return getattr(self.model, self.column_name).in_(select(Org.id).where(Org.name.like(f"%{value}%")))
 
 
 _BOX = {"class": "form-control"}
