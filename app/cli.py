@@ -130,7 +130,8 @@ def register_cli(app: Flask) -> None:
 
     @cme.command("worker")
     @click.option("--burst", is_flag=True, help="exit when the queue is empty")
-    def worker_cmd(burst: bool):
+    @click.option("--queue", "queue_name", default=None, help="queue name (default: RQ_QUEUE)")
+    def worker_cmd(burst: bool, queue_name: str | None):
         """Run an RQ worker for background jobs (needs REDIS_URL)."""
         from rq import Worker
 
@@ -138,7 +139,7 @@ def register_cli(app: Flask) -> None:
 
         if not current_app.config.get("REDIS_URL"):
             raise click.ClickException("未设置 REDIS_URL，后台任务在网站进程内执行，无需启动 worker")
-        queue = get_queue()
+        queue = get_queue(queue_name)
         # Each job runs in a forked work horse inheriting this app context: leave it no pooled
         # database connection to share with the parent (a forked socket must not be reused).
         db.session.remove()

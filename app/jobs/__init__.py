@@ -28,14 +28,28 @@ class JobContext:
     def __init__(self, job_id: str, user_id: int):
         self.job_id = job_id
         self.user_id = user_id
+        self._pending: dict[str, Any] = {}
 
     def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
-        values: dict[str, Any] = {"done": done}
+        """Record progress on its own connection (it survives the job's rollback).
+
+        On SQLite a second connection cannot write while the job's session holds its write lock
+        (it would wait, then fail with "database is locked"); progress is then kept and written
+        by the next call made outside that transaction, or replaced by the final status."""
+        values = self._pending
+        values["done"] = done
         if total is not None:
             values["total"] = total
         if message is not None:
             values["message"] = message
+        if _session_holds_sqlite_write_lock():
+            return
+        self._pending = {}
         _update(self.job_id, **values)
+
+    def unsaved_counts(self) -> dict[str, Any]:
+        """done/total of a progress call that could not be written yet (see ``progress``)."""
+        return {k: v for k, v in self._pending.items() if k in ("done", "total")}
 
     def result_path(self, filename: str) -> str:
         folder = os.path.join(current_app.config["JOB_FILES_DIR"], self.job_id)
@@ -52,6 +66,14 @@ class JobFailed(Exception):
         self.result_name = result_name
 
 
+def _session_holds_sqlite_write_lock() -> bool:
+    session = db.session()
+    if db.engine.dialect.name != "sqlite" or not session.in_transaction():
+        return False
+    # pysqlite opens a transaction (and takes the write lock) only before the first write.
+    return bool(session.connection().connection.dbapi_connection.in_transaction)
+
+
 def _update(job_id: str, **values: Any) -> None:
     with db.engine.begin() as conn:
         conn.execute(update(Job).where(Job.id == job_id).values(**values))
@@ -60,28 +82,34 @@ def _update(job_id: str, **values: Any) -> None:
 def execute(job_id: str, func_path: str, kwargs: dict) -> None:
     """Run one job; called in-process or by the RQ worker (inside an app context)."""
     job = db.session.get(Job, job_id)
+    if job is None:  # deleted while it waited in the queue
+        current_app.logger.warning("job %s no longer exists", job_id)
+        db.session.remove()
+        return
     user_id = job.user_id
     db.session.rollback()
     _update(job_id, status="running")
-    module_name, func_name = func_path.rsplit(":", 1)
-    func = getattr(importlib.import_module(module_name), func_name)
     ctx = JobContext(job_id, user_id)
     try:
+        module_name, func_name = func_path.rsplit(":", 1)
+        func = getattr(importlib.import_module(module_name), func_name)
         result = func(ctx, **kwargs) or {}
     except JobFailed as exc:
         db.session.rollback()
-        _update(job_id, status="failed", message=str(exc), result_path=exc.result_path,
-                result_name=exc.result_name, finished_at=datetime.datetime.now())
+        _update(job_id, **ctx.unsaved_counts(), status="failed", message=str(exc),
+                result_path=exc.result_path, result_name=exc.result_name,
+                finished_at=datetime.datetime.now())
         return
-    except Exception as exc:  # noqa: BLE001 - a job must always end with a status
+    except Exception:  # noqa: BLE001 - a job must always end with a status
         db.session.rollback()
         current_app.logger.error("job %s failed: %s", job_id, traceback.format_exc())
-        _update(job_id, status="failed", message=f"任务执行出错：{exc}",
+        # The traceback goes to the log; the user gets a Chinese message, not the exception text.
+        _update(job_id, **ctx.unsaved_counts(), status="failed", message="任务执行出错，请联系管理员",
                 finished_at=datetime.datetime.now())
         return
     finally:
         db.session.remove()
-    values = {"status": "finished", "finished_at": datetime.datetime.now(),
+    values = {**ctx.unsaved_counts(), "status": "finished", "finished_at": datetime.datetime.now(),
               "message": result.get("message", "完成")}
     if result.get("result_path"):
         values.update(result_path=result["result_path"], result_name=result.get("result_name"))
@@ -91,36 +119,53 @@ def execute(job_id: str, func_path: str, kwargs: dict) -> None:
     _update(job_id, **values)
 
 
+_worker_app = None
+
+
 def _rq_execute(job_id: str, func_path: str, kwargs: dict) -> None:
-    """RQ entry point: reuse the worker's app context, or build one."""
+    """RQ entry point: reuse the worker's app context (``flask cme worker``), or build an app
+    once per process (a plain ``rq worker``) from CME_CONFIG and the environment."""
+    global _worker_app
     from flask import has_app_context
 
     if has_app_context():
         return execute(job_id, func_path, kwargs)
-    from app import create_app
+    if _worker_app is None:
+        from app import create_app
 
-    app = create_app(os.environ.get("CME_CONFIG", "development"))
-    with app.app_context():
+        _worker_app = create_app(os.environ.get("CME_CONFIG", "development"))
+    with _worker_app.app_context():
         return execute(job_id, func_path, kwargs)
 
 
-def get_queue():
+def get_queue(name: str | None = None):
+    """The RQ queue of this app, RQ_QUEUE unless named (REDIS_URL must be set)."""
     from redis import Redis
     from rq import Queue
 
     url = current_app.config.get("REDIS_URL")
-    return Queue(current_app.config["RQ_QUEUE"], connection=Redis.from_url(url))
+    if not url:
+        raise RuntimeError("REDIS_URL is not set")
+    return Queue(name or current_app.config["RQ_QUEUE"], connection=Redis.from_url(url))
 
 
 def enqueue(kind: str, func_path: str, *, user_id: int, title: str, **kwargs: Any) -> Job:
-    """Create the Job row and start the work; returns the Job."""
-    job = Job(id=uuid.uuid4().hex, kind=kind, title=title, user_id=user_id, status="queued")
+    """Create the Job row and start the work; returns the Job.
+
+    ``kwargs`` must be JSON-like (they travel through Redis); the function is named by
+    ``"module:function"`` so the worker imports it, never pickles it."""
+    job_id = uuid.uuid4().hex
+    job = Job(id=job_id, kind=kind, title=title, user_id=user_id, status="queued")
     db.session.add(job)
     db.session.commit()
-    job_id = job.id
     if current_app.config.get("REDIS_URL"):
-        get_queue().enqueue(_rq_execute, job_id, func_path, kwargs, job_id=job_id,
-                            job_timeout=3600, result_ttl=86400)
+        try:
+            get_queue().enqueue(_rq_execute, args=(job_id, func_path, kwargs), job_id=job_id,
+                                job_timeout=3600, result_ttl=86400, failure_ttl=7 * 86400)
+        except Exception:  # noqa: BLE001 - Redis down: the job must not wait forever as "queued"
+            current_app.logger.error("job %s not queued: %s", job_id, traceback.format_exc())
+            _update(job_id, status="failed", message="任务队列不可用，请稍后重试或联系管理员",
+                    finished_at=datetime.datetime.now())
     else:
         app = current_app._get_current_object()
 
@@ -132,4 +177,5 @@ def enqueue(kind: str, func_path: str, *, user_id: int, title: str, **kwargs: An
         thread.start()
         if app.config.get("JOBS_SYNC"):  # tests may ask to wait
             thread.join()
-    return db.session.get(Job, job_id)
+    db.session.refresh(job)  # the status as the worker or thread left it, not a stale copy
+    return job

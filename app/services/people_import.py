@@ -24,6 +24,7 @@ COLUMNS = ["IC卡号", "姓名", "身份证号", "单位", "科室", "职称", "
 REQUIRED = {"IC卡号", "姓名", "身份证号", "单位"}
 PHONE_RE = re.compile(r"^[0-9\-+ ]{5,20}$")
 CARD_RE = re.compile(r"^[0-9A-Za-z]{4,32}$")
+LIMITS = {"姓名": 64, "专业": 64}  # column widths of the person table
 
 
 @dataclass
@@ -106,13 +107,17 @@ def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],
     """Check every row against the database and the user's scope; nothing is written."""
     result = ImportResult()
     rows = list(rows)
-    inst_q = scope.filter(select(Org).where(Org.kind == "institution"), Org)
-    institutions = {o.name: o for o in session.scalars(inst_q)}
+    # Only active organizations and titles can receive new persons.
+    inst_q = scope.filter(select(Org).where(Org.kind == "institution", Org.active.is_(True)), Org)
+    institutions: dict[str, list[Org]] = {}
+    for org in session.scalars(inst_q):
+        institutions.setdefault(org.name, []).append(org)
+    inst_ids = [o.id for orgs in institutions.values() for o in orgs]
     departments = {(o.parent_id, o.name): o for o in session.scalars(
-        select(Org).where(Org.kind == "department", Org.institution_id.in_([i.id for i in institutions.values()]))
-    )} if institutions else {}
+        select(Org).where(Org.kind == "department", Org.active.is_(True), Org.institution_id.in_(inst_ids))
+    )} if inst_ids else {}
     titles = {i.label: i.extra for i in session.scalars(
-        select(DictItem).join(DictType).where(DictType.code == "title"))}
+        select(DictItem).join(DictType).where(DictType.code == "title", DictItem.active.is_(True)))}
     cards = [r["IC卡号"] for _, r in rows if r["IC卡号"]]
     numbers = [r["身份证号"].upper() for _, r in rows if r["身份证号"]]
     taken_cards = _existing(session, Person.card_no, cards)
@@ -145,9 +150,16 @@ def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],
                 elif id_number in seen_numbers:
                     errors.append(RowError(number, "身份证号", f"身份证号与第{seen_numbers[id_number]}行重复"))
                 seen_numbers.setdefault(id_number, number)
-        inst = institutions.get(row["单位"]) if row["单位"] else None
-        if row["单位"] and inst is None:
+        for col, limit in LIMITS.items():
+            if len(row[col]) > limit:
+                errors.append(RowError(number, col, f"{col}不能超过{limit}个字符"))
+        matches = institutions.get(row["单位"], []) if row["单位"] else []
+        inst = matches[0] if len(matches) == 1 else None
+        if row["单位"] and not matches:
+            # One message for both: naming another district's institution must not reveal it exists.
             errors.append(RowError(number, "单位", f"单位“{row['单位']}”不存在或不在管辖范围内"))
+        elif len(matches) > 1:
+            errors.append(RowError(number, "单位", f"单位名称“{row['单位']}”不唯一，请联系管理员"))
         dept = None
         if row["科室"] and inst is not None:
             dept = departments.get((inst.id, row["科室"]))
@@ -167,7 +179,7 @@ def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],
             result.rows.append(dict(
                 card_no=card, name=row["姓名"], id_number=id_number,
                 gender=idcard.gender(id_number), birth_date=idcard.birth_date(id_number),
-                name_initials=initials(row["姓名"]), district_id=inst.district_id,
+                name_initials=initials(row["姓名"])[:32], district_id=inst.district_id,
                 institution_id=inst.id, department_id=dept.id if dept else None,
                 title=row["职称"] or None, title_level=titles.get(row["职称"]) or None,
                 specialty=row["专业"] or None, phone=row["联系电话"] or None, active=True,

@@ -1,27 +1,48 @@
 """Uploaded files: type checked by content (not by extension), size checked before storing."""
 from __future__ import annotations
 
+import io
 import os
 import uuid
+import zipfile
 
 import filetype
 from flask import current_app
 
-KIND_LABELS = {"xlsx": "Excel(.xlsx)", "pdf": "PDF", "png": "PNG", "jpg": "JPG", "csv": "CSV"}
+KIND_LABELS = {"xlsx": "Excel(.xlsx)", "pdf": "PDF", "png": "PNG", "jpg": "JPG"}
 
 
 class UploadError(ValueError):
     """Refused upload; message in Chinese."""
 
 
-def sniff(head: bytes) -> str | None:
-    """Return xlsx / pdf / png / jpg from the first bytes, or None."""
-    kind = filetype.guess(head)
+def sniff(data: bytes) -> str | None:
+    """Return xlsx / pdf / png / jpg from the file's bytes, or None.
+
+    An .xlsx is a zip holding ``xl/workbook.xml``; other zips (.docx, .pptx, plain archives)
+    and text such as CSV are refused whatever their name says."""
+    kind = filetype.guess(data[:8192])
     if kind is None:
         return None
     if kind.extension in ("zip", "xlsx"):
-        return "xlsx" if b"[Content_Types].xml" in head or b"xl/" in head or kind.extension == "xlsx" else None
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return None
+        return "xlsx" if "xl/workbook.xml" in names and "[Content_Types].xml" in names else None
     return {"pdf": "pdf", "png": "png", "jpg": "jpg"}.get(kind.extension)
+
+
+def format_size(size: int) -> str:
+    """10485760 → 10MB, 512000 → 500KB, 100 → 100字节."""
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)}MB"
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}MB"
+    if size >= 1024:
+        return f"{size // 1024}KB"
+    return f"{size}字节"
 
 
 def save_upload(storage, kinds: set[str], max_bytes: int, folder: str | None = None) -> str:
@@ -30,16 +51,21 @@ def save_upload(storage, kinds: set[str], max_bytes: int, folder: str | None = N
         raise UploadError("请选择要上传的文件")
     data = storage.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise UploadError(f"文件过大，不能超过{max_bytes // (1024 * 1024)}MB")
+        raise UploadError(f"文件过大，不能超过{format_size(max_bytes)}")
     if not data:
         raise UploadError("文件为空")
-    kind = sniff(data[:8192])
+    kind = sniff(data)
     if kind not in kinds:
         allowed = "、".join(KIND_LABELS.get(k, k) for k in sorted(kinds))
         raise UploadError(f"文件类型不正确，只能上传{allowed}文件")
-    folder = folder or os.path.join(current_app.config["JOB_FILES_DIR"], "uploads")
+    folder = folder or upload_folder()
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{uuid.uuid4().hex}.{kind}")
     with open(path, "wb") as fh:
         fh.write(data)
     return path
+
+
+def upload_folder() -> str:
+    """Where accepted uploads wait for their job (under JOB_FILES_DIR, never under static/)."""
+    return os.path.join(current_app.config["JOB_FILES_DIR"], "uploads")

@@ -97,7 +97,15 @@
         return;
       }
       setTimeout(function () { pollJob(box); }, 700);
-    }).fail(function () { setTimeout(function () { pollJob(box); }, 2000); });
+    }).fail(function (xhr) {
+      // 404: the job is gone (or was never this user's) — stop polling; else retry (network, 5xx).
+      if (xhr.status === 404 || xhr.status === 403) {
+        msg.text(STATUS.gone || "任务不存在");
+        box.attr("data-done", "gone");
+        return;
+      }
+      setTimeout(function () { pollJob(box); }, 2000);
+    });
   }
   $(function () {
     initPickers();

@@ -190,18 +190,28 @@ class PersonView(ScopedModelView):
     @permission_name("import")
     def import_(self):
         from app.jobs import enqueue
+        from app.models import Job
+        from app.oplog import record
         from app.services.uploads import UploadError, save_upload
 
-        job = None
+        max_bytes = current_app.config["IMPORT_MAX_BYTES"]
         if request.method == "POST":
             try:
-                path = save_upload(request.files.get("file"), kinds={"xlsx"},
-                                   max_bytes=current_app.config["IMPORT_MAX_BYTES"])
+                path = save_upload(request.files.get("file"), kinds={"xlsx"}, max_bytes=max_bytes)
             except UploadError as exc:
+                db.session.rollback()
+                record("人员管理", "导入", f"上传被拒绝：{exc}", False)
                 flash(str(exc), "danger")
                 return redirect(url_for("PersonView.import_"))
             job = enqueue("person_import", "app.jobs.people:import_persons", user_id=current_user.id,
                           title=_("人员导入"), path=path)
+            # Post/redirect/get: reloading the page shows the progress again, never re-uploads.
+            return redirect(url_for("PersonView.import_", job=job.id))
+        job = None
+        if request.args.get("job"):
+            job = db.session.get(Job, request.args["job"])
+            if job is None or job.user_id != current_user.id or job.kind != "person_import":
+                job = None  # someone else's job shows nothing, like one that does not exist
         return self.render_template("people/import.html", job=job)
 
     @expose("/import/template/")
