@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import openpyxl
 import xlsxwriter
@@ -48,6 +48,9 @@ class ImportFileError(ValueError):
     """The file as a whole cannot be read (wrong headers, not a workbook)."""
 
 
+UNREADABLE = "无法读取Excel文件，请使用下载的模板"
+
+
 def template_workbook() -> io.BytesIO:
     """The template offered for download: headers, one example row, a notes sheet."""
     out = io.BytesIO()
@@ -77,21 +80,25 @@ def read_rows(path: str) -> Iterable[tuple[int, dict]]:
     """Yield (excel_row_number, {column: text}) from the first sheet; checks the header."""
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise ImportFileError("无法读取Excel文件，请使用下载的模板") from exc
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = [str(c).strip().lstrip("*") if c is not None else "" for c in next(rows, ())]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
+    except Exception as exc:  # any unreadable file is the user's to fix
+        raise ImportFileError(UNREADABLE) from exc
+    try:
+        rows = wb.worksheets[0].iter_rows(values_only=True)
+        header = [str(c).strip().lstrip("*") if c is not None else "" for c in next(rows, ())]
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise ImportFileError("表头不正确，缺少列：" + "、".join(missing))
+        index = {name: header.index(name) for name in COLUMNS}
+        for number, values in enumerate(rows, start=2):
+            if values is None or all(v is None or str(v).strip() == "" for v in values):
+                continue
+            yield number, {name: _text(values[i] if i < len(values) else None) for name, i in index.items()}
+    except ImportFileError:
+        raise
+    except Exception as exc:  # a damaged sheet inside a readable zip
+        raise ImportFileError(UNREADABLE) from exc
+    finally:
         wb.close()
-        raise ImportFileError("表头不正确，缺少列：" + "、".join(missing))
-    index = {name: header.index(name) for name in COLUMNS}
-    for number, values in enumerate(rows, start=2):
-        if values is None or all(v is None or str(v).strip() == "" for v in values):
-            continue
-        yield number, {name: _text(values[i] if i < len(values) else None) for name, i in index.items()}
-    wb.close()
 
 
 def _text(value) -> str:
@@ -176,14 +183,14 @@ def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],
         if errors:
             result.errors.extend(errors)
         else:
-            result.rows.append(dict(
-                card_no=card, name=row["姓名"], id_number=id_number,
-                gender=idcard.gender(id_number), birth_date=idcard.birth_date(id_number),
-                name_initials=initials(row["姓名"])[:32], district_id=inst.district_id,
-                institution_id=inst.id, department_id=dept.id if dept else None,
-                title=row["职称"] or None, title_level=titles.get(row["职称"]) or None,
-                specialty=row["专业"] or None, phone=row["联系电话"] or None, active=True,
-            ))
+            result.rows.append({
+                "card_no": card, "name": row["姓名"], "id_number": id_number,
+                "gender": idcard.gender(id_number), "birth_date": idcard.birth_date(id_number),
+                "name_initials": initials(row["姓名"])[:32], "district_id": inst.district_id,
+                "institution_id": inst.id, "department_id": dept.id if dept else None,
+                "title": row["职称"] or None, "title_level": titles.get(row["职称"]) or None,
+                "specialty": row["专业"] or None, "phone": row["联系电话"] or None, "active": True,
+            })
         if progress and done % 200 == 0:
             progress(done)
     return result

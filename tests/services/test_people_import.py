@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import zipfile
 
 import openpyxl
 import pytest
@@ -226,6 +227,17 @@ def test_unreadable_or_empty_file_fails_in_chinese(app_ctx, world, tmp_path):
     not_excel = tmp_path / "a.xlsx"
     not_excel.write_bytes(b"PK\x03\x04 not really a zip")
     job = run_import("inst_a", str(not_excel))
+    assert job.status == "failed" and job.message == "无法读取Excel文件，请使用下载的模板"
+
+    # A real workbook whose sheet is damaged: still a Chinese message, not a crash.
+    good = xlsx_bytes([["D0000001", "某人", number(70), "甲医院", "", "", "", ""]], COLUMNS)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item, b"<worksheet><sheetData><row" if item.filename.endswith("sheet1.xml") else data)
+    (tmp_path / "damaged.xlsx").write_bytes(damaged.getvalue())
+    job = run_import("inst_a", str(tmp_path / "damaged.xlsx"))
     assert job.status == "failed" and job.message == "无法读取Excel文件，请使用下载的模板"
 
     empty = save(tmp_path, [], name="empty.xlsx")

@@ -127,7 +127,7 @@ def _refused(app, c, content: bytes, name: str, reason: str) -> None:
 def test_files_that_are_not_xlsx_are_refused_before_storing(app, world, login):
     c = login("inst_a")
     wrong_type = "文件类型不正确，只能上传Excel(.xlsx)文件"
-    csv = "IC卡号,姓名,身份证号,单位\nV1,某人,110101199003071234,甲医院\n".encode("utf-8")
+    csv = "IC卡号,姓名,身份证号,单位\nV1,某人,110101199003071234,甲医院\n".encode()
     _refused(app, c, csv, "人员.xlsx", wrong_type)
     _refused(app, c, PNG, "人员.xlsx", wrong_type)
     docx = io.BytesIO()
