@@ -21,7 +21,7 @@ def init_database() -> None:
 
     from app.services.rule_sets import install_rule_sets
 
-    upgrade()
+    upgrade(revision="heads")  # modules are migrated on branches of their own until merged
     sync_security()
     seed_dictionaries(db.session)
     install_rule_sets(db.session)

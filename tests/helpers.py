@@ -21,22 +21,27 @@ _seq = iter(range(1, 10**7))
 
 
 def reset_data() -> None:
-    """Delete every data row; keep roles and permissions; re-seed dictionaries."""
-    from app.models import CmeUser
+    """Delete every data row; keep roles and permissions; re-seed dictionaries.
 
-    from app.models import ComplianceResult, Credit
+    Generic over the metadata, dependents first, so a new module's tables are emptied too."""
+    from flask_appbuilder import Model
 
     db.session.rollback()
-    for model in (ComplianceResult, Credit, OperationLog, LoginLog, Job, Notice):
-        db.session.execute(delete(model))
-    db.session.execute(text("DELETE FROM ab_user_role"))
-    db.session.execute(delete(CmeUser.__table__))
-    db.session.execute(delete(Person))
-    for kind in ("department", "institution", "district", "city"):
-        db.session.execute(delete(Org).where(Org.kind == kind))
-    db.session.execute(delete(DictItem))
-    db.session.execute(delete(DictType))
-    db.session.execute(delete(Parameter))
+    keep = {"ab_permission", "ab_view_menu", "ab_permission_view", "ab_role", "ab_permission_view_role",
+            "ab_register_user", "ab_group", "ab_group_role", "alembic_version",
+            # the rule sets installed by init_database stay, as before
+            "rule_set", "credit_standard", "compliance_policy"}
+    for table in reversed(Model.metadata.sorted_tables):
+        if table.name in keep:
+            continue
+        if table.name == "org":
+            for kind in ("department", "institution", "district", "city"):
+                db.session.execute(delete(Org).where(Org.kind == kind))
+        elif table.name == "ab_user":
+            db.session.execute(text("DELETE FROM ab_user_role"))
+            db.session.execute(table.delete())
+        elif table.name != "ab_user_role":
+            db.session.execute(table.delete())
     seed_dictionaries(db.session)
     db.session.commit()
     db.session.remove()

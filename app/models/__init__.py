@@ -9,3 +9,4 @@ from .logs import LoginLog, OperationLog  # noqa: F401
 from .jobs import Job  # noqa: F401
 from .notices import Notice  # noqa: F401
 from .credits import RuleSet, CreditStandard, CompliancePolicy, Credit, ComplianceResult  # noqa: F401
+from .attachments import Attachment  # noqa: F401

@@ -1,6 +1,12 @@
 """Views: one module per area. ``register(appbuilder)`` adds them all with their Chinese menus."""
 
+import importlib
+
 from flask_babel import lazy_gettext as _l
+
+# Modules of later areas; each has ``register(appbuilder)`` adding its own views, menus and APIs.
+AREA_MODULES: list[str] = [
+]
 
 
 def register(appbuilder) -> None:
@@ -56,3 +62,5 @@ def register(appbuilder) -> None:
     appbuilder.add_api(ComplianceApi)
     appbuilder.add_view_no_menu(DictPickerApi)
     appbuilder.add_api(PersonApi)
+    for name in AREA_MODULES:
+        importlib.import_module(name).register(appbuilder)
