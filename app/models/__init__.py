@@ -10,3 +10,5 @@ from .jobs import Job  # noqa: F401
 from .notices import Notice  # noqa: F401
 from .credits import RuleSet, CreditStandard, CompliancePolicy, Credit, ComplianceResult  # noqa: F401
 from .attachments import Attachment  # noqa: F401
+from .audit import (AuditCycle, AuditExpert, AuditStandard, AuditDraw, AuditSampledInstitution,  # noqa: F401
+                    AuditDrawnPerson, AuditFinalPerson, AuditAllocation)
