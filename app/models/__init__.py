@@ -12,3 +12,5 @@ from .credits import RuleSet, CreditStandard, CompliancePolicy, Credit, Complian
 from .attachments import Attachment  # noqa: F401
 from .audit import (AuditCycle, AuditExpert, AuditStandard, AuditDraw, AuditSampledInstitution,  # noqa: F401
                     AuditDrawnPerson, AuditFinalPerson, AuditAllocation)
+from .review import ReviewLog, ManualCredit  # noqa: F401
+from .selfstudy import SelfStudy, SelfStudyDelegation  # noqa: F401
