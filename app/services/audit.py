@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Optional
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, delete, func, insert, literal, or_, select
+from sqlalchemy.orm import aliased
 
-from app.models.audit import AuditAllocation, AuditCycle, AuditExpert
+from app.models import Org
+from app.models.audit import AuditAllocation, AuditCycle, AuditExpert, AuditFinalPerson
 
 
 def credit_window(cycle: AuditCycle) -> tuple[datetime.date, datetime.date]:
@@ -30,7 +32,7 @@ def credit_in_window_criterion(cycle: AuditCycle, date_column: Any):
     return (date_column >= start) & (date_column < end + datetime.timedelta(days=1))
 
 
-def _expert_ids_select(user_id: int, cycle_id: Optional[int] = None):
+def _expert_ids_select(user_id: int, cycle_id: int | None = None):
     q = select(AuditExpert.id).where(AuditExpert.user_id == user_id, AuditExpert.status == "active")
     if cycle_id is not None:
         q = q.where(AuditExpert.year == select(AuditCycle.year).where(AuditCycle.id == cycle_id)
@@ -38,7 +40,7 @@ def _expert_ids_select(user_id: int, cycle_id: Optional[int] = None):
     return q
 
 
-def allocated_persons_select(user_id: int, cycle_id: Optional[int] = None):
+def allocated_persons_select(user_id: int, cycle_id: int | None = None):
     """SELECT person_id of the persons allocated to the expert account ``user_id``.
 
     ``cycle_id`` narrows to one cycle; without it every cycle counts (an expert only sees rows of
@@ -50,7 +52,7 @@ def allocated_persons_select(user_id: int, cycle_id: Optional[int] = None):
     return q
 
 
-def allocated_person_ids(session, expert_user: Any, cycle_id: Optional[int] = None) -> set[int]:
+def allocated_person_ids(session, expert_user: Any, cycle_id: int | None = None) -> set[int]:
     """Ids of the persons allocated to ``expert_user`` (a CmeUser or its id)."""
     user_id = getattr(expert_user, "id", expert_user)
     if user_id is None:
@@ -58,13 +60,288 @@ def allocated_person_ids(session, expert_user: Any, cycle_id: Optional[int] = No
     return set(session.execute(allocated_persons_select(user_id, cycle_id)).scalars())
 
 
-def allocated_persons_criterion(expert_user: Any, person_id_column: Any, cycle_id: Optional[int] = None):
+def allocated_persons_criterion(expert_user: Any, person_id_column: Any, cycle_id: int | None = None):
     """SQL criterion for a query: ``person_id_column`` is a person allocated to this expert."""
     user_id = getattr(expert_user, "id", expert_user)
     return person_id_column.in_(allocated_persons_select(user_id, cycle_id))
 
 
-def expert_may_see_person(session, expert_user: Any, person_id: int, cycle_id: Optional[int] = None) -> bool:
+def expert_may_see_person(session, expert_user: Any, person_id: int, cycle_id: int | None = None) -> bool:
     user_id = getattr(expert_user, "id", expert_user)
     q = allocated_persons_select(user_id, cycle_id).where(AuditAllocation.person_id == person_id).limit(1)
     return session.execute(q).first() is not None
+
+
+# =========================================================================== cycles (AUD-1)
+class AuditAdminError(Exception):
+    """A refused audit-administration action; the message is Chinese."""
+
+
+def validate_cycle(session, cycle: AuditCycle) -> None:
+    """Dates in order, one open cycle per year (AUD-1), quotas well-formed; raises AuditAdminError."""
+    from app.services.audit_sampling import AuditError, normalise_quotas
+
+    if not (cycle.name or "").strip():
+        raise AuditAdminError("请填写名称")
+    if not cycle.year or not (2000 <= int(cycle.year) <= 2100):
+        raise AuditAdminError("年度不正确")
+    if not cycle.window_start or not cycle.window_end or cycle.window_start > cycle.window_end:
+        raise AuditAdminError("学分时间范围的开始日期不能晚于结束日期")
+    if not cycle.audit_start or not cycle.audit_end or cycle.audit_start > cycle.audit_end:
+        raise AuditAdminError("审验时间的开始时间不能晚于结束时间")
+    if cycle.appeal_deadline and cycle.appeal_deadline < cycle.audit_start:
+        raise AuditAdminError("复审截止时间不能早于审验开始时间")
+    try:
+        cycle.quotas = normalise_quotas(cycle.quotas)
+    except AuditError as exc:
+        raise AuditAdminError(str(exc)) from None
+    if cycle.status == "open":
+        q = select(AuditCycle.id).where(AuditCycle.year == cycle.year, AuditCycle.status == "open")
+        if cycle.id is not None:
+            q = q.where(AuditCycle.id != cycle.id)
+        with session.no_autoflush:
+            if session.execute(q.limit(1)).first():
+                raise AuditAdminError(f"{cycle.year}年度已有开启的审验，请先关闭后再开启新的审验")
+
+
+def open_cycle(session, year: int) -> AuditCycle | None:
+    """The open cycle of ``year`` (None when there is none)."""
+    return session.scalar(select(AuditCycle).where(AuditCycle.year == year, AuditCycle.status == "open"))
+
+
+# =========================================================================== experts (AUD-2)
+def _random_password() -> str:
+    import secrets
+    import string
+
+    # Letters, digits and a symbol: passes the password rules (three character classes, length ≥ 8).
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _ in range(10))
+    return core[:3] + secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") + secrets.choice("23456789") + "@" + core[3:]
+
+
+def _hash(password: str) -> str:
+    from flask import current_app
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"))
+
+
+def create_expert(session, *, username: str, name: str, year: int, contact: str = "", unit: str = "",
+                  password: str | None = None) -> tuple[AuditExpert, str | None]:
+    """A new expert of ``year``: the login (role 审验专家) is created, or reused when that username
+    already is an expert of another year. Returns (expert, the initial password when one was generated)."""
+    from flask import current_app
+
+    from app.models import CmeUser
+    from app.services.passwords import check_password
+    from app.services.roles import EXPERT
+
+    username = (username or "").strip()
+    name = (name or "").strip()
+    if not username or not name:
+        raise AuditAdminError("请填写用户名和负责人")
+    if not year or not (2000 <= int(year) <= 2100):
+        raise AuditAdminError("年度不正确")
+    user = session.scalar(select(CmeUser).where(CmeUser.username == username))
+    generated = None
+    if user is not None:
+        if [r.name for r in user.roles] != [EXPERT]:
+            raise AuditAdminError("该用户名已被其他账号使用")
+        if session.scalar(select(AuditExpert.id).where(AuditExpert.user_id == user.id, AuditExpert.year == year)):
+            raise AuditAdminError(f"{username} 已是{year}年度的审验专家")
+    else:
+        if password:
+            problem = check_password(password)
+            if problem:
+                raise AuditAdminError(problem)
+        else:
+            password = generated = _random_password()
+        sm = current_app.appbuilder.sm
+        user = CmeUser(username=username, first_name="", last_name=name, email=f"{username}@expert.cme.local",
+                       active=True, roles=[sm.find_role(EXPERT)], password=_hash(password))
+        session.add(user)
+        session.flush()
+    expert = AuditExpert(user_id=user.id, year=int(year), name=name, contact=(contact or "").strip() or None,
+                         unit=(unit or "").strip() or None, status="active")
+    user.active = True
+    session.add(expert)
+    session.flush()
+    return expert, generated
+
+
+def reset_expert_password(session, expert: AuditExpert) -> str:
+    """密码初始化: a new random password, stored hashed; returned once for the page to show."""
+    password = _random_password()
+    expert.user.password = _hash(password)
+    return password
+
+
+def set_expert_status(session, expert: AuditExpert, status: str) -> None:
+    """Disable (注销) or re-enable an expert; the login is active while any of its years is active."""
+    if status not in ("active", "disabled"):
+        raise AuditAdminError("状态不正确")
+    expert.status = status
+    session.flush()
+    others = session.scalar(select(func.count()).select_from(AuditExpert)
+                            .where(AuditExpert.user_id == expert.user_id, AuditExpert.status == "active"))
+    expert.user.active = bool(others)
+
+
+def expert_allocated_count(session, expert_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(AuditAllocation)
+                          .where(AuditAllocation.expert_id == expert_id)) or 0
+
+
+def delete_expert(session, expert: AuditExpert) -> None:
+    """Delete an expert of a year — only when nobody is allocated to it. The login goes with its
+    last year (it holds only the expert role)."""
+    if expert_allocated_count(session, expert.id):
+        raise AuditAdminError("该专家已分配审验人员，不能删除；请先清空分配")
+    user = expert.user
+    session.delete(expert)
+    session.flush()
+    if not session.scalar(select(AuditExpert.id).where(AuditExpert.user_id == user.id)):
+        user.active = False  # the account stays (log rows name it) but can no longer sign in
+
+
+# =========================================================================== allocation (AUD-5)
+def _check_unlocked(cycle: AuditCycle) -> None:
+    if cycle.allocation_locked:
+        raise AuditAdminError("专家分配已锁定，不能再修改")
+
+
+def _expert_of_cycle(session, cycle: AuditCycle, expert_id: int) -> AuditExpert:
+    expert = session.get(AuditExpert, expert_id)
+    if expert is None or expert.year != cycle.year:
+        raise AuditAdminError("专家不属于该审验年度")
+    return expert
+
+
+def _allocate_select(cycle_id: int, units: list[int], departments: list[tuple[int, int]]):
+
+    fp = AuditFinalPerson
+    conds = []
+    if units:
+        conds.append(fp.institution_id.in_(units))
+    for inst_id, dept_id in departments:
+        conds.append(and_(fp.institution_id == inst_id, func.coalesce(fp.department_id, 0) == dept_id))
+    return (select(fp.id).where(fp.cycle_id == cycle_id, or_(*conds),
+                                ~fp.id.in_(select(AuditAllocation.final_person_id)
+                                           .where(AuditAllocation.cycle_id == cycle_id))))
+
+
+def allocate(session, cycle: AuditCycle, expert_id: int, *, units: list[int] = (),
+             departments: list[tuple[int, int]] = (), operator_id: int | None = None) -> int:
+    """分配学员: give the still unallocated final-list persons of the chosen units (whole institutions)
+    and departments ((institution id, department id or 0)) to an expert. Returns how many."""
+
+    _check_unlocked(cycle)
+    expert = _expert_of_cycle(session, cycle, expert_id)
+    if expert.status != "active":
+        raise AuditAdminError("该专家已注销，不能分配")
+    units, departments = list(units), list(departments)
+    if not units and not departments:
+        raise AuditAdminError("请选择要分配的单位或科室")
+    fp = AuditFinalPerson
+    src = (select(literal(cycle.id), fp.id, fp.person_id, literal(expert.id), fp.district_id, fp.institution_id,
+                  fp.department_id, literal(operator_id), literal(datetime.datetime.now()))
+           .where(fp.id.in_(_allocate_select(cycle.id, units, departments))))
+    result = session.execute(insert(AuditAllocation).from_select(
+        ["cycle_id", "final_person_id", "person_id", "expert_id", "district_id", "institution_id", "department_id",
+         "allocated_by_fk", "allocated_at"], src))
+    return result.rowcount or 0
+
+
+def clear_allocation(session, cycle: AuditCycle, expert_id: int) -> int:
+    """清空分配 of one expert in a cycle."""
+
+    _check_unlocked(cycle)
+    _expert_of_cycle(session, cycle, expert_id)
+    return session.execute(delete(AuditAllocation).where(AuditAllocation.cycle_id == cycle.id,
+                                                         AuditAllocation.expert_id == expert_id)).rowcount or 0
+
+
+def lock_allocation(session, cycle: AuditCycle, operator_id: int) -> None:
+    """锁定分配结果: from now on nobody changes the allocation (there is no unlock)."""
+    _check_unlocked(cycle)
+    if not session.scalar(select(AuditAllocation.id).where(AuditAllocation.cycle_id == cycle.id).limit(1)):
+        raise AuditAdminError("尚未分配任何学员，不能锁定")
+    cycle.allocation_locked = True
+    cycle.locked_at = datetime.datetime.now()
+    cycle.locked_by_fk = operator_id
+
+
+def allocation_counters(session, cycle: AuditCycle) -> dict[str, int]:
+    """已分配/未分配 单位, 学员, 专家 of a cycle (seed 003: "已分配单位数量: 0 已分配学员数量: 0
+    未分配单位数量: 1 未分配学员数量: 33 已分配专家数量: 0 未分配专家数量: 1"). Three GROUP BY queries."""
+
+    fp, al = AuditFinalPerson, AuditAllocation
+    rows = session.execute(
+        select(fp.institution_id, func.count(fp.id), func.count(al.id))
+        .outerjoin(al, al.final_person_id == fp.id).where(fp.cycle_id == cycle.id)
+        .group_by(fp.institution_id)).all()
+    allocated_units = sum(1 for _, _, a in rows if a)
+    unallocated_units = sum(1 for _, n, a in rows if n > a)
+    allocated_persons = sum(a for _, _, a in rows)
+    total = sum(n for _, n, _ in rows)
+    experts = session.execute(
+        select(AuditExpert.id, func.count(al.id))
+        .outerjoin(al, (al.expert_id == AuditExpert.id) & (al.cycle_id == cycle.id))
+        .where(AuditExpert.year == cycle.year, AuditExpert.status == "active")
+        .group_by(AuditExpert.id)).all()
+    return {"allocated_units": allocated_units, "unallocated_units": unallocated_units,
+            "allocated_persons": allocated_persons, "unallocated_persons": total - allocated_persons,
+            "allocated_experts": sum(1 for _, n in experts if n), "unallocated_experts": sum(1 for _, n in experts if not n)}
+
+
+def expert_rows(session, cycle: AuditCycle, name: str = "", unit: str = "") -> list[dict]:
+    """The 专家分配 table: each expert of the cycle's year with 分配人数, 覆盖区域, 覆盖单位, 分配状态."""
+
+
+    al = AuditAllocation
+    q = select(AuditExpert).where(AuditExpert.year == cycle.year)
+    if name:
+        q = q.where(AuditExpert.name.contains(name))
+    if unit:
+        q = q.where(AuditExpert.unit.contains(unit))
+    experts = list(session.scalars(q.order_by(AuditExpert.id)))
+    ids = [e.id for e in experts]
+    counts = dict(session.execute(select(al.expert_id, func.count()).where(al.cycle_id == cycle.id, al.expert_id.in_(ids))
+                                  .group_by(al.expert_id)).all()) if ids else {}
+    cover = session.execute(select(al.expert_id, al.district_id, al.institution_id)
+                            .where(al.cycle_id == cycle.id, al.expert_id.in_(ids)).distinct()).all() if ids else []
+    org_ids = {d for _, d, _ in cover if d} | {i for _, _, i in cover}
+    names = dict(session.execute(select(Org.id, Org.name).where(Org.id.in_(org_ids))).all()) if org_ids else {}
+    out = []
+    for e in experts:
+        mine = [(d, i) for x, d, i in cover if x == e.id]
+        out.append({"expert": e, "count": counts.get(e.id, 0),
+                    "districts": "、".join(sorted({names.get(d, "") for d, _ in mine if d})),
+                    "units": "、".join(sorted({names.get(i, "") for _, i in mine})),
+                    "allocated": bool(counts.get(e.id))})
+    return out
+
+
+def unallocated_tree(session, cycle: AuditCycle, unit_name: str = "", dept_name: str = "") -> list[dict]:
+    """The 分配学员 dialog: units with their departments and unallocated learner counts (one GROUP BY)."""
+
+
+    fp = AuditFinalPerson
+    inst, dept = aliased(Org), aliased(Org)
+    q = (select(fp.institution_id, inst.name, func.coalesce(fp.department_id, 0), dept.name, func.count())
+         .join(inst, inst.id == fp.institution_id).outerjoin(dept, dept.id == fp.department_id)
+         .where(fp.cycle_id == cycle.id,
+                ~fp.id.in_(select(AuditAllocation.final_person_id).where(AuditAllocation.cycle_id == cycle.id)))
+         .group_by(fp.institution_id, inst.name, func.coalesce(fp.department_id, 0), dept.name)
+         .order_by(inst.name, fp.institution_id, dept.name))
+    if unit_name:
+        q = q.where(inst.name.contains(unit_name))
+    if dept_name:
+        q = q.where(dept.name.contains(dept_name))
+    units: dict[int, dict] = {}
+    for inst_id, iname, dept_id, dname, n in session.execute(q):
+        u = units.setdefault(inst_id, {"id": inst_id, "name": iname, "count": 0, "departments": []})
+        u["departments"].append({"id": dept_id, "name": dname or "（未分科室）", "count": n})
+        u["count"] += n
+    return list(units.values())
