@@ -96,3 +96,18 @@ ROLE_PERMISSIONS = {
     SITE_MANAGER: _COMMON,
     TECHNICIAN: _COMMON + _OWN_CREDITS,
 }
+
+# Manual entry of non-project credits and its review (ICME-8), self-study (ICME-7): issue 4 points 3, 5, 6.
+_MANUAL_OWN = [["ManualCreditView$", "can_list$|can_show$|can_add$|can_edit$|can_submit$|can_file$"],
+               ["SelfStudyView$", "can_mine$|can_form$|can_file$"],
+               ["手工录入学分$|我的自学计划$", "menu_access"]]
+_MANUAL_UNIT = [["ManualCreditView$", "can_list$|can_show$|can_add$|can_file$"],
+                ["CreditReviewView$", "can_list$|can_review$"], ["手工录入学分$|学分审核$", "menu_access"]]
+_MANUAL_READ = [["ManualCreditView$", "can_list$|can_show$|can_file$"], ["手工录入学分$", "menu_access"]]
+_SELF_STUDY_SUPERVISE = [["SelfStudyView$", "can_list$|can_show$|can_form$|can_grant$|can_file$"],
+                         ["SelfStudyDelegationView$", "can_list$|can_set$"],
+                         ["有计划的自学列表$|自学计划权限设置$", "menu_access"]]
+for _role, _extra in {DISTRICT_ADMIN: _MANUAL_READ + _SELF_STUDY_SUPERVISE,
+                      INSTITUTION_ADMIN: _MANUAL_UNIT + _SELF_STUDY_SUPERVISE,
+                      DEPARTMENT_SECRETARY: _MANUAL_READ, TECHNICIAN: _MANUAL_OWN}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra

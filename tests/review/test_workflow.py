@@ -83,3 +83,25 @@ def test_log_creation_bulk(app_ctx, world):
     workflow.log_creation(db.session, cs, user_id=unit.id)
     db.session.commit()
     assert db.session.query(ReviewLog).filter_by(action="enter").count() == 2
+
+
+def test_status_change_recomputes_compliance(app_ctx, world):
+    """A credit counts from unit_approved (COUNTED_STATUSES); the session hook of credit_records
+    recomputes the person's stored result whenever a transition changes the status."""
+    from app.models import ComplianceResult
+
+    unit, city = _user("inst_a"), _user("city")
+    c = _credit(world.pa)
+    c.granted_on = datetime.date(2025, 6, 1)  # judged by the shipped Beijing 2025 rule set
+    workflow.created(c, unit, "late_enter")
+    db.session.add(ManualCredit(credit_id=c.id, year=2025, late=True, entered_by="unit"))
+    db.session.commit()
+
+    def total():
+        db.session.expire_all()
+        return db.session.scalar(select(ComplianceResult.total).where(ComplianceResult.person_id == world.pa))
+
+    assert total() == 5
+    workflow.apply(c, "city_fail", city, reason="补录证明不全")
+    db.session.commit()
+    assert total() == 0

@@ -1,0 +1,436 @@
+"""Manual entry of non-project credits and its review work list (ICME-8; seed 002 附件一/附件二).
+
+Seed 002 附件一 2: "学分录入要确保项目名称、学分类别、项目编号、证书编号、学分学时、举办单位等录入完整正确，
+并上传电子学分证书或相关佐证材料" — every one of these fields is required; the certificate is required
+before the credit can be submitted (附件二 1: "未上传电子学分证书或相关佐证材料不予审核通过").
+附件一 3: saved → checked / edited under "编辑" → "授分" (submit). 附件一 4: "学员须在年内完成当年非项目
+学分的手工录入" — entry for a year closes on the parameter ``credit_year_closes`` (MM-DD of that year);
+after it only the unit may enter (补录) and only with the unit's certificate ("单位审核无误后出具相关证明
+（加盖单位公章）"). States and the review log: services/workflow.py.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Attachment, Credit, CreditStandard, DictItem, DictType, ManualCredit, Parameter, Person
+from app.models.org import Org
+from app.services import attachments, credit_rules, workflow
+from app.services.scope import Scope
+from app.services.uploads import UploadError
+
+CLOSE_KEY = "credit_year_closes"
+DEFAULT_CLOSE = "12-31"
+MAX_KEY = "manual_credit_max"
+DEFAULT_MAX = Decimal(25)  # one credit never exceeds a whole year's requirement (SPEC: 25 a year)
+MAX_HOURS = credit_rules.DEFAULT_MAX_AMOUNT["hours"]
+EVIDENCE = "credit"  # attachments.owner_type of the e-certificate / evidence
+UNIT_CERT = "credit_unit_cert"  # the unit's certificate of a late entry (补录)
+ACTIVITY_TYPE = "继续医学教育项目"
+SOURCE_PERSON, SOURCE_UNIT = "manual", "unit"
+
+
+class EntryError(ValueError):
+    """Refused entry; message in Chinese, nothing written."""
+
+
+# ------------------------------------------------------------------------------ parameters
+def _param(session: Session, key: str) -> str | None:
+    value = session.scalar(select(Parameter.value).where(Parameter.key == key))
+    return (value or "").strip() or None
+
+
+def closes_on(session: Session, year: int) -> datetime.date:
+    """Last day on which technicians may enter credits of ``year`` (parameter 学分录入年度截止日)."""
+    text = _param(session, CLOSE_KEY) or DEFAULT_CLOSE
+    try:
+        month, day = (int(x) for x in text.split("-"))
+        return datetime.date(year, month, day)
+    except (ValueError, TypeError):
+        return datetime.date(year, 12, 31)
+
+
+def is_closed(session: Session, year: int, today: datetime.date | None = None) -> bool:
+    return (today or datetime.date.today()) > closes_on(session, year)
+
+
+def max_credits(session: Session) -> Decimal:
+    text = _param(session, MAX_KEY)
+    try:
+        value = Decimal(text) if text else DEFAULT_MAX
+    except InvalidOperation:
+        value = DEFAULT_MAX
+    return value if value > 0 else DEFAULT_MAX
+
+
+def categories(session: Session) -> list[str]:
+    """学分类别 of the dictionary (active items, in order)."""
+    return list(session.scalars(select(DictItem.label).join(DictType, DictItem.type_id == DictType.id).where(
+        DictType.code == "credit_category", DictItem.active.is_(True)).order_by(DictItem.sort, DictItem.id)))
+
+
+# ------------------------------------------------------------------------------ validation
+FIELDS = {  # name → (Chinese label, max length)
+    "content": ("项目名称", 256), "category": ("学分类别", 64), "project_no": ("项目编号", 64),
+    "certificate_no": ("证书编号", 64), "organizer": ("举办单位", 128),
+}
+
+
+@dataclass
+class Entry:
+    content: str
+    category: str
+    project_no: str
+    certificate_no: str
+    organizer: str
+    credits: Decimal
+    hours: Decimal
+    granted_on: datetime.date
+    standard_id: int | None = None
+    credit_class: str | None = None
+    explanation: str | None = None
+
+
+def _number(raw: Any, label: str) -> Decimal:
+    text = str(raw if raw is not None else "").strip()
+    if not text:
+        raise EntryError(f"请填写{label}")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise EntryError(f"{label}必须是数字") from None
+    if not value.is_finite():
+        raise EntryError(f"{label}必须是数字")
+    if value <= 0:
+        raise EntryError(f"{label}必须大于0")
+    if value != value.quantize(Decimal("0.01")):
+        raise EntryError(f"{label}最多保留两位小数")
+    return value
+
+
+def validate(session: Session, form: Mapping[str, Any], today: datetime.date | None = None) -> Entry:
+    """Check the submitted fields; every problem is named in one Chinese message."""
+    today = today or datetime.date.today()
+    errors: list[str] = []
+    values: dict[str, Any] = {}
+    for name, (label, size) in FIELDS.items():
+        text = str(form.get(name) or "").strip()
+        if not text:
+            errors.append(f"请填写{label}")
+        elif len(text) > size:
+            errors.append(f"{label}不能超过{size}个字")
+        values[name] = text
+    if values["category"] and values["category"] not in categories(session):
+        errors.append("学分类别不在字典中，请从列表中选择")
+    raw_date = str(form.get("granted_on") or "").strip()
+    granted_on = None
+    try:
+        granted_on = datetime.date.fromisoformat(raw_date) if raw_date else None
+    except ValueError:
+        errors.append("授分日期格式不正确，应为 年-月-日")
+    if granted_on is None and raw_date == "":
+        errors.append("请填写授分日期")
+    elif granted_on is not None and granted_on > today:
+        errors.append("授分日期不能晚于今天")
+    elif granted_on is not None and granted_on.year < 2000:
+        errors.append("授分日期不正确")
+    hours = credits = None
+    try:
+        hours = _number(form.get("hours"), "学时")
+        if hours > MAX_HOURS:
+            errors.append(f"学时不能超过{MAX_HOURS}")
+    except EntryError as exc:
+        errors.append(str(exc))
+    standard = None
+    raw_std = str(form.get("standard_id") or "").strip()
+    explanation = credit_class = None
+    if raw_std:
+        standard = session.get(CreditStandard, int(raw_std)) if raw_std.isdigit() else None
+        if standard is None or not standard.active:
+            errors.append("授分标准不存在或已停用")
+    if standard is not None and hours is not None and not errors:
+        # A chosen standard computes the credits (credit_rules); the entered amount is its input.
+        try:
+            result = credit_rules.compute_standard(standard, {
+                "amount": form.get("amount") or hours, "hours": hours, "credits": form.get("credits"),
+                "project_credits": form.get("credits"), "row": form.get("row"), "col": form.get("col")})
+        except credit_rules.RuleError as exc:
+            errors.append(str(exc))
+        else:
+            if not result.grantable:
+                errors.append(f"按所选标准不能授分：{result.explanation}")
+            credits, explanation, credit_class = result.credits, result.explanation, result.credit_class
+    elif standard is None:
+        try:
+            credits = _number(form.get("credits"), "学分")
+        except EntryError as exc:
+            errors.append(str(exc))
+    if credits is not None:
+        upper = max_credits(session)
+        if credits > upper:
+            errors.append(f"单条手工录入学分不能超过{upper.normalize():f}分")
+    if errors:
+        raise EntryError("；".join(errors))
+    return Entry(content=values["content"], category=values["category"], project_no=values["project_no"],
+                 certificate_no=values["certificate_no"], organizer=values["organizer"], credits=credits,
+                 hours=hours, granted_on=granted_on, standard_id=standard.id if standard else None,
+                 credit_class=credit_class or (standard.credit_class if standard else None),
+                 explanation=explanation)
+
+
+def _fill(credit: Credit, entry: Entry) -> None:
+    credit.content = entry.content
+    credit.category = entry.category
+    credit.project_no = entry.project_no
+    credit.certificate_no = entry.certificate_no
+    credit.grantor_name = entry.organizer  # 举办单位: the body that issued the certificate
+    credit.credits = entry.credits
+    credit.hours = entry.hours
+    credit.granted_on = entry.granted_on
+    credit.standard_id = entry.standard_id
+    credit.credit_class = entry.credit_class
+    if entry.standard_id:
+        standard = credit.standard if credit.standard and credit.standard.id == entry.standard_id else None
+        credit.rule_set_id = standard.rule_set_id if standard else credit.rule_set_id
+    credit.remark = entry.explanation[:256] if entry.explanation else None
+
+
+def _check_files(files: list) -> list[tuple[bytes, str, str]]:
+    """Check every uploaded file before anything is stored (one refused → none stored)."""
+    out = []
+    for storage in files:
+        if storage is None or not getattr(storage, "filename", ""):
+            continue
+        data, kind = attachments.check(storage)
+        out.append((data, kind, storage.filename))
+    return out
+
+
+def _store(checked: list[tuple[bytes, str, str]], owner_type: str, owner_id: int, user_id: int | None) -> None:
+    for data, kind, name in checked:
+        attachments.store_bytes(data, kind, name, owner_type, owner_id, user_id=user_id)
+
+
+# ------------------------------------------------------------------------------ technician
+def _place(credit: Credit, person: Person) -> None:
+    credit.person_id = person.id
+    credit.district_id = person.district_id
+    credit.institution_id = person.institution_id
+    credit.department_id = person.department_id
+
+
+def _open_or_refuse(session: Session, year: int, today: datetime.date | None) -> None:
+    if is_closed(session, year, today):
+        raise EntryError(f"{year}年度的学分录入已于{closes_on(session, year):%Y年%m月%d日}截止，"
+                         "逾期补录请联系所在单位继教管理负责人")
+
+
+def create_own(session: Session, user: Any, form: Mapping[str, Any], files: list, *, submit: bool = False,
+               today: datetime.date | None = None) -> Credit:
+    """The technician enters a non-project credit for themself: saved as a draft, or submitted."""
+    person = session.get(Person, getattr(user, "person_id", None) or 0)
+    if person is None:
+        raise EntryError("您的账号未关联学员，不能录入个人学分")
+    entry = validate(session, form, today)
+    _open_or_refuse(session, entry.granted_on.year, today)
+    checked = _check_files(files)
+    if submit and not checked:
+        raise EntryError("请上传电子学分证书或相关佐证材料后再提交")
+    credit = Credit(activity_type=ACTIVITY_TYPE, source=SOURCE_PERSON)
+    _place(credit, person)
+    _fill(credit, entry)
+    try:
+        workflow.created(credit, user, "save", session=session)
+        session.add(ManualCredit(credit_id=credit.id, year=entry.granted_on.year, late=False, entered_by="person",
+                                 needs_city=True, created_by_fk=getattr(user, "id", None)))
+        _store(checked, EVIDENCE, credit.id, getattr(user, "id", None))
+        if submit:
+            workflow.apply(credit, "submit", user, session=session)
+    except workflow.WorkflowError as exc:
+        raise EntryError(str(exc)) from None
+    return credit
+
+
+def update_own(session: Session, user: Any, credit: Credit, form: Mapping[str, Any], files: list, *,
+               remove: list[int] | None = None, today: datetime.date | None = None) -> Credit:
+    """Edit a draft or a failed credit (附件一 3 "在“编辑”里修改")."""
+    _owned_manual(session, user, credit)
+    if not workflow.editable(credit, user):
+        raise EntryError(f"学分状态为“{workflow.status_label(credit, credit.status)}”，不能修改；"
+                         "提交后发现错误请联系机构审核端处理")
+    entry = validate(session, form, today)
+    _open_or_refuse(session, entry.granted_on.year, today)
+    checked = _check_files(files)
+    _fill(credit, entry)
+    if remove:
+        for att in attachments.of(EVIDENCE, credit.id):
+            if att.id in remove:
+                session.delete(att)
+    _store(checked, EVIDENCE, credit.id, getattr(user, "id", None))
+    manual = session.scalar(select(ManualCredit).where(ManualCredit.credit_id == credit.id))
+    manual.year = entry.granted_on.year
+    return credit
+
+
+def submit_own(session: Session, user: Any, credit: Credit, today: datetime.date | None = None) -> Credit:
+    """"授分": send a draft (or a corrected failed credit) to the unit."""
+    _owned_manual(session, user, credit)
+    _open_or_refuse(session, credit.granted_on.year, today)
+    if not attachments.of(EVIDENCE, credit.id):
+        raise EntryError("请上传电子学分证书或相关佐证材料后再提交")
+    try:
+        workflow.apply(credit, "submit", user, session=session)
+    except workflow.WorkflowError as exc:
+        raise EntryError(str(exc)) from None
+    return credit
+
+
+def _owned_manual(session: Session, user: Any, credit: Credit) -> ManualCredit:
+    manual = session.scalar(select(ManualCredit).where(ManualCredit.credit_id == credit.id))
+    if manual is None or credit.person_id != getattr(user, "person_id", None):
+        raise EntryError("只能修改或提交本人手工录入的学分")
+    return manual
+
+
+# ------------------------------------------------------------------------------ unit entry
+def create_by_unit(session: Session, user: Any, scope: Scope, person_card: str, form: Mapping[str, Any],
+                   files: list, unit_certificate: Any = None, today: datetime.date | None = None) -> Credit:
+    """The unit enters a non-project credit for one of its staff. In an open year it starts at
+    ``unit_approved`` (the unit's own entry); for a closed year it is a late entry (补录) that needs the
+    unit's certificate. Both go on to the city."""
+    card = (person_card or "").strip()
+    if not card:
+        raise EntryError("请填写学员IC卡号")
+    person = session.scalar(scope.filter(select(Person).where(Person.card_no == card), Person))
+    if person is None:
+        raise EntryError(f"在您的管理范围内没有IC卡号为“{card}”的学员")
+    entry = validate(session, form, today)
+    late = is_closed(session, entry.granted_on.year, today)
+    checked = _check_files(files)
+    if not checked:
+        raise EntryError("请上传电子学分证书或相关佐证材料")
+    cert = None
+    if late:
+        if unit_certificate is None or not getattr(unit_certificate, "filename", ""):
+            raise EntryError(f"{entry.granted_on.year}年度的录入已截止，补录须上传加盖单位公章的单位证明")
+        cert = _check_files([unit_certificate])
+    credit = Credit(activity_type=ACTIVITY_TYPE, source=SOURCE_UNIT)
+    _place(credit, person)
+    _fill(credit, entry)
+    try:
+        workflow.created(credit, user, "late_enter" if late else "enter", session=session)
+    except workflow.WorkflowError as exc:
+        raise EntryError(str(exc)) from None
+    credit.grantor_org_id = getattr(user, "org_id", None)
+    session.add(ManualCredit(credit_id=credit.id, year=entry.granted_on.year, late=late, entered_by="unit",
+                             needs_city=True, created_by_fk=getattr(user, "id", None)))
+    _store(checked, EVIDENCE, credit.id, getattr(user, "id", None))
+    if cert:
+        _store(cert, UNIT_CERT, credit.id, getattr(user, "id", None))
+    return credit
+
+
+# ------------------------------------------------------------------------------ review work list
+@dataclass
+class Filters:
+    q: str = ""  # name or card number (starts with)
+    category: str = ""
+    year: int | None = None
+    late: str = ""  # "" / "1" / "0"
+
+
+def pending_select(scope: Scope, actor: str | None, filters: Filters | None = None):
+    """The credits waiting for ``actor``'s review inside ``scope``: the unit reviews submitted manual
+    credits of its own staff, the city reviews manual credits the unit passed. Set-based."""
+    filters = filters or Filters()
+    query = select(Credit).join(ManualCredit, ManualCredit.credit_id == Credit.id).join(
+        Person, Person.id == Credit.person_id)
+    if actor == workflow.UNIT:
+        query = query.where(Credit.status == "submitted")
+    elif actor == workflow.CITY:
+        query = query.where(Credit.status == "unit_approved", ManualCredit.needs_city.is_(True))
+    else:
+        query = query.where(Credit.id.is_(None))
+    query = scope.filter(query, Credit)
+    if filters.q:
+        like = filters.q.strip() + "%"
+        query = query.where(or_(Person.name.like(like), Person.card_no.like(like)))
+    if filters.category:
+        query = query.where(Credit.category == filters.category)
+    if filters.year:
+        query = query.where(ManualCredit.year == filters.year)
+    if filters.late in ("0", "1"):
+        query = query.where(ManualCredit.late.is_(filters.late == "1"))
+    return query
+
+
+def pending_page(session: Session, scope: Scope, actor: str | None, filters: Filters, page: int,
+                 size: int = 20) -> tuple[list[Credit], int, dict, dict]:
+    """(credits of the page, total count, attachments by credit id, manual rows by credit id)."""
+    query = pending_select(scope, actor, filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = list(session.scalars(query.options(selectinload(Credit.person))  # no query per line
+                                .order_by(Credit.uploaded_at, Credit.id).offset(max(page, 0) * size).limit(size)))
+    ids = [c.id for c in rows]
+    files = attachments.of_many(EVIDENCE, ids)
+    for cid, extra in attachments.of_many(UNIT_CERT, ids).items():
+        files[cid] = files.get(cid, []) + extra
+    manual = {m.credit_id: m for m in session.scalars(select(ManualCredit).where(ManualCredit.credit_id.in_(ids)))} \
+        if ids else {}
+    return rows, total, files, manual
+
+
+def review(session: Session, user: Any, scope: Scope, credit_ids: list[int], passed: bool,
+           reason: str | None = None) -> int:
+    """Pass or fail the selected credits: all or nothing. A credit outside the user's pending list
+    (another unit's, already reviewed, guessed id) refuses the whole batch."""
+    ids = sorted({int(i) for i in credit_ids})
+    if not ids:
+        raise EntryError("请选择要审核的学分")
+    actor = workflow.actor_of(user)
+    found = list(session.scalars(pending_select(scope, actor).where(Credit.id.in_(ids))))
+    if len(found) != len(ids):
+        raise EntryError("所选学分中有不在您待审核范围内的记录，未做任何修改")
+    action = {(workflow.UNIT, True): "unit_pass", (workflow.UNIT, False): "unit_fail",
+              (workflow.CITY, True): "city_pass", (workflow.CITY, False): "city_fail"}.get((actor, passed))
+    if action is None:
+        raise EntryError("无权审核学分")
+    if not passed and not (reason or "").strip():
+        raise EntryError("请填写不通过原因")
+    try:
+        workflow.apply_many(found, action, user, reason if not passed else None, session=session)
+    except workflow.WorkflowError as exc:
+        raise EntryError(str(exc)) from None
+    return len(found)
+
+
+# ------------------------------------------------------------------------------ own list / files
+def own_select(person_id: int):
+    return (select(Credit).join(ManualCredit, ManualCredit.credit_id == Credit.id)
+            .where(Credit.person_id == person_id).order_by(Credit.uploaded_at.desc(), Credit.id.desc()))
+
+
+def attachment_in_scope(session: Session, scope: Scope, attachment_id: int) -> Attachment | None:
+    """An evidence file of a credit, only when the credit is inside ``scope`` (one query)."""
+    query = select(Attachment).join(Credit, and_(Credit.id == Attachment.owner_id)).where(
+        Attachment.id == attachment_id, Attachment.owner_type.in_((EVIDENCE, UNIT_CERT)))
+    return session.scalar(scope.filter(query, Credit))
+
+
+def has_manual(session: Session, credit_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(ManualCredit.credit_id == credit_id))))
+
+
+def unit_name(session: Session, org_id: int | None) -> str:
+    org = session.get(Org, org_id) if org_id else None
+    return org.name if org else ""
+
+
+__all__ = ["EntryError", "UploadError", "Entry", "Filters", "validate", "create_own", "update_own",
+           "submit_own", "create_by_unit", "pending_select", "pending_page", "review", "own_select",
+           "attachment_in_scope", "closes_on", "is_closed", "max_credits", "categories"]
