@@ -14,3 +14,5 @@ from .audit import (AuditCycle, AuditExpert, AuditStandard, AuditDraw, AuditSamp
                     AuditDrawnPerson, AuditFinalPerson, AuditAllocation)
 from .review import ReviewLog, ManualCredit  # noqa: F401
 from .selfstudy import SelfStudy, SelfStudyDelegation  # noqa: F401
+from .practice import PracticePlan, PracticePlanLog  # noqa: F401
+from .activities import GrantDraft, GrantDraftPerson, ActivityGrant  # noqa: F401

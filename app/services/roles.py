@@ -69,6 +69,16 @@ _OWN_CREDITS = [
     ["学分管理|学分记录|我的学分档案", "menu_access"],
 ]
 
+# 可授学分的继续医学教育活动 (issue 4 points 1, 2, 4): the unified entry, each type's page and the credit
+# wizard for every unit role; practice plans uploaded by institutions, reviewed by districts (city: all).
+_ACTIVITIES_MENU = ("可授学分的继续医学教育活动$|活动总览$|继续医学教育项目$|进修学习$|在职学历\\(学位\\)教育$|"
+                    "有组织的继续医学教育实践活动$|政府指令性医疗卫生任务$|有计划的自学$|符合规定的其他方式$")
+_ACTIVITIES = [["ActivityView$", "can_read$|can_grant$"], [_ACTIVITIES_MENU, "menu_access"]]
+_PLANS_UPLOAD = [["PracticePlanView$", "can_list|can_show|can_add|can_edit|can_delete|can_file|muldelete"],
+                 ["教学活动计划上传$", "menu_access"]]
+_PLANS_REVIEW = [["PracticePlanReviewView$", "can_list|can_show|can_review|can_file"],
+                 ["教学活动计划审核$", "menu_access"]]
+
 ROLE_PERMISSIONS = {
     CITY_ADMIN: [[".*", ".*"]],
     DISTRICT_ADMIN: _COMMON + [
@@ -80,18 +90,18 @@ ROLE_PERMISSIONS = {
         _RULES_READ, _STATS, _RULES_MENU,
         ["组织机构|区县|医疗机构|科室|人员管理|学员|人员导入|系统管理|字典管理|字典数据|通知公告|参数设置",
          "menu_access"],
-    ] + _CREDITS + [_RECOMPUTE],
+    ] + _CREDITS + [_RECOMPUTE] + _ACTIVITIES + _PLANS_REVIEW,
     INSTITUTION_ADMIN: _COMMON + [
         ["DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
         ["InstitutionView", _READ.replace("|can_export", "") + "|can_edit"],
         # Notices are read on the home page (/notice/<id>); the notice admin is for publishers.
         ["组织机构|医疗机构|科室|人员管理|学员|人员导入", "menu_access"],
         _RULES_READ, _STATS, _RULES_MENU,
-    ] + _CREDITS + [_RECOMPUTE],
+    ] + _CREDITS + [_RECOMPUTE] + _ACTIVITIES + _PLANS_UPLOAD,
     DEPARTMENT_SECRETARY: _COMMON + [
         ["PersonView|PersonApi", _READ + "|can_get|can_info|can_read"],
         ["人员管理|学员", "menu_access"],
-    ] + _CREDITS,
+    ] + _CREDITS + _ACTIVITIES,
     EXPERT: _COMMON,
     SITE_MANAGER: _COMMON,
     TECHNICIAN: _COMMON + _OWN_CREDITS,

@@ -1,0 +1,92 @@
+"""Practice-activity plans (教学活动计划, ICME-6), Flask-free: validate, submit, resubmit, review.
+
+Seed 003 计划上传: "机构按页面要求填写计划名称、计划类型、活动形式、备注信息、并上传计划文件。点击“提交”到主管部门审核。"
+Seed 003 计划审核: "主管部门 … 进行“通过/不通过”的审核操作" — status 待审核 / 已通过 / 不通过 with a 审核日志.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Iterable
+
+from sqlalchemy.orm import Session
+
+from app.models.practice import PLAN_STATUSES, PLAN_TYPES, PracticePlan, PracticePlanLog
+
+
+class PlanError(ValueError):
+    """A refused plan action; the message is Chinese."""
+
+
+def practice_forms(session: Session) -> list[str]:
+    """The nine 活动形式 of seed 003's plan form (dictionary activity_form, extra 实践活动)."""
+    from app.services.activities import activity_forms
+    from app.services.rule_sets import PRACTICE
+
+    return activity_forms(session, PRACTICE)
+
+
+def validate(session: Session, name: str, plan_type: str, forms: Iterable[str], remark: str) -> dict[str, Any]:
+    """Check the form's values; returns the cleaned values or raises PlanError listing every problem."""
+    errors = []
+    name, remark = (name or "").strip(), (remark or "").strip()
+    forms = [f.strip() for f in forms if f and f.strip()]
+    if not name:
+        errors.append("请填写计划名称")
+    elif len(name) > 128:
+        errors.append("计划名称不能超过128个字")
+    if plan_type not in PLAN_TYPES:
+        errors.append("请选择计划类型（" + "、".join(PLAN_TYPES) + "）")
+    allowed = practice_forms(session)
+    if not forms:
+        errors.append("请至少选择一种活动形式")
+    unknown = [f for f in forms if f not in allowed]
+    if unknown:
+        errors.append("活动形式“" + "、".join(unknown) + "”不在可选范围内")
+    if len(remark) > 512:
+        errors.append("备注不能超过512个字")
+    if errors:
+        raise PlanError("；".join(errors))
+    ordered = [f for f in allowed if f in forms]
+    return {"name": name, "plan_type": plan_type, "activity_forms": "、".join(ordered), "remark": remark or None}
+
+
+def log(plan: PracticePlan, action: str, operator: Any, reason: str | None = None,
+        now: datetime.datetime | None = None) -> PracticePlanLog:
+    org = getattr(operator, "org", None)
+    entry = PracticePlanLog(action=action, reason=reason, at=now or datetime.datetime.now(),
+                            operator=_name(operator), operator_org=org.name if org is not None else None)
+    plan.logs.append(entry)
+    return entry
+
+
+def _name(user: Any) -> str | None:
+    if user is None:
+        return None
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return f"{full}（{user.username}）" if full and full != user.username else user.username
+
+
+def resubmit(plan: PracticePlan, operator: Any) -> None:
+    """An edit sends the plan back to 待审核; an approved plan stays as approved and cannot be edited."""
+    if plan.status == "approved":
+        raise PlanError(f"计划“{plan.name}”已通过审核，不能修改")
+    plan.status = "pending"
+    plan.reviewed_at = None
+    log(plan, "重新提交", operator)
+
+
+def review(plan: PracticePlan, passed: bool, reason: str, operator: Any,
+           now: datetime.datetime | None = None) -> None:
+    """通过 / 不通过 a pending plan; 不通过 needs a reason."""
+    reason = (reason or "").strip()
+    if plan.status != "pending":
+        raise PlanError(f"计划“{plan.name}”{PLAN_STATUSES.get(plan.status, plan.status)}，只能审核待审核的计划")
+    if not passed and not reason:
+        raise PlanError("审核不通过时请填写原因")
+    if len(reason) > 512:
+        raise PlanError("原因不能超过512个字")
+    now = now or datetime.datetime.now()
+    plan.status = "approved" if passed else "rejected"
+    plan.reason = reason or None
+    plan.reviewed_at = now
+    log(plan, "通过" if passed else "不通过", operator, reason or None, now)

@@ -1,0 +1,337 @@
+"""可授学分的继续医学教育活动 (ICME-1): the unified entry, one page per activity type listing the credits
+granted for it in the user's scope, and the three-step credit wizard (ICME-3) every type uses.
+
+The view only translates requests: services/activities.py holds the steps, the checks and the submission.
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Org
+from app.models.activities import GrantDraft
+from app.models.attachments import Attachment
+from app.models.credits import CREDIT_STATUSES
+from app.oplog import record
+from app.services import activities as svc
+from app.services import attachments
+from app.services.credit_rules import UNIT_LABELS
+from app.services.rule_sets import PRACTICE
+from app.services.uploads import UploadError
+from app.views.base import acting_user, current_scope
+from app.views.credits import number
+
+MODULE = "可授学分的继续医学教育活动"
+CATEGORY = "可授学分的继续医学教育活动"
+
+# The seed's menu tree (seed 003 首页 → 可授学分的继续医学教育活动): type → its pages (label, endpoint).
+# Pages of other areas appear as soon as their endpoint exists.
+SEED_TREE = [
+    ("project", [("添加继教项目", None), ("继教项目管理", None), ("继教项目学分录入", "wizard"),
+                 ("课程微信签到时间设置", None)]),
+    ("study", [("进修学习学分录入", "wizard")]),
+    ("degree", [("在职学历(学位)教育学分录入", "wizard")]),
+    ("practice", [("教学活动计划上传", "PracticePlanView.list"), ("教学活动计划审核", "PracticePlanReviewView.list"),
+                  ("有组织的继教实践活动学分录入", "wizard")]),
+    ("gov", [("政府指令性医疗卫生任务学分录入", "wizard")]),
+    ("selfstudy", [("有计划的自学列表", None), ("自学计划权限设置", None)]),
+    ("other", [("符合规定的其他方式学分录入", "wizard")]),
+]
+STEP_TITLES = {1: _l("第一步：请选择一条适用的标准"), 2: _l("第二步：添加授予名单"), 3: _l("第三步：请填写相关信息")}
+
+
+def _page(name: str = "page") -> int:
+    try:
+        return max(1, int(request.args.get(name, 1)))
+    except ValueError:
+        return 1
+
+
+def _user():
+    user = acting_user()
+    if user is None:
+        abort(403)
+    return user
+
+
+def _ctx() -> svc.Context:
+    user = _user()
+    return svc.Context(user_id=user.id, scope=current_scope(), grantor=_grantor(user))
+
+
+def _grantor(user) -> Org | None:
+    """授分单位: the institution of the user (its department's institution for a secretary)."""
+    org = getattr(user, "org", None)
+    if org is None:
+        return None
+    if org.kind == "department" and org.institution_id:
+        return db.session.get(Org, org.institution_id)
+    return org
+
+
+class ActivityView(BaseView):
+    route_base = "/activities"
+    default_view = "index"
+
+    # ------------------------------------------------------------------ pages
+    @expose("/")
+    @has_access
+    @permission_name("read")
+    def index(self):
+        tree = []
+        for slug, pages in SEED_TREE:
+            links = []
+            for label, endpoint in pages:
+                if endpoint == "wizard":
+                    links.append((label, url_for("ActivityView.type_page", slug=slug)))
+                elif endpoint and endpoint in current_app.view_functions:
+                    links.append((label, url_for(endpoint)))
+            tree.append((slug, svc.TYPES[slug], links))
+        return self.render_template("activities/index.html", tree=tree)
+
+    @expose("/<slug>/")
+    @has_access
+    @permission_name("read")
+    def type_page(self, slug):
+        activity_type = svc.TYPES.get(slug) or abort(404)
+        q = request.args.get("q", "")
+        page = _page()
+        rows, total = svc.credits_page(db.session, current_scope(), activity_type, page, q)
+        drafts = svc.open_drafts(db.session, _user().id, activity_type)
+        sizes = svc.draft_sizes(db.session, [d.id for d in drafts])
+        entry = next((label for s, pages in SEED_TREE if s == slug for label, e in pages if e == "wizard"), None)
+        return self.render_template("activities/type.html", slug=slug, activity_type=activity_type, rows=rows,
+                                    total=total, page=page, pages=max(1, -(-total // svc.PAGE)), q=q,
+                                    drafts=drafts, sizes=sizes, entry=entry, statuses=CREDIT_STATUSES,
+                                    number=number, can_grant=self.appbuilder.sm.has_access("can_grant",
+                                                                                         "ActivityView"))
+
+    # ------------------------------------------------------------------ wizard
+    def _draft(self, draft_id: int) -> GrantDraft:
+        """The user's own open draft; a submitted one sends the user back to its type's page."""
+        draft = db.session.get(GrantDraft, draft_id)
+        if draft is None or draft.user_id != _user().id:
+            abort(404)
+        if draft.status != "open":
+            flash(_("该学分已提交，不能重复提交"), "warning")
+            abort(redirect(url_for("ActivityView.type_page", slug=svc.SLUGS[draft.activity_type])))
+        return draft
+
+    @expose("/<slug>/new", methods=["POST"])
+    @has_access
+    @permission_name("grant")
+    def new(self, slug):
+        activity_type = svc.TYPES.get(slug) or abort(404)
+        draft = svc.start(db.session, _user().id, activity_type)
+        db.session.commit()
+        return redirect(url_for("ActivityView.step1", draft_id=draft.id))
+
+    @expose("/wizard/<int:draft_id>/delete", methods=["POST"])
+    @has_access
+    @permission_name("grant")
+    def delete(self, draft_id):
+        draft = self._draft(draft_id)
+        slug = svc.SLUGS[draft.activity_type]
+        svc.delete_draft(db.session, draft)
+        db.session.commit()
+        flash(_("草稿已删除"), "success")
+        return redirect(url_for("ActivityView.type_page", slug=slug))
+
+    def _render(self, step: int, draft: GrantDraft, **kwargs):
+        return self.render_template(f"activities/step{step}.html", draft=draft, step=step, titles=STEP_TITLES,
+                                    slug=svc.SLUGS[draft.activity_type], **kwargs)
+
+    @expose("/wizard/<int:draft_id>/1", methods=["GET", "POST"])
+    @has_access
+    @permission_name("grant")
+    def step1(self, draft_id):
+        draft = self._draft(draft_id)
+        rule_set = svc.wizard_rule_set(db.session)
+        standards = svc.standards_for(db.session, draft.activity_type, rule_set)
+        if request.method == "POST":
+            try:
+                svc.choose_standard(db.session, draft, request.form.get("standard_id"))
+            except svc.GrantError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+                return self._render(1, draft, standards=standards, rule_set=rule_set)
+            db.session.commit()
+            if request.form.get("action") == "save":
+                flash(_("已保存"), "success")
+                return redirect(url_for("ActivityView.step1", draft_id=draft.id))
+            return redirect(url_for("ActivityView.step2", draft_id=draft.id))
+        return self._render(1, draft, standards=standards, rule_set=rule_set)
+
+    def _search_args(self) -> dict[str, str]:
+        source = request.form if request.method == "POST" else request.args
+        return {"card": source.get("card", "").strip()[:32], "name": source.get("name", "").strip()[:64],
+                "department": source.get("department", "").strip()[:64]}
+
+    @expose("/wizard/<int:draft_id>/2", methods=["GET", "POST"])
+    @has_access
+    @permission_name("grant")
+    def step2(self, draft_id):
+        draft = self._draft(draft_id)
+        if draft.standard_id is None:
+            flash(_("请先选择一条适用的标准"), "warning")
+            return redirect(url_for("ActivityView.step1", draft_id=draft.id))
+        filters = self._search_args()
+        if request.method == "POST":
+            action = request.form.get("action")
+            try:
+                if action == "add":
+                    n = svc.add_persons(db.session, draft, current_scope(), request.form.getlist("person_id"))
+                    flash(_("已添加%(n)s人到授予名单", n=n), "success")
+                elif action == "add_all":
+                    n = svc.add_matching(db.session, draft, current_scope(), **filters)
+                    flash(_("已添加%(n)s人到授予名单", n=n), "success")
+                elif action == "remove":
+                    n = svc.remove_persons(db.session, draft, request.form.getlist("grant_person_id"))
+                    flash(_("已从授予名单移出%(n)s人", n=n), "success")
+                elif action in ("next", "prev", "save"):
+                    pass
+                else:
+                    abort(400)
+            except svc.GrantError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+                return redirect(url_for("ActivityView.step2", draft_id=draft.id, **filters))
+            db.session.commit()
+            if action == "prev":
+                return redirect(url_for("ActivityView.step1", draft_id=draft.id))
+            if action == "next":
+                if not svc.grant_list(db.session, draft, page=1)[1]:
+                    flash(_("授予名单为空，请先添加人员"), "warning")
+                    return redirect(url_for("ActivityView.step2", draft_id=draft.id, **filters))
+                return redirect(url_for("ActivityView.step3", draft_id=draft.id))
+            if action == "save":
+                flash(_("已保存"), "success")
+            return redirect(url_for("ActivityView.step2", draft_id=draft.id, **filters))
+        page, gpage = _page(), _page("gpage")
+        searched = any(filters.values()) or request.args.get("search") == "1"
+        results, more = (svc.search_page(db.session, current_scope(), draft, page, **filters)
+                         if searched else ([], False))
+        granted, total = svc.grant_list(db.session, draft, page=gpage)
+        names = _org_names({p.institution_id for p in results + granted} | {p.department_id for p in results + granted})
+        return self._render(2, draft, filters=filters, results=results, more=more, page=page, searched=searched,
+                            granted=granted, total=total, gpage=gpage, gpages=max(1, -(-total // svc.PAGE)),
+                            names=names, standard=draft.standard)
+
+    def _step3_context(self, draft: GrantDraft, values: dict) -> dict:
+        standard = draft.standard
+        granted, total = svc.grant_list(db.session, draft, page=1)
+        user = _user()
+        own_inst = getattr(getattr(user, "org", None), "institution_id", None)
+        unit = svc.amount_unit(standard) if standard else None
+        return dict(standard=standard, values=values, rule_detail=svc.rule_detail(standard) if standard else "",
+                    unit=unit, unit_label=svc.AMOUNT_LABELS.get(unit, "") if unit else "",
+                    unit_labels=UNIT_LABELS, total=total, first_person=granted[0].id if granted else None,
+                    forms=svc.activity_forms(db.session, draft.activity_type),
+                    plans=svc.plans_for(db.session, draft, current_scope(), own_inst)
+                    if draft.activity_type == PRACTICE else [],
+                    notes=svc.EVIDENCE_NOTES.get(draft.activity_type, []), files=svc.evidence(db.session, draft),
+                    max_mb=svc.evidence_max_bytes(db.session) // (1024 * 1024), is_practice=draft.activity_type == PRACTICE)
+
+    @staticmethod
+    def _draft_values(draft: GrantDraft) -> dict:
+        values = {}
+        for key in svc.DETAIL_FIELDS:
+            value = getattr(draft, key)
+            values[key] = "" if value is None else (number(value) if key in (
+                "amount", "session_hours", "project_credits", "entered_credits", "hours") else str(value))
+        if not values["activity_form"] and draft.standard is not None and draft.activity_type != PRACTICE:
+            values["activity_form"] = draft.standard.activity_form or ""
+        return values
+
+    @expose("/wizard/<int:draft_id>/3", methods=["GET", "POST"])
+    @has_access
+    @permission_name("grant")
+    def step3(self, draft_id):
+        draft = self._draft(draft_id)
+        if draft.standard_id is None:
+            flash(_("请先选择一条适用的标准"), "warning")
+            return redirect(url_for("ActivityView.step1", draft_id=draft.id))
+        if request.method == "GET":
+            return self._render(3, draft, **self._step3_context(draft, self._draft_values(draft)))
+        action = request.form.get("action", "save")
+        user = _user()
+        try:
+            svc.save_details(draft, request.form)
+            max_bytes = svc.evidence_max_bytes(db.session)
+            uploads = [(storage.filename, attachments.check(storage, max_bytes=max_bytes))
+                       for storage in request.files.getlist("evidence") if storage and storage.filename]
+            for name, (data, kind) in uploads:
+                attachments.store_bytes(data, kind, name, "grant_draft", draft.id, user_id=user.id)
+            db.session.flush()
+            if action == "submit":
+                credits = svc.submit(db.session, draft, _ctx())
+                db.session.commit()
+                record(MODULE, "授分", f"{draft.activity_type}：{draft.standard.name}，{len(credits)}人")
+                flash(_("已为%(n)s人授予学分", n=len(credits)), "success")
+                return redirect(url_for("ActivityView.type_page", slug=svc.SLUGS[draft.activity_type]))
+            db.session.commit()
+        except (svc.GrantError, UploadError) as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            draft = db.session.get(GrantDraft, draft_id)
+            if draft.status != "open":  # submitted meanwhile (a second click)
+                return redirect(url_for("ActivityView.type_page", slug=svc.SLUGS[draft.activity_type]))
+            values = {k: request.form.get(k, "") for k in svc.DETAIL_FIELDS}
+            return self._render(3, draft, **self._step3_context(draft, values)), 422
+        if action == "prev":
+            return redirect(url_for("ActivityView.step2", draft_id=draft.id))
+        flash(_("已保存"), "success")
+        return redirect(url_for("ActivityView.step3", draft_id=draft.id))
+
+    def _evidence(self, draft: GrantDraft, att_id: int) -> Attachment:
+        att = db.session.get(Attachment, att_id)
+        if att is None or att.owner_type != "grant_draft" or att.owner_id != draft.id:
+            abort(404)
+        return att
+
+    @expose("/wizard/<int:draft_id>/evidence/<int:att_id>")
+    @has_access
+    @permission_name("grant")
+    def evidence(self, draft_id, att_id):
+        att = self._evidence(self._draft(draft_id), att_id)
+        return send_file(att.path, mimetype=att.mimetype, download_name=att.name)
+
+    @expose("/wizard/<int:draft_id>/evidence/<int:att_id>/delete", methods=["POST"])
+    @has_access
+    @permission_name("grant")
+    def evidence_delete(self, draft_id, att_id):
+        draft = self._draft(draft_id)
+        db.session.delete(self._evidence(draft, att_id))
+        db.session.commit()
+        flash(_("已删除附件"), "success")
+        return redirect(url_for("ActivityView.step3", draft_id=draft.id))
+
+
+def _org_names(ids: set) -> dict:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Org.id, Org.name).where(Org.id.in_(ids))).tuples().all())
+
+
+def register(appbuilder) -> None:
+    from app.views.practice import PracticePlanReviewView, PracticePlanView
+
+    label = _l("可授学分的继续医学教育活动")
+    appbuilder.add_view(ActivityView, "活动总览", label=_l("活动总览"), icon="fa-th-large", category=CATEGORY,
+                        category_label=label, category_icon="fa-stethoscope")
+    for slug, text in (("project", _l("继续医学教育项目")), ("study", _l("进修学习")),
+                       ("degree", _l("在职学历(学位)教育")), ("practice", _l("有组织的继续医学教育实践活动")),
+                       ("gov", _l("政府指令性医疗卫生任务")), ("selfstudy", _l("有计划的自学")),
+                       ("other", _l("符合规定的其他方式"))):
+        appbuilder.add_link(svc.TYPES[slug], href=f"/activities/{slug}/", label=text, icon="fa-angle-right",
+                            category=CATEGORY)
+    appbuilder.add_view(PracticePlanView, "教学活动计划上传", label=_l("教学活动计划上传"), icon="fa-upload",
+                        category=CATEGORY)
+    appbuilder.add_view(PracticePlanReviewView, "教学活动计划审核", label=_l("教学活动计划审核"), icon="fa-check",
+                        category=CATEGORY)

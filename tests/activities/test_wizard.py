@@ -1,0 +1,356 @@
+"""The three-step credit wizard (issue 4 point 2, ICME-3) through the views, on both backends.
+
+Seed 003 授分标准修改: "7 进修学习不满3个月 每6小时1分（上限25分）", "8 在职学历(学位)教育满3个月 25分",
+"20 单次继续医学教育实践活动 0.2学分 … 单次不少于1小时授课", "14 住院医师规范化培训 25分";
+seed 003 第三步: "*附件大小为5M，格式支持PDF、PNG、JPG".
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Attachment, Credit, ReviewLog
+from app.models.activities import ActivityGrant, GrantDraft, GrantDraftPerson
+from tests.activities.helpers import PDF, PNG, add_plan, standard_id
+
+DAY = "2025-05-10"
+
+
+def _new(client, slug: str) -> int:
+    r = client.post(f"/activities/{slug}/new")
+    assert r.status_code == 302, r.status_code
+    return int(re.search(r"/wizard/(\d+)/1", r.headers["Location"]).group(1))
+
+
+def _step1(client, draft: int, seq: int) -> None:
+    r = client.post(f"/activities/wizard/{draft}/1", data={"standard_id": standard_id(seq), "action": "next"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/wizard/{draft}/2"), r.data.decode()[:300]
+
+
+def _add(client, draft: int, *person_ids: int):
+    return client.post(f"/activities/wizard/{draft}/2", data={"action": "add", "person_id": list(person_ids)})
+
+
+def _details(**kw) -> dict:
+    data = {"amount": "", "hours": "20", "activity_form": "不足三个月学习时间", "subject": "内科学",
+            "activity_date": DAY, "content": "心内科进修", "action": "submit"}
+    data.update(kw)
+    return data
+
+
+def _step3(client, draft: int, data: dict, files: list[tuple[bytes, str]] | None = None):
+    payload = dict(data)
+    if files is not None:
+        payload["evidence"] = [(io.BytesIO(b), n) for b, n in files]
+    return client.post(f"/activities/wizard/{draft}/3", data=payload, content_type="multipart/form-data")
+
+
+def _credits(person_ids=None):
+    query = select(Credit).order_by(Credit.person_id)
+    if person_ids:
+        query = query.where(Credit.person_id.in_(person_ids))
+    return list(db.session.scalars(query))
+
+
+def _flashes(client) -> str:
+    with client.session_transaction() as s:
+        return " ".join(m for _c, m in s.get("_flashes", []))
+
+
+# ------------------------------------------------------------------------------ a whole walk
+def test_study_hours_to_credits_with_cap_one_credit_per_person(app, world, login):
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "study")
+        _step1(client, draft, 7)  # 进修学习不满3个月: 每6小时1分（上限25分）
+        r = _add(client, draft, world.pa, world.pa2)
+        assert r.status_code == 302
+        # 200 hours → 33 full units → capped at 25; the client's own number is never read.
+        r = _step3(client, draft, _details(amount="200", hours="200", credits="99"), [(PDF, "进修结业证.pdf")])
+        assert r.status_code == 302 and r.headers["Location"].endswith("/activities/study/"), r.data.decode()[:500]
+        rows = _credits()
+        assert [(c.person_id, c.credits) for c in rows] == [(world.pa, Decimal("25.00")), (world.pa2, Decimal("25.00"))]
+        assert {(c.status, c.source, c.activity_type, c.category, c.subject, c.granted_on, c.grantor_name)
+                for c in rows} == {("unit_approved", "unit", "进修学习", "进修学习", "内科学",
+                                    datetime.date(2025, 5, 10), "甲医院")}
+        assert rows[0].hours == Decimal("200.00") and rows[0].amount == Decimal("200.00")
+        # Evidence: the draft's file is attached to every created credit.
+        atts = db.session.scalars(select(Attachment).where(Attachment.owner_type == "credit")).all()
+        assert sorted(a.owner_id for a in atts) == sorted(c.id for c in rows) and {a.name for a in atts} == {"进修结业证.pdf"}
+        # The review log has the creation entry (单位录入 → unit_approved) of each credit.
+        logs = db.session.scalars(select(ReviewLog).where(ReviewLog.owner_type == "credit")).all()
+        assert sorted(entry.owner_id for entry in logs) == sorted(c.id for c in rows)
+        assert {entry.to_status for entry in logs} == {"unit_approved"}
+        notes = db.session.scalars(select(ActivityGrant.note)).all()
+        assert all("超过上限按25分计" in n for n in notes)
+        # The type page lists them.
+        page = client.get("/activities/study/").data.decode()
+        assert "张三" in page and "李四" in page and "心内科进修" in page
+
+
+def test_credit_cannot_be_submitted_twice(app, world, login):
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "degree")
+        _step1(client, draft, 8)  # 在职学历(学位)教育满3个月 25分
+        _add(client, draft, world.pa)
+        data = _details(amount="4", hours="300", activity_form="满三个月学习时间", content="在职研究生")
+        first = _step3(client, draft, data, [(PDF, "成绩单.pdf")])
+        assert first.status_code == 302
+        # A second click / browser back + resubmit of the same draft: refused, nothing more written.
+        second = _step3(client, draft, data, [(PDF, "成绩单.pdf")])
+        assert second.status_code == 302 and second.headers["Location"].endswith("/activities/degree/")
+        assert "不能重复提交" in _flashes(client)
+        assert [(c.person_id, c.credits) for c in _credits()] == [(world.pa, Decimal("25.00"))]
+        assert db.session.get(GrantDraft, draft).status == "submitted"
+        # The service refuses it too (the guarded UPDATE finds no open draft).
+        from app.services import activities as svc
+        from app.services.scope import Scope
+
+        from sqlalchemy.orm.attributes import set_committed_value
+
+        stale = db.session.get(GrantDraft, draft)
+        # As a concurrent request read it before the first commit (a new content: not a duplicate).
+        set_committed_value(stale, "status", "open")
+        set_committed_value(stale, "content", "另一次提交")
+        with pytest.raises(svc.GrantError, match="不能重复提交"):
+            svc.submit(db.session, stale, svc.Context(user_id=1, scope=Scope("all")))
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(Credit.id))) == 1
+
+
+def test_months_below_three_refused_by_the_full_year_standard(app, world, login):
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "degree")
+        _step1(client, draft, 8)
+        _add(client, draft, world.pa)
+        r = _step3(client, draft, _details(amount="2", activity_form="满三个月学习时间"), [(PDF, "成绩单.pdf")])
+        assert r.status_code == 422
+        assert "张三（A0000001）：实际月数须满3个月" in r.data.decode()
+        assert _credits() == []
+
+
+# ------------------------------------------------------------------------------ scope
+def test_secretary_cannot_grant_outside_department(app, world, login):
+    client = login("sec_a")  # 甲医院 心内科: only 张三
+    with app.app_context():
+        draft = _new(client, "study")
+        _step1(client, draft, 7)
+        for guessed in (world.pa2, world.pb):  # 李四 (骨科), 王五 (乙医院)
+            r = _add(client, draft, world.pa, guessed)
+            assert r.status_code == 302 and "不在您的管辖范围内" in _flashes(client)
+        assert db.session.scalars(select(GrantDraftPerson.person_id)).all() == []
+        # The search never shows them either.
+        page = client.get(f"/activities/wizard/{draft}/2?search=1&name=").data.decode()
+        assert "张三" in page and "李四" not in page and "王五" not in page
+        # A person slipped into the list behind the view's back is refused at submission, by name.
+        db.session.add_all([GrantDraftPerson(draft_id=draft, person_id=world.pa),
+                            GrantDraftPerson(draft_id=draft, person_id=world.pa2)])
+        db.session.commit()
+        r = _step3(client, draft, _details(amount="12"), [(PDF, "a.pdf")])
+        assert r.status_code == 422 and "李四（A0000002）已停用或不在您的管辖范围内" in r.data.decode()
+        assert _credits() == []
+
+
+def test_nothing_written_when_any_person_fails(app, world, login):
+    client = login("inst_a")
+    with app.app_context():
+        first = _new(client, "study")
+        _step1(client, first, 7)
+        _add(client, first, world.pa)
+        assert _step3(client, first, _details(amount="12"), [(PDF, "a.pdf")]).status_code == 302
+        # Same standard, date and content again for 张三 and 李四: 张三 fails, so 李四 gets nothing either.
+        second = _new(client, "study")
+        _step1(client, second, 7)
+        _add(client, second, world.pa, world.pa2)
+        r = _step3(client, second, _details(amount="12"), [(PDF, "b.pdf")])
+        body = r.data.decode()
+        assert r.status_code == 422 and "张三（A0000001）已有相同的学分记录" in body and "李四" not in body.split("未提交")[1][:200]
+        assert [c.person_id for c in _credits()] == [world.pa]
+        assert db.session.get(GrantDraft, second).status == "open"
+        assert db.session.scalar(select(func.count(Attachment.id)).where(Attachment.owner_type == "grant_draft",
+                                                                        Attachment.owner_id == second)) == 0
+
+
+def test_guessed_drafts_and_files_of_another_user_answer_404(app, world, login):
+    owner, other = login("inst_a"), login("district1")
+    with app.app_context():
+        draft = _new(owner, "study")
+        _step1(owner, draft, 7)
+        _add(owner, draft, world.pa)
+        assert _step3(owner, draft, _details(action="save"), [(PDF, "a.pdf")]).status_code == 302
+        att = db.session.scalar(select(Attachment.id).where(Attachment.owner_type == "grant_draft"))
+        assert owner.get(f"/activities/wizard/{draft}/evidence/{att}").status_code == 200
+        for url in (f"/activities/wizard/{draft}/1", f"/activities/wizard/{draft}/2", f"/activities/wizard/{draft}/3",
+                    f"/activities/wizard/{draft}/evidence/{att}"):
+            assert other.get(url).status_code == 404, url
+        assert other.post(f"/activities/wizard/{draft}/3", data=_details()).status_code == 404
+        assert other.post(f"/activities/wizard/{draft}/delete").status_code == 404
+        assert login("tech_a").get("/activities/study/").status_code in (302, 403)
+
+
+# ------------------------------------------------------------------------------ evidence
+@pytest.mark.parametrize("content, name, message", [
+    (b"PK\x03\x04 this is a word document really" + b"\0" * 64, "证明.pdf", "类型不正确"),
+    (b"plain text named like a pdf", "证明.pdf", "类型不正确"),
+    (b"%PDF-1.4\n" + b"0" * (6 * 1024 * 1024), "大文件.pdf", "过大"),
+])
+def test_bad_evidence_is_refused_and_nothing_stored(app, world, login, content, name, message):
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "study")
+        _step1(client, draft, 7)
+        _add(client, draft, world.pa)
+        for action in ("save", "submit"):
+            r = _step3(client, draft, _details(amount="12", action=action), [(PNG, "ok.png"), (content, name)])
+            assert r.status_code == 422 and message in r.data.decode() and name in r.data.decode()
+        assert db.session.scalar(select(func.count(Attachment.id))) == 0
+        assert _credits() == []
+
+
+def test_several_files_and_png_accepted_submit_needs_evidence(app, world, login):
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "study")
+        _step1(client, draft, 7)
+        _add(client, draft, world.pa)
+        r = _step3(client, draft, _details(amount="12"))
+        assert r.status_code == 422 and "请上传留档/认证材料" in r.data.decode()
+        assert _step3(client, draft, _details(amount="12", action="save"),
+                      [(PDF, "a.pdf"), (PNG, "b.png")]).status_code == 302
+        assert _step3(client, draft, _details(amount="12")).status_code == 302
+        assert db.session.scalars(select(Attachment.kind).where(Attachment.owner_type == "credit")
+                                  .order_by(Attachment.id)).all() == ["pdf", "png"]
+
+
+# ------------------------------------------------------------------------------ back and forth
+def test_grant_list_and_details_survive_going_back(app, world, login):
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "study")
+        _step1(client, draft, 7)
+        _add(client, draft, world.pa, world.pa2)
+        r = _step3(client, draft, _details(amount="30", content="保留的内容", action="prev"))
+        assert r.status_code == 302 and r.headers["Location"].endswith(f"/wizard/{draft}/2")
+        page = client.get(f"/activities/wizard/{draft}/2").data.decode()
+        grant = page.split('id="grant-list"')[1]
+        assert "张三" in grant and "李四" in grant
+        client.post(f"/activities/wizard/{draft}/2", data={"action": "remove", "grant_person_id": [world.pa2]})
+        client.post(f"/activities/wizard/{draft}/2", data={"action": "prev"})
+        _step1(client, draft, 7)
+        page = client.get(f"/activities/wizard/{draft}/3").data.decode()
+        assert "保留的内容" in page and 'value="30"' in page and "按每6小时授予1学分计算，上限25学分" in page
+        assert "*提供进修结业证" in page
+        assert db.session.scalars(select(GrantDraftPerson.person_id)).all() == [world.pa]
+
+
+def test_add_all_matching_search_and_pagination(app, world, login):
+    from tests.helpers import add_person
+
+    client = login("inst_a")
+    with app.app_context():
+        from app.models import Org
+
+        dept = db.session.get(Org, world.a_dept)
+        inst = db.session.get(Org, world.a)
+        for i in range(25):
+            add_person(inst, dept, f"钱{i:02d}")
+        db.session.commit()
+        draft = _new(client, "study")
+        _step1(client, draft, 7)
+        page = client.get(f"/activities/wizard/{draft}/2?search=1&name=钱").data.decode()
+        assert page.count('name="person_id"') == 20 and "下一页" in page
+        client.post(f"/activities/wizard/{draft}/2", data={"action": "add_all", "name": "钱"})
+        assert db.session.scalar(select(func.count()).select_from(GrantDraftPerson)) == 25
+        page = client.get(f"/activities/wizard/{draft}/2?search=1&name=钱").data.decode()
+        assert page.count('name="person_id"') == 0  # already in the list
+        r = client.post(f"/activities/wizard/{draft}/2", data={"action": "add_all", "name": "", "card": ""})
+        assert "请先输入" in _flashes(client)
+
+
+# ------------------------------------------------------------------------------ practice activities
+def test_practice_credit_needs_an_approved_plan_of_the_persons_institution(app, world, login):
+    with app.app_context():
+        pending = add_plan(world.a, status="pending", name="待审计划")
+        approved = add_plan(world.a)
+    client = login("district1")
+    with app.app_context():
+        draft = _new(client, "practice")
+        _step1(client, draft, 20)  # 单次继续医学教育实践活动 0.2学分
+        _add(client, draft, world.pa, world.pc)  # 甲医院 and 丙社区卫生服务中心
+        data = _details(session_hours="2", sessions="1", activity_form="手术示范", hours="2")
+        r = _step3(client, draft, data, [(PDF, "通知.pdf")])
+        assert r.status_code == 422 and "须选择已通过审核的教学活动计划" in r.data.decode()
+        r = _step3(client, draft, {**data, "practice_plan_id": str(pending)})
+        assert r.status_code == 422 and "待审核" in r.data.decode()
+        r = _step3(client, draft, {**data, "practice_plan_id": str(approved), "activity_form": "学术会议"})
+        assert r.status_code == 422 and "不在教学活动计划" in r.data.decode()
+        r = _step3(client, draft, {**data, "practice_plan_id": str(approved)})
+        assert r.status_code == 422 and "赵六（C0000001）不属于教学活动计划" in r.data.decode()
+        assert _credits() == []
+        client.post(f"/activities/wizard/{draft}/2", data={"action": "remove", "grant_person_id": [world.pc]})
+        # A refused submission stored nothing, its files neither: they are chosen again.
+        r = _step3(client, draft, {**data, "practice_plan_id": str(approved)}, [(PDF, "通知.pdf")])
+        assert r.status_code == 302
+        assert [(c.person_id, c.credits) for c in _credits()] == [(world.pa, Decimal("0.20"))]
+        assert db.session.scalar(select(ActivityGrant.practice_plan_id)) == approved
+
+
+def test_single_session_under_one_hour_refused(app, world, login):
+    with app.app_context():
+        plan = add_plan(world.a)
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "practice")
+        _step1(client, draft, 11)  # 单次继续医学教育实践活动主讲人授分 0.5, 不超过项目分数
+        _add(client, draft, world.pa)
+        data = _details(session_hours="0.5", activity_form="教学病例讨论", practice_plan_id=str(plan),
+                        project_credits="2", hours="1")
+        r = _step3(client, draft, data, [(PDF, "a.pdf")])
+        assert r.status_code == 422 and "单次不少于1小时" in r.data.decode()
+        assert _step3(client, draft, {**data, "session_hours": "1.5"}, [(PDF, "a.pdf")]).status_code == 302
+        assert [c.credits for c in _credits()] == [Decimal("0.50")]
+
+
+def test_step1_lists_only_the_standards_of_the_type(app, world, login):
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "practice")
+        page = client.get(f"/activities/wizard/{draft}/1").data.decode()
+        table = page.split('id="standards"')[1].split("</table>")[0]
+        for name in ("继续医学教育实践活动主讲人授分", "单次继续医学教育实践活动主讲人授分", "继续医学教育实践活动",
+                     "单次继续医学教育实践活动"):
+            assert name in table
+        assert "进修学习" not in table and "有组织的继续医学教育实践活动" in table
+        assert table.count('type="radio"') == 4
+        # A standard of another type is refused.
+        r = client.post(f"/activities/wizard/{draft}/1", data={"standard_id": standard_id(7)})
+        assert r.status_code == 200 and "不适用" in r.data.decode()
+        other = _new(client, "other")
+        page = client.get(f"/activities/wizard/{other}/1").data.decode()
+        assert "住院医师规范化培训" in page and page.count('type="radio"') == 1
+
+
+def test_entry_page_and_type_pages_are_scoped(app, world, login):
+    from tests.credit_helpers import credit
+
+    with app.app_context():
+        credit(world.pa, 25, datetime.date(2025, 3, 1), content="甲的进修", activity_type="进修学习", category="进修学习")
+        credit(world.pb, 25, datetime.date(2025, 3, 1), content="乙的进修", activity_type="进修学习", category="进修学习")
+        db.session.commit()
+    page = login("inst_a").get("/activities/").data.decode()
+    for label in ("继续医学教育项目", "进修学习学分录入", "在职学历(学位)教育学分录入", "教学活动计划上传",
+                  "有组织的继教实践活动学分录入", "政府指令性医疗卫生任务学分录入", "符合规定的其他方式学分录入"):
+        assert label in page, label
+    a = login("inst_a").get("/activities/study/").data.decode()
+    b = login("inst_b").get("/activities/study/").data.decode()
+    assert "甲的进修" in a and "乙的进修" not in a and "乙的进修" in b and "甲的进修" not in b
+    assert login("sec_a").get("/activities/study/").status_code == 200
+    assert login("inst_a").get("/activities/nonsense/").status_code == 404
