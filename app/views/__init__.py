@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 # Modules of later areas; each has ``register(appbuilder)`` adding its own views, menus and APIs.
 AREA_MODULES: list[str] = [
     "app.views.review",
+    "app.views.selfstudy",
     "app.views.activities",
 ]
 
