@@ -103,7 +103,7 @@ def standards_for(session: Session, activity_type: str, rule_set: RuleSet | None
 def rule_detail(standard: CreditStandard) -> str:
     """具体规定: the standard's rule in a sentence, from its kind and params (never typed twice)."""
     p = standard.params or {}
-    unit = AMOUNT_LABELS.get(p.get("unit", "hours"), "")
+    unit = UNIT_LABELS.get(p.get("unit", "hours"), "")
     text = standard.rule_text
     if standard.kind == "per_unit":
         text = f"按每{_n(p['per'])}{unit}授予{_n(p['rate'])}学分计算"

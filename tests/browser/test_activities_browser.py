@@ -1,0 +1,232 @@
+"""Issue 4 points 1, 2, 4 in headless Chromium (CSRF on): the credit wizard walked for 进修学习 (hours →
+credits, cap), 在职学历(学位)教育 (≥ 3 months → 25), 有组织的继续医学教育实践活动 (single session 0.2, lecturer 0.5,
+with an approved plan) and 住院医师规范化培训 (25), going back a step, uploading evidence and submitting;
+and a practice plan uploaded by the institution and passed by its district.
+
+Seed 003: "7 进修学习不满3个月 每6小时1分（上限25分）", "8 在职学历(学位)教育满3个月 25分", "11 单次继续医学教育实践活动
+主讲人授分 0.5学分", "20 单次继续医学教育实践活动 0.2学分", "14 住院医师规范化培训 25分".
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import delete, select
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def clean(browser_app):
+    """Leave the shared browser world as it was: drop what the walks created."""
+    yield
+    from app.extensions import db
+    from app.models import Attachment, ComplianceResult, Credit, ReviewLog
+    from app.models.activities import ActivityGrant, GrantDraft, GrantDraftPerson
+    from app.models.practice import PracticePlan, PracticePlanLog
+
+    with browser_app.app_context():
+        credit_ids = select(Credit.id).where(Credit.source == "unit", Credit.grantor_name.is_not(None))
+        db.session.execute(delete(ReviewLog).where(ReviewLog.owner_type == "credit",
+                                                   ReviewLog.owner_id.in_(credit_ids)))
+        db.session.execute(delete(ActivityGrant))
+        db.session.execute(delete(Attachment).where(Attachment.owner_type.in_(["credit", "grant_draft",
+                                                                               "practice_plan"])))
+        db.session.execute(delete(Credit).where(Credit.id.in_(credit_ids)))
+        db.session.execute(delete(ComplianceResult))
+        db.session.execute(delete(GrantDraftPerson))
+        db.session.execute(delete(GrantDraft))
+        db.session.execute(delete(PracticePlanLog))
+        db.session.execute(delete(PracticePlan))
+        db.session.commit()
+
+
+def _credits(browser_app, activity_type):
+    from app.extensions import db
+    from app.models import Credit, Person
+
+    with browser_app.app_context():
+        rows = db.session.execute(select(Person.name, Credit.credits, Credit.status).join(Person, Person.id == Credit.person_id)
+                                  .where(Credit.activity_type == activity_type).order_by(Person.name)).all()
+        db.session.remove()
+        return [tuple(r) for r in rows]
+
+
+def _start(page, slug: str, entry: str) -> None:
+    page.goto("/activities/")
+    page.click(f"#activity-tree a >> text={entry}")
+    with page.expect_navigation():
+        page.click("#start-wizard")
+    assert "/wizard/" in page.url and page.url.endswith("/1")
+
+
+def _choose(page, standard_name: str) -> None:
+    page.check(f"#standards input[data-name='{standard_name}']")
+    with page.expect_navigation():
+        page.click("#step1-next")
+    assert page.url.endswith("/2")
+
+
+def _pick(page, name: str) -> None:
+    page.fill("#person-search #name", name)
+    with page.expect_navigation():
+        page.click("#search-btn")
+    page.check(f"#search-results tr:has-text('{name}') input[name=person_id]")
+    with page.expect_navigation():
+        page.click("#add-selected")
+    expect(page.locator("#grant-list")).to_contain_text(name)
+
+
+def _next_to_step3(page) -> None:
+    with page.expect_navigation():
+        page.click("#step2-next")
+    assert page.url.endswith("/3")
+
+
+def _common_details(page, form: str, content: str, evidence: str = "证明.pdf") -> None:
+    page.select_option("#activity_form", form)
+    page.click("#subject + .select2 .select2-selection")
+    page.fill(".select2-search__field", "内科")
+    page.click(".select2-results__option >> text=内科学")
+    page.fill("#activity_date", "2025-05-10")
+    page.fill("#content", content)
+    page.set_input_files("#evidence", files=[{"name": evidence, "mimeType": "application/pdf", "buffer": PDF}])
+
+
+def _submit(page, slug: str) -> None:
+    with page.expect_navigation():
+        page.click("#step3-submit")
+    assert page.url.endswith(f"/activities/{slug}/"), page.inner_text(".alert") if page.locator(".alert").count() else page.url
+    expect(page.locator(".alert-success")).to_contain_text("已为1人授予学分")
+
+
+def test_study_hours_to_credits_with_cap_and_going_back(page, login_as, browser_app, clean):
+    login_as("inst_a")
+    _start(page, "study", "进修学习学分录入")
+    _choose(page, "进修学习不满3个月")
+    _pick(page, "张三")
+    _next_to_step3(page)
+    expect(page.locator("#rule-detail")).to_have_text("按每6小时授予1学分计算，上限25学分")
+    expect(page.locator("#evidence-notes")).to_contain_text("*提供进修结业证")
+    page.fill("#amount", "200")  # 33 full units of 6 hours → capped at 25
+    expect(page.locator("#granted")).to_have_text("25")
+    expect(page.locator("#compute-explanation")).to_contain_text("超过上限按25分计")
+    page.fill("#amount", "14")
+    expect(page.locator("#granted")).to_have_text("2")
+    expect(page.locator("#hours")).to_have_value("14")
+    # Back a step: the grant list is still there, and so are the details typed on step 3.
+    with page.expect_navigation():
+        page.click("#step3-prev")
+    expect(page.locator("#grant-list")).to_contain_text("张三")
+    _next_to_step3(page)
+    expect(page.locator("#amount")).to_have_value("14")
+    expect(page.locator("#granted")).to_have_text("2")
+    _common_details(page, "不足三个月学习时间", "北京协和医院心内科进修", "进修结业证.pdf")
+    _submit(page, "study")
+    expect(page.locator("#granted-credits")).to_contain_text("北京协和医院心内科进修")
+    assert _credits(browser_app, "进修学习") == [("张三", Decimal("2.00"), "unit_approved")]
+    assert not page.js_errors
+
+
+def test_degree_three_months_gives_25(page, login_as, browser_app, clean):
+    login_as("inst_a")
+    _start(page, "degree", "在职学历(学位)教育学分录入")
+    _choose(page, "在职学历(学位)教育满3个月")
+    _pick(page, "李四")
+    _next_to_step3(page)
+    expect(page.locator("#rule-detail")).to_have_text("满3个月，视为完成当年继续医学教育25学分")
+    expect(page.locator("#evidence-notes")).to_contain_text("由学校教务部门提供成绩单")
+    page.fill("#amount", "2")
+    expect(page.locator("#compute-error")).to_contain_text("须满3个月")
+    page.fill("#amount", "4")
+    expect(page.locator("#granted")).to_have_text("25")
+    page.fill("#hours", "320")
+    _common_details(page, "满三个月学习时间", "在职研究生课程", "成绩单.pdf")
+    _submit(page, "degree")
+    assert _credits(browser_app, "在职学历(学位)教育") == [("李四", Decimal("25.00"), "unit_approved")]
+    assert not page.js_errors
+
+
+def test_practice_plan_passed_then_single_session_and_lecturer_credits(page, login_as, browser_app, browser, live_url,
+                                                                       clean):
+    # The institution uploads its plan …
+    login_as("inst_a")
+    page.goto("/activities/")
+    with page.expect_navigation():
+        page.click("#activity-tree a >> text=教学活动计划上传")
+    page.goto("/practiceplan/add")
+    page.fill("#name", "2025年度教学活动计划")
+    page.select_option("#plan_type", "年度计划")
+    page.check("#activity-forms input[value=手术示范]")
+    page.check("#activity-forms input[value=教学病例讨论]")
+    page.set_input_files("#plan_file", files=[{"name": "计划.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    with page.expect_navigation():
+        page.click("#plan-submit")
+    expect(page.locator("table.table-bordered")).to_contain_text("待审核")
+
+    # … its district passes it (own browser context, own login).
+    from tests.browser.conftest import TIMEOUT_MS
+
+    context = browser.new_context(base_url=live_url, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    reviewer = context.new_page()
+    reviewer.goto("/login/")
+    reviewer.fill("#username", "district1")
+    reviewer.fill("#password", "Test@2026pw")
+    with reviewer.expect_navigation():
+        reviewer.click("form[name=login] [type=submit]")
+    reviewer.goto("/practiceplanreview/list/")
+    with reviewer.expect_navigation():
+        reviewer.click("a:has-text('查看 / 审核日志')")
+    assert reviewer.locator("iframe").count() == 1
+    with reviewer.expect_navigation():
+        reviewer.click("#review-pass")
+    expect(reviewer.locator("table.table-bordered")).to_contain_text("已通过")
+    context.close()
+
+    # Single session, participant: 0.2.
+    _start(page, "practice", "有组织的继教实践活动学分录入")
+    _choose(page, "单次继续医学教育实践活动")
+    _pick(page, "张三")
+    _next_to_step3(page)
+    page.fill("#session_hours", "0.5")
+    expect(page.locator("#compute-error")).to_contain_text("单次不少于1小时")
+    page.fill("#session_hours", "2")
+    expect(page.locator("#granted")).to_have_text("0.2")
+    page.select_option("#practice_plan_id", label="2025年度教学活动计划（年度计划，甲医院）")
+    _common_details(page, "手术示范", "腔镜手术示范")
+    _submit(page, "practice")
+
+    # Lecturer of a single session: 0.5, never more than the project's credits.
+    _start(page, "practice", "有组织的继教实践活动学分录入")
+    _choose(page, "单次继续医学教育实践活动主讲人授分")
+    _pick(page, "张三")
+    _next_to_step3(page)
+    page.fill("#session_hours", "1.5")
+    page.fill("#project_credits", "0.3")
+    expect(page.locator("#granted")).to_have_text("0.3")
+    page.fill("#project_credits", "2")
+    expect(page.locator("#granted")).to_have_text("0.5")
+    page.select_option("#practice_plan_id", label="2025年度教学活动计划（年度计划，甲医院）")
+    _common_details(page, "教学病例讨论", "疑难病例讨论主讲")
+    _submit(page, "practice")
+    assert sorted(c for _n, c, _s in _credits(browser_app, "有组织的继续医学教育实践活动")) == [Decimal("0.20"),
+                                                                                       Decimal("0.50")]
+    assert not page.js_errors
+
+
+def test_residency_training_gives_25(page, login_as, browser_app, clean):
+    login_as("inst_a")
+    _start(page, "other", "符合规定的其他方式学分录入")
+    _choose(page, "住院医师规范化培训")
+    _pick(page, "张三")
+    _next_to_step3(page)
+    expect(page.locator("#rule-detail")).to_have_text("获得继续医学教育25学分")
+    page.fill("#amount", "1")
+    expect(page.locator("#granted")).to_have_text("25")
+    page.fill("#hours", "2000")
+    _common_details(page, "住院医师规范化培训", "完成住院医师规范化培训", "规培合格证.pdf")
+    _submit(page, "other")
+    assert _credits(browser_app, "符合规定的其他方式") == [("张三", Decimal("25.00"), "unit_approved")]
+    assert not page.js_errors
