@@ -198,7 +198,8 @@ class SelfStudyView(BaseView):
             flash(str(exc), "danger")
         else:
             record(MODULE, "授分")
-            flash(_("已授予 %(n)s 学分", n=f"{credit.credits.normalize():f}"), "success")
+            amount = format(credit.credits.normalize(), "f")
+            flash(_("已授予 %(n)s 学分", n=amount), "success")
         return redirect(url_for("SelfStudyView.form", person_id=ss.person_id, year=ss.year))
 
     @expose("/file/<int:attachment_id>")
