@@ -19,8 +19,21 @@ Verdicts, results and appeals live in the audit workspace's own module.
 import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint, text)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import relationship
 
 CYCLE_STATUSES = {"open": "开启", "closed": "关闭"}
@@ -141,6 +154,7 @@ class AuditDraw(Model):
     __tablename__ = "audit_draw"
     __module_label__ = "审验抽取"
     __no_oplog__ = True  # the draw is logged once by its service with seed and counts
+    __scope_columns__ = {"district": "district_id"}
 
     id = Column(Integer, primary_key=True)
     cycle_id = Column(Integer, ForeignKey("audit_cycle.id"), nullable=False, index=True)

@@ -121,3 +121,11 @@ for _role, _extra in {DISTRICT_ADMIN: _MANUAL_READ + _SELF_STUDY_SUPERVISE,
                       INSTITUTION_ADMIN: _MANUAL_UNIT + _SELF_STUDY_SUPERVISE,
                       DEPARTMENT_SECRETARY: _MANUAL_READ, TECHNICIAN: _MANUAL_OWN}.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _extra
+
+# 学分审验 administration (issue 7 points 1–5): the city runs it all ([".*", ".*"]); a district keeps
+# sampling standards of its own district and draws them inside the cycle's sampled institutions.
+_AUDIT_DISTRICT = [["AuditStandardView$", _WRITE + "|can_draw"],
+                   ["AuditDrawView$", "can_list|can_show|can_rerun"],
+                   ["AuditListView$", "can_read|can_write"],
+                   ["学分审验$|审验标准设置$|抽取记录$", "menu_access"]]
+ROLE_PERMISSIONS[DISTRICT_ADMIN] = ROLE_PERMISSIONS[DISTRICT_ADMIN] + _AUDIT_DISTRICT

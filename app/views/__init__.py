@@ -9,6 +9,7 @@ AREA_MODULES: list[str] = [
     "app.views.review",
     "app.views.selfstudy",
     "app.views.activities",
+    "app.views.audit",
 ]
 
 

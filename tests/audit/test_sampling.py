@@ -9,8 +9,13 @@ from sqlalchemy import func, select
 from app.cli import add_user
 from app.extensions import db
 from app.models import Org, Person
-from app.models.audit import (AuditDraw, AuditDrawnPerson, AuditFinalPerson, AuditSampledInstitution,
-                              AuditStandard)
+from app.models.audit import (
+    AuditDraw,
+    AuditDrawnPerson,
+    AuditFinalPerson,
+    AuditSampledInstitution,
+    AuditStandard,
+)
 from app.services import audit_sampling as S
 from app.services import roles as R
 from app.services.scope import Scope
