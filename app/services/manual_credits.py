@@ -11,14 +11,24 @@ after it only the unit may enter (补录) and only with the unit's certificate (
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Attachment, Credit, CreditStandard, DictItem, DictType, ManualCredit, Parameter, Person
+from app.models import (
+    Attachment,
+    Credit,
+    CreditStandard,
+    DictItem,
+    DictType,
+    ManualCredit,
+    Parameter,
+    Person,
+)
 from app.models.org import Org
 from app.services import attachments, credit_rules, workflow
 from app.services.scope import Scope
@@ -431,6 +441,23 @@ def unit_name(session: Session, org_id: int | None) -> str:
     return org.name if org else ""
 
 
-__all__ = ["EntryError", "UploadError", "Entry", "Filters", "validate", "create_own", "update_own",
-           "submit_own", "create_by_unit", "pending_select", "pending_page", "review", "own_select",
-           "attachment_in_scope", "closes_on", "is_closed", "max_credits", "categories"]
+__all__ = [
+    "Entry",
+    "EntryError",
+    "Filters",
+    "UploadError",
+    "attachment_in_scope",
+    "categories",
+    "closes_on",
+    "create_by_unit",
+    "create_own",
+    "is_closed",
+    "max_credits",
+    "own_select",
+    "pending_page",
+    "pending_select",
+    "review",
+    "submit_own",
+    "update_own",
+    "validate",
+]

@@ -13,13 +13,21 @@ Seed 003 part 01 "增加有计划的自学学分录入":
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Credit, CreditStandard, Person, RuleSet, SelfStudy, SelfStudyDelegation
+from app.models import (
+    Credit,
+    CreditStandard,
+    Person,
+    RuleSet,
+    SelfStudy,
+    SelfStudyDelegation,
+)
 from app.models.org import Org
 from app.models.selfstudy import DELEGATION_MODES
 from app.services import attachments, credit_records, credit_rules, workflow
@@ -289,5 +297,19 @@ def attachment_in_scope(session: Session, scope: Scope, attachment_id: int):
     return session.scalar(scope.filter(query, SelfStudy))
 
 
-__all__ = ["SECTIONS", "FIELDS", "SLOTS", "SelfStudyError", "UploadError", "mode_for", "set_mode", "modes_of",
-           "may_fill", "clean", "save", "grant", "grant_rule", "attachment_in_scope"]
+__all__ = [
+    "FIELDS",
+    "SECTIONS",
+    "SLOTS",
+    "SelfStudyError",
+    "UploadError",
+    "attachment_in_scope",
+    "clean",
+    "grant",
+    "grant_rule",
+    "may_fill",
+    "mode_for",
+    "modes_of",
+    "save",
+    "set_mode",
+]

@@ -24,8 +24,9 @@ view checked. Errors are WorkflowError with a Chinese message; nothing is change
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -294,6 +295,25 @@ def last_reasons(owner_type: str, owner_ids: list[int], session: Session | None 
     return out
 
 
-__all__ = ["WorkflowError", "Transition", "Machine", "CREDIT", "SELF_STUDY", "MACHINES",
-           "SELF_STUDY_STATUSES", "created", "log_creation", "apply", "apply_many", "check", "allowed",
-           "editable", "logs", "last_reasons", "actor_of", "within", "status_label", "machine_for"]
+__all__ = [
+    "CREDIT",
+    "MACHINES",
+    "SELF_STUDY",
+    "SELF_STUDY_STATUSES",
+    "Machine",
+    "Transition",
+    "WorkflowError",
+    "actor_of",
+    "allowed",
+    "apply",
+    "apply_many",
+    "check",
+    "created",
+    "editable",
+    "last_reasons",
+    "log_creation",
+    "logs",
+    "machine_for",
+    "status_label",
+    "within",
+]

@@ -72,10 +72,10 @@ def test_bad_input_and_files_refused(app, world, login):
         assert r.status_code == 422
         text = r.get_data(as_text=True)
         assert "类型不正确" in text or "过大" in text
-    for over, message in ((dict(credits="-1"), "学分必须大于0"), (dict(credits="abc"), "学分必须是数字"),
-                          (dict(credits="26"), "不能超过25分"), (dict(certificate_no=""), "请填写证书编号"),
-                          (dict(category="随便写"), "学分类别不在字典中"),
-                          (dict(granted_on=(datetime.date.today() + datetime.timedelta(days=3)).isoformat()),
+    for over, message in (({"credits": "-1"}, "学分必须大于0"), ({"credits": "abc"}, "学分必须是数字"),
+                          ({"credits": "26"}, "不能超过25分"), ({"certificate_no": ""}, "请填写证书编号"),
+                          ({"category": "随便写"}, "学分类别不在字典中"),
+                          ({"granted_on": (datetime.date.today() + datetime.timedelta(days=3)).isoformat()},
                            "不能晚于今天")):
         r = _enter(tech, **over)
         assert r.status_code == 422 and message in r.get_data(as_text=True), over
@@ -133,9 +133,9 @@ def test_other_institution_cannot_see_pass_or_preview(app, world, login):
     assert "不在您待审核范围内" in r.get_data(as_text=True)
     # Bulk with one own credit and one guessed: the whole batch is refused.
     with app.app_context():
-        from tests.review.test_workflow import _credit
         from app.models.users import CmeUser
         from app.services import workflow
+        from tests.review.test_workflow import _credit
         own = _credit(world.pb)
         workflow.created(own, db.session.scalar(select(CmeUser).where(CmeUser.username == "tech_b")), "save")
         db.session.add(ManualCredit(credit_id=own.id, year=own.granted_on.year))

@@ -20,7 +20,7 @@ def _credit(person_id, status=None):
     p = db.session.get(Person, person_id)
     c = Credit(person_id=p.id, district_id=p.district_id, institution_id=p.institution_id,
                department_id=p.department_id, activity_type="继续医学教育项目", content="国家级项目",
-               granted_on=datetime.date.today(), category="国家级继续医学教育项目", credits=Decimal("5"),
+               granted_on=datetime.date.today(), category="国家级继续医学教育项目", credits=Decimal(5),
                source="manual")
     return c
 
