@@ -10,8 +10,18 @@ import datetime
 import uuid
 
 from flask_appbuilder import Model
-from sqlalchemy import (Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import relationship
 
 DRAFT_STATUSES = {"open": "草稿", "submitted": "已提交"}

@@ -5,7 +5,7 @@ reason. Credits of 有组织的继续医学教育实践活动 must point to an a
 import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import relationship
 
 # Seed 003 计划上传: 计划类型 年度/季度/月度.

@@ -13,19 +13,48 @@ creates one credit per person in the caller's transaction, status unit_approved,
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
-from sqlalchemy import Integer, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Integer,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from app.models import Credit, CreditStandard, DictItem, DictType, Org, Parameter, Person, RuleSet
+from app.models import (
+    Credit,
+    CreditStandard,
+    DictItem,
+    DictType,
+    Org,
+    Parameter,
+    Person,
+    RuleSet,
+)
 from app.models.activities import ActivityGrant, GrantDraft, GrantDraftPerson
 from app.models.attachments import Attachment
 from app.models.practice import PracticePlan
 from app.services.credit_rules import UNIT_LABELS, RuleError, compute_standard
-from app.services.rule_sets import DEGREE, GOV, OTHER, PRACTICE, PROJECT, SELF, STUDY, active_rule_set
+from app.services.rule_sets import (
+    DEGREE,
+    GOV,
+    OTHER,
+    PRACTICE,
+    PROJECT,
+    SELF,
+    STUDY,
+    active_rule_set,
+)
 from app.services.scope import Scope
 
 # URL slug → activity type (seed 003: 可授学分的继续医学教育活动, seven types in this order).
@@ -318,7 +347,7 @@ def _decimal_or_none(value: Any, key: str) -> Decimal | None:
         number = Decimal(value)
     except InvalidOperation:
         raise GrantError(f"{FIELD_LABELS[key]}必须是数字") from None
-    if not number.is_finite() or number < 0 or number >= Decimal("10000000"):
+    if not number.is_finite() or number < 0 or number >= Decimal(10000000):
         raise GrantError(f"{FIELD_LABELS[key]}必须是不小于0的数字")
     return number.quantize(Decimal("0.01"))
 
@@ -436,7 +465,7 @@ def submit(session: Session, draft: GrantDraft, ctx: Context, now: datetime.date
     if standard is None or standard.id not in {s.id for s in standards_for(session, draft.activity_type)}:
         raise GrantError("请在第一步选择一条适用的标准（所选标准不存在、已停用或不属于当前规则集）")
     errors = _check_details(session, draft, standard)
-    persons, total = grant_list(session, draft)
+    persons, _size = grant_list(session, draft)
     if not persons:
         errors.append("授予名单为空，请在第二步添加人员")
     in_scope = set(session.scalars(ctx.scope.filter(
@@ -554,8 +583,32 @@ def credits_page(session: Session, scope: Scope, activity_type: str, page: int, 
     return rows, total
 
 
-__all__ = ["TYPES", "SLUGS", "EVIDENCE_NOTES", "GrantError", "Context", "wizard_rule_set", "standards_for",
-           "rule_detail", "amount_unit", "start", "open_drafts", "choose_standard", "delete_draft", "person_search",
-           "search_page", "add_persons", "add_matching", "remove_persons", "grant_list", "save_details",
-           "engine_inputs", "activity_forms", "plans_for", "evidence_max_bytes", "evidence", "submit",
-           "credits_page"]
+__all__ = [
+    "EVIDENCE_NOTES",
+    "SLUGS",
+    "TYPES",
+    "Context",
+    "GrantError",
+    "activity_forms",
+    "add_matching",
+    "add_persons",
+    "amount_unit",
+    "choose_standard",
+    "credits_page",
+    "delete_draft",
+    "engine_inputs",
+    "evidence",
+    "evidence_max_bytes",
+    "grant_list",
+    "open_drafts",
+    "person_search",
+    "plans_for",
+    "remove_persons",
+    "rule_detail",
+    "save_details",
+    "search_page",
+    "standards_for",
+    "start",
+    "submit",
+    "wizard_rule_set",
+]

@@ -6,7 +6,8 @@ Seed 003 计划审核: "主管部门 … 进行“通过/不通过”的审核�
 from __future__ import annotations
 
 import datetime
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.orm import Session
 

@@ -74,12 +74,12 @@ def test_upload_review_fail_resubmit_pass_with_log(app, world, login):
 def test_bad_input_and_files_are_refused_with_nothing_stored(app, world, login):
     inst = login("inst_a")
     cases = [
-        (dict(forms=()), "请至少选择一种活动形式"),
-        (dict(forms=("手术示范", "打麻将")), "不在可选范围内"),
-        (dict(name=""), "请填写计划名称"),
-        (dict(file=None), "请上传计划文件"),
-        (dict(file=(b"just text", "计划.pdf")), "类型不正确"),
-        (dict(file=(b"%PDF-1.4\n" + b"0" * (6 * 1024 * 1024), "计划.pdf")), "过大"),
+        ({"forms": ()}, "请至少选择一种活动形式"),
+        ({"forms": ("手术示范", "打麻将")}, "不在可选范围内"),
+        ({"name": ""}, "请填写计划名称"),
+        ({"file": None}, "请上传计划文件"),
+        ({"file": (b"just text", "计划.pdf")}, "类型不正确"),
+        ({"file": (b"%PDF-1.4\n" + b"0" * (6 * 1024 * 1024), "计划.pdf")}, "过大"),
     ]
     for kwargs, message in cases:
         r = _upload(inst, **kwargs)

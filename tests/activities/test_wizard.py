@@ -110,10 +110,10 @@ def test_credit_cannot_be_submitted_twice(app, world, login):
         assert [(c.person_id, c.credits) for c in _credits()] == [(world.pa, Decimal("25.00"))]
         assert db.session.get(GrantDraft, draft).status == "submitted"
         # The service refuses it too (the guarded UPDATE finds no open draft).
+        from sqlalchemy.orm.attributes import set_committed_value
+
         from app.services import activities as svc
         from app.services.scope import Scope
-
-        from sqlalchemy.orm.attributes import set_committed_value
 
         stale = db.session.get(GrantDraft, draft)
         # As a concurrent request read it before the first commit (a new content: not a duplicate).
@@ -271,7 +271,7 @@ def test_add_all_matching_search_and_pagination(app, world, login):
         assert db.session.scalar(select(func.count()).select_from(GrantDraftPerson)) == 25
         page = client.get(f"/activities/wizard/{draft}/2?search=1&name=钱").data.decode()
         assert page.count('name="person_id"') == 0  # already in the list
-        r = client.post(f"/activities/wizard/{draft}/2", data={"action": "add_all", "name": "", "card": ""})
+        client.post(f"/activities/wizard/{draft}/2", data={"action": "add_all", "name": "", "card": ""})
         assert "请先输入" in _flashes(client)
 
 
