@@ -200,3 +200,28 @@ def test_expert_password_reset_disable_and_export(app, world, login):
     assert "注销" in page and "密码初始化" in page
     rows = list(openpyxl.load_workbook(io.BytesIO(c.get("/auditexpert/export/").data)).active.iter_rows(values_only=True))
     assert rows[1][0] == "wangling" and rows[1][5] == "注销"
+
+
+def test_pages_render_and_rerun_with_same_seed(app, world, login):
+    c, cycle_id, expert_id = _final_and_expert(app, world, login)
+    with app.app_context():
+        std = db.session.scalar(select(AuditStandard).where(AuditStandard.name == "甲"))
+        before = sorted(db.session.scalars(select(AuditDrawnPerson.person_id).where(AuditDrawnPerson.standard_id == std.id)))
+        draw = db.session.scalar(select(AuditDraw).where(AuditDraw.standard_id == std.id))
+        sid, did = std.id, draw.id
+    for url in ("/auditcycle/add", f"/auditcycle/edit/{cycle_id}", f"/auditcycle/show/{cycle_id}",
+                "/auditstandard/add", f"/auditstandard/edit/{sid}", f"/auditstandard/show/{sid}", "/auditstandard/list/",
+                "/auditdraw/list/", f"/auditdraw/show/{did}", "/auditexpert/add", f"/auditexpert/show/{expert_id}",
+                f"/auditallocation/{cycle_id}/result", f"/auditallocation/{cycle_id}/result?expert={expert_id}",
+                f"/auditlist/final/{cycle_id}", f"/auditlist/standard/{sid}"):
+        r = c.get(url)
+        assert r.status_code == 200, url
+    assert c.get("/auditlist/").status_code == 302 and c.get("/auditallocation/").status_code == 302
+    edit = c.get(f"/auditstandard/edit/{sid}").get_data(as_text=True)
+    assert "适用单位级别" in edit and "指定单位" in edit
+    r = c.post(f"/auditdraw/rerun/{did}")
+    assert r.status_code == 302
+    with app.app_context():
+        after = sorted(db.session.scalars(select(AuditDrawnPerson.person_id).where(AuditDrawnPerson.standard_id == sid)))
+        rerun = db.session.scalar(select(AuditDraw).where(AuditDraw.rerun_of_id == did))
+        assert after == before and rerun.seed == draw.seed and rerun.status == "done"
