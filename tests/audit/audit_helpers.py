@@ -25,8 +25,8 @@ def make_cycle(year: int = 2022, status: str = "open", **kw) -> AuditCycle:
 
 
 def make_standard(cycle: AuditCycle, **kw) -> AuditStandard:
-    values = dict(name="测试名单", year=cycle.year, unit_levels=[], titles=[], specialties=[], audit_scope="综合",
-                  institution_ids=[], allow_repeat=True, per_department=2, status="active")
+    values = {"name": "测试名单", "year": cycle.year, "unit_levels": [], "titles": [], "specialties": [],
+              "audit_scope": "综合", "institution_ids": [], "allow_repeat": True, "per_department": 2, "status": "active"}
     values.update(kw)
     standard = AuditStandard(cycle_id=cycle.id, **values)
     db.session.add(standard)

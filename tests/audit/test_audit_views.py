@@ -8,8 +8,16 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CmeUser, OperationLog
-from app.models.audit import (AuditAllocation, AuditCycle, AuditDraw, AuditDrawnPerson, AuditExpert,
-                              AuditFinalPerson, AuditSampledInstitution, AuditStandard)
+from app.models.audit import (
+    AuditAllocation,
+    AuditCycle,
+    AuditDraw,
+    AuditDrawnPerson,
+    AuditExpert,
+    AuditFinalPerson,
+    AuditSampledInstitution,
+    AuditStandard,
+)
 from tests.audit.audit_helpers import make_cycle, make_standard
 
 CYCLE_FORM = {"name": "2022学分审验", "year": "2022", "window_start": "2021-11-01", "window_end": "2022-10-31",
