@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-exec .venv/bin/python -m pytest "$@"
+# One worker process per core ( CME_TEST_WORKERS=0 runs in this process): each worker has
+# its own SQLite file, PostgreSQL database, RQ queues and browser.
+exec .venv/bin/python -m pytest -n "${CME_TEST_WORKERS:-auto}" "$@"
