@@ -39,7 +39,7 @@ SEED_TREE = [
     ("practice", [("教学活动计划上传", "PracticePlanView.list"), ("教学活动计划审核", "PracticePlanReviewView.list"),
                   ("有组织的继教实践活动学分录入", "wizard")]),
     ("gov", [("政府指令性医疗卫生任务学分录入", "wizard")]),
-    ("selfstudy", [("有计划的自学列表", None), ("自学计划权限设置", None)]),
+    ("selfstudy", [("有计划的自学列表", "SelfStudyView.list"), ("自学计划权限设置", "SelfStudyDelegationView.list")]),
     ("other", [("符合规定的其他方式学分录入", "wizard")]),
 ]
 STEP_TITLES = {1: _l("第一步：请选择一条适用的标准"), 2: _l("第二步：添加授予名单"), 3: _l("第三步：请填写相关信息")}
@@ -79,19 +79,23 @@ class ActivityView(BaseView):
     default_view = "index"
 
     # ------------------------------------------------------------------ pages
+    def _links(self, slug: str) -> list[tuple[str, str]]:
+        """The pages of a type in the seed's tree that exist and that the user may open."""
+        links = []
+        for label, endpoint in next(pages for s, pages in SEED_TREE if s == slug):
+            if endpoint == "wizard":
+                links.append((label, url_for("ActivityView.type_page", slug=slug)))
+            elif endpoint and endpoint in current_app.view_functions:
+                view = endpoint.split(".")[0]
+                if self.appbuilder.sm.has_access("can_list", view):
+                    links.append((label, url_for(endpoint)))
+        return links
+
     @expose("/")
     @has_access
     @permission_name("read")
     def index(self):
-        tree = []
-        for slug, pages in SEED_TREE:
-            links = []
-            for label, endpoint in pages:
-                if endpoint == "wizard":
-                    links.append((label, url_for("ActivityView.type_page", slug=slug)))
-                elif endpoint and endpoint in current_app.view_functions:
-                    links.append((label, url_for(endpoint)))
-            tree.append((slug, svc.TYPES[slug], links))
+        tree = [(slug, svc.TYPES[slug], self._links(slug)) for slug, _pages in SEED_TREE]
         return self.render_template("activities/index.html", tree=tree)
 
     @expose("/<slug>/")
@@ -107,9 +111,9 @@ class ActivityView(BaseView):
         entry = next((label for s, pages in SEED_TREE if s == slug for label, e in pages if e == "wizard"), None)
         return self.render_template("activities/type.html", slug=slug, activity_type=activity_type, rows=rows,
                                     total=total, page=page, pages=max(1, -(-total // svc.PAGE)), q=q,
-                                    drafts=drafts, sizes=sizes, entry=entry, statuses=CREDIT_STATUSES,
-                                    number=number, can_grant=self.appbuilder.sm.has_access("can_grant",
-                                                                                         "ActivityView"))
+                                    drafts=drafts, sizes=sizes, entry=entry, statuses=CREDIT_STATUSES, number=number,
+                                    links=[(label, href) for label, href in self._links(slug) if label != entry],
+                                    can_grant=self.appbuilder.sm.has_access("can_grant", "ActivityView"))
 
     # ------------------------------------------------------------------ wizard
     def _draft(self, draft_id: int) -> GrantDraft:
@@ -182,6 +186,8 @@ class ActivityView(BaseView):
             return redirect(url_for("ActivityView.step1", draft_id=draft.id))
         filters = self._search_args()
         if request.method == "POST":
+            # Back to the same search after moving people (an empty search lists the whole scope).
+            keep = {**filters, "search": "1"} if request.form.get("search") == "1" else filters
             action = request.form.get("action")
             try:
                 if action == "add":
@@ -200,18 +206,18 @@ class ActivityView(BaseView):
             except svc.GrantError as exc:
                 db.session.rollback()
                 flash(str(exc), "danger")
-                return redirect(url_for("ActivityView.step2", draft_id=draft.id, **filters))
+                return redirect(url_for("ActivityView.step2", draft_id=draft.id, **keep))
             db.session.commit()
             if action == "prev":
                 return redirect(url_for("ActivityView.step1", draft_id=draft.id))
             if action == "next":
                 if not svc.grant_list(db.session, draft, page=1)[1]:
                     flash(_("授予名单为空，请先添加人员"), "warning")
-                    return redirect(url_for("ActivityView.step2", draft_id=draft.id, **filters))
+                    return redirect(url_for("ActivityView.step2", draft_id=draft.id, **keep))
                 return redirect(url_for("ActivityView.step3", draft_id=draft.id))
             if action == "save":
                 flash(_("已保存"), "success")
-            return redirect(url_for("ActivityView.step2", draft_id=draft.id, **filters))
+            return redirect(url_for("ActivityView.step2", draft_id=draft.id, **keep))
         page, gpage = _page(), _page("gpage")
         searched = any(filters.values()) or request.args.get("search") == "1"
         results, more = (svc.search_page(db.session, current_scope(), draft, page, **filters)
