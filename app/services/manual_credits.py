@@ -31,6 +31,7 @@ from app.models import (
 )
 from app.models.org import Org
 from app.services import attachments, credit_rules, workflow
+from app.services.rule_sets import PRACTICE
 from app.services.scope import Scope
 from app.services.uploads import UploadError
 
@@ -102,8 +103,66 @@ class Entry:
     hours: Decimal
     granted_on: datetime.date
     standard_id: int | None = None
+    rule_set_id: int | None = None
+    activity_type: str = ACTIVITY_TYPE
     credit_class: str | None = None
     explanation: str | None = None
+    amount: Decimal | None = None
+    months: Decimal | None = None
+
+
+# ------------------------------------------------------------------------------ standards
+# A manual entry may name a standard of the active rule set; the rules engine then computes the
+# credits from the entered amount. Standards that need something a hand entry cannot prove are left
+# out: a project's own credits (imported, lecturers: "主讲人分数不能超过项目分数"), and practice
+# activities, whose credits must point to an approved practice plan (the wizard checks that).
+MANUAL_KINDS = ("per_unit", "fixed", "table", "entered")
+
+
+def manual_standards(session: Session, today: datetime.date | None = None) -> list[CreditStandard]:
+    """The standards of the region's active rule set that a manual (non-project) entry may use."""
+    from app.services.activities import wizard_rule_set
+
+    rule_set = wizard_rule_set(session, today)
+    if rule_set is None:
+        return []
+    rows = session.scalars(select(CreditStandard).where(
+        CreditStandard.rule_set_id == rule_set.id, CreditStandard.active.is_(True),
+        CreditStandard.kind.in_(MANUAL_KINDS), CreditStandard.activity_type != PRACTICE)
+        .order_by(CreditStandard.seq, CreditStandard.id))
+    return [s for s in rows if not (s.params or {}).get("lecturer")]
+
+
+def standard_unit(standard: CreditStandard) -> str | None:
+    """The unit of the amount the standard reads (hours / months / courses …), None for none."""
+    params = standard.params or {}
+    if standard.kind == "per_unit":
+        return params.get("unit", "hours")
+    if standard.kind == "fixed":
+        return params.get("unit")
+    return None
+
+
+def _compute(standard: CreditStandard, form: Mapping[str, Any], hours: Decimal | None,
+             person: Person | None) -> credit_rules.Computation:
+    unit = standard_unit(standard)
+    amount = str(form.get("amount") or "").strip()
+    if not amount and unit == "hours" and hours is not None:
+        amount = str(hours)  # 学时 is the amount of an hours standard unless typed apart
+    inputs: dict[str, Any] = {"amount": amount, "hours": hours, "credits": form.get("credits"),
+                              "row": form.get("row"), "col": form.get("col"),
+                              "allowed_value": form.get("allowed_value")}
+    institution = getattr(person, "institution", None) if person is not None else None
+    if institution is not None:  # 只适用于一级医疗机构或社区卫生服务机构 (seed 002 附件二 3)
+        inputs.update(institution_level=institution.level, institution_type=institution.inst_type)
+    return credit_rules.compute_standard(standard, inputs)
+
+
+# ------------------------------------------------------------------------------ validation
+FIELDS = {  # name → (Chinese label, max length)
+    "content": ("项目名称", 256), "category": ("学分类别", 64), "project_no": ("项目编号", 64),
+    "certificate_no": ("证书编号", 64), "organizer": ("举办单位", 128),
+}
 
 
 def _number(raw: Any, label: str) -> Decimal:
@@ -123,19 +182,33 @@ def _number(raw: Any, label: str) -> Decimal:
     return value
 
 
-def validate(session: Session, form: Mapping[str, Any], today: datetime.date | None = None) -> Entry:
-    """Check the submitted fields; every problem is named in one Chinese message."""
+def validate(session: Session, form: Mapping[str, Any], today: datetime.date | None = None,
+             person: Person | None = None) -> Entry:
+    """Check the submitted fields; every problem is named in one Chinese message.
+
+    With a standard (``standard_id``, one of ``manual_standards``) the credits are computed by
+    services/credit_rules.py from the amount (and table row / column, catalogue entry) and the
+    standard gives the 学分类别; the typed credits are used only when no standard is chosen."""
     today = today or datetime.date.today()
     errors: list[str] = []
     values: dict[str, Any] = {}
+    standard = None
+    raw_std = str(form.get("standard_id") or "").strip()
+    if raw_std:
+        allowed = {s.id: s for s in manual_standards(session, today)}
+        standard = allowed.get(int(raw_std)) if raw_std.isdigit() else None
+        if standard is None:
+            errors.append("授分标准不存在、已停用或不适用于手工录入，请重新选择")
     for name, (label, size) in FIELDS.items():
         text = str(form.get(name) or "").strip()
+        if name == "category" and standard is not None:
+            text = standard.category  # the standard's own 学分类别
         if not text:
             errors.append(f"请填写{label}")
         elif len(text) > size:
             errors.append(f"{label}不能超过{size}个字")
         values[name] = text
-    if values["category"] and values["category"] not in categories(session):
+    if values["category"] and standard is None and values["category"] not in categories(session):
         errors.append("学分类别不在字典中，请从列表中选择")
     raw_date = str(form.get("granted_on") or "").strip()
     granted_on = None
@@ -156,26 +229,23 @@ def validate(session: Session, form: Mapping[str, Any], today: datetime.date | N
             errors.append(f"学时不能超过{MAX_HOURS}")
     except EntryError as exc:
         errors.append(str(exc))
-    standard = None
-    raw_std = str(form.get("standard_id") or "").strip()
-    explanation = credit_class = None
-    if raw_std:
-        standard = session.get(CreditStandard, int(raw_std)) if raw_std.isdigit() else None
-        if standard is None or not standard.active:
-            errors.append("授分标准不存在或已停用")
-    if standard is not None and hours is not None and not errors:
-        # A chosen standard computes the credits (credit_rules); the entered amount is its input.
+    explanation = credit_class = amount = months = None
+    if standard is not None:
         try:
-            result = credit_rules.compute_standard(standard, {
-                "amount": form.get("amount") or hours, "hours": hours, "credits": form.get("credits"),
-                "project_credits": form.get("credits"), "row": form.get("row"), "col": form.get("col")})
+            result = _compute(standard, form, hours, person)
         except credit_rules.RuleError as exc:
-            errors.append(str(exc))
+            errors.append(f"按所选标准计算学分：{exc}")
         else:
             if not result.grantable:
                 errors.append(f"按所选标准不能授分：{result.explanation}")
             credits, explanation, credit_class = result.credits, result.explanation, result.credit_class
-    elif standard is None:
+            months = result.months
+            unit = standard_unit(standard)
+            if unit and str(form.get("amount") or "").strip():
+                amount = Decimal(str(form.get("amount")).strip())
+            elif unit == "hours":
+                amount = hours
+    else:
         try:
             credits = _number(form.get("credits"), "学分")
         except EntryError as exc:
@@ -189,8 +259,10 @@ def validate(session: Session, form: Mapping[str, Any], today: datetime.date | N
     return Entry(content=values["content"], category=values["category"], project_no=values["project_no"],
                  certificate_no=values["certificate_no"], organizer=values["organizer"], credits=credits,
                  hours=hours, granted_on=granted_on, standard_id=standard.id if standard else None,
+                 rule_set_id=standard.rule_set_id if standard else None,
+                 activity_type=standard.activity_type if standard else ACTIVITY_TYPE,
                  credit_class=credit_class or (standard.credit_class if standard else None),
-                 explanation=explanation)
+                 explanation=explanation, amount=amount, months=months)
 
 
 def _fill(credit: Credit, entry: Entry) -> None:
@@ -203,10 +275,11 @@ def _fill(credit: Credit, entry: Entry) -> None:
     credit.hours = entry.hours
     credit.granted_on = entry.granted_on
     credit.standard_id = entry.standard_id
+    credit.rule_set_id = entry.rule_set_id
+    credit.activity_type = entry.activity_type
     credit.credit_class = entry.credit_class
-    if entry.standard_id:
-        standard = credit.standard if credit.standard and credit.standard.id == entry.standard_id else None
-        credit.rule_set_id = standard.rule_set_id if standard else credit.rule_set_id
+    credit.amount = entry.amount
+    credit.months = entry.months
     credit.remark = entry.explanation[:256] if entry.explanation else None
 
 
@@ -246,7 +319,7 @@ def create_own(session: Session, user: Any, form: Mapping[str, Any], files: list
     person = session.get(Person, getattr(user, "person_id", None) or 0)
     if person is None:
         raise EntryError("您的账号未关联学员，不能录入个人学分")
-    entry = validate(session, form, today)
+    entry = validate(session, form, today, person)
     _open_or_refuse(session, entry.granted_on.year, today)
     checked = _check_files(files)
     if submit and not checked:
@@ -273,7 +346,7 @@ def update_own(session: Session, user: Any, credit: Credit, form: Mapping[str, A
     if not workflow.editable(credit, user):
         raise EntryError(f"学分状态为“{workflow.status_label(credit, credit.status)}”，不能修改；"
                          "提交后发现错误请联系机构审核端处理")
-    entry = validate(session, form, today)
+    entry = validate(session, form, today, session.get(Person, credit.person_id))
     _open_or_refuse(session, entry.granted_on.year, today)
     checked = _check_files(files)
     _fill(credit, entry)
@@ -319,7 +392,7 @@ def create_by_unit(session: Session, user: Any, scope: Scope, person_card: str, 
     person = session.scalar(scope.filter(select(Person).where(Person.card_no == card), Person))
     if person is None:
         raise EntryError(f"在您的管理范围内没有IC卡号为“{card}”的学员")
-    entry = validate(session, form, today)
+    entry = validate(session, form, today, person)
     late = is_closed(session, entry.granted_on.year, today)
     checked = _check_files(files)
     if not checked:
@@ -452,11 +525,13 @@ __all__ = [
     "create_by_unit",
     "create_own",
     "is_closed",
+    "manual_standards",
     "max_credits",
     "own_select",
     "pending_page",
     "pending_select",
     "review",
+    "standard_unit",
     "submit_own",
     "update_own",
     "validate",

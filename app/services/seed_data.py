@@ -79,6 +79,8 @@ DICTIONARIES: dict[str, tuple[str, list[tuple[str, str, str | None]]]] = {
 
 PARAMETERS = [
     ("credit_year_closes", "学分录入年度截止日(月-日)", "12-31", "年度学分录入截止日期，之后仅单位可补录"),
+    ("manual_credit_max", "单条手工录入学分上限", "25",
+     "学员或单位手工录入一条非项目学分（含按授分标准计算的学分）时允许的最高学分"),
     ("region", "所在地区", "北京市", "选择适用的授分规则集：取该地区已发布、在当日生效的规则集"),
     ("half_day_morning", "上午督查时段", "08:00-12:00", "督查时段：上午起止时间"),
     ("half_day_afternoon", "下午督查时段", "13:30-17:30", "督查时段：下午起止时间"),

@@ -54,7 +54,26 @@ def _form_values(credit: Credit | None) -> dict:
             "certificate_no": credit.certificate_no or "", "organizer": credit.grantor_name or "",
             "credits": f"{credit.credits.normalize():f}" if credit.credits is not None else "",
             "hours": f"{credit.hours.normalize():f}" if credit.hours is not None else "",
-            "granted_on": credit.granted_on.isoformat() if credit.granted_on else ""}
+            "granted_on": credit.granted_on.isoformat() if credit.granted_on else "",
+            "standard_id": str(credit.standard_id or ""),
+            "amount": f"{credit.amount.normalize():f}" if credit.amount is not None else ""}
+
+
+def _standard_options(standards) -> list[dict]:
+    """The manual-entry standards with what the form needs to ask for their inputs (data-* attributes)."""
+    from app.services.credit_rules import UNIT_LABELS
+
+    out = []
+    for s in standards:
+        p = s.params or {}
+        unit = manual_credits.standard_unit(s)
+        out.append({"id": s.id, "label": f"{s.seq}. {s.name}（{s.rule_text}）", "category": s.category,
+                    "unit": UNIT_LABELS.get(unit, "") if unit else "", "unit_code": unit or "", "kind": s.kind,
+                    "rows": list(p.get("table", {})) if s.kind == "table" else [],
+                    "cols": list(p.get("cols", [])) if s.kind == "table" else [],
+                    "row_label": p.get("row_label") or _("类别"), "col_label": p.get("col_label") or _("排序"),
+                    "allowed": list(p.get("allowed") or []), "allowed_label": p.get("allowed_label") or _("来源")})
+    return out
 
 
 class ManualCreditView(BaseView):
@@ -96,6 +115,7 @@ class ManualCreditView(BaseView):
         return self.render_template(
             "review/manual_form.html", credit=credit, values=_form_values(credit), error=error, files=files,
             categories=manual_credits.categories(db.session), owner=self._is_owner(),
+            standards=_standard_options(manual_credits.manual_standards(db.session)),
             closes=manual_credits.closes_on(db.session, datetime.date.today().year),
             max_credits=manual_credits.max_credits(db.session), title=_("手工录入非项目学分"))
 
