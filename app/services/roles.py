@@ -114,7 +114,7 @@ _MANUAL_OWN = [["ManualCreditView$", "can_list$|can_show$|can_add$|can_edit$|can
 _MANUAL_UNIT = [["ManualCreditView$", "can_list$|can_show$|can_add$|can_file$"],
                 ["CreditReviewView$", "can_list$|can_review$"], ["手工录入学分$|学分审核$", "menu_access"]]
 _MANUAL_READ = [["ManualCreditView$", "can_list$|can_show$|can_file$"], ["手工录入学分$", "menu_access"]]
-_SELF_STUDY_SUPERVISE = [["SelfStudyView$", "can_list$|can_show$|can_form$|can_grant$|can_file$"],
+_SELF_STUDY_SUPERVISE = [["SelfStudyView$", "can_list$|can_show$|can_form$|can_grant$|can_return$|can_file$"],
                          ["SelfStudyDelegationView$", "can_list$|can_set$"],
                          ["有计划的自学列表$|自学计划权限设置$", "menu_access"]]
 for _role, _extra in {DISTRICT_ADMIN: _MANUAL_READ + _SELF_STUDY_SUPERVISE,

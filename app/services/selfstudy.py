@@ -289,6 +289,23 @@ def grant(session: Session, user: Any, scope: Scope, ss_id: int, credits: Any) -
     return credit
 
 
+def return_form(session: Session, user: Any, scope: Scope, ss_id: int, reason: Any) -> SelfStudy:
+    """退回: the supervisor sends a submitted form back with a reason (required, written to the review
+    log). The filler (technician under 学员上传, institution under 机构上传) sees the reason, edits and
+    submits again (services/workflow.py SELF_STUDY: submitted → returned → submitted)."""
+    ss = session.scalar(scope.filter(select(SelfStudy).where(SelfStudy.id == ss_id), SelfStudy))
+    if ss is None:
+        raise SelfStudyError("自学计划不存在或不在您的管理范围内")
+    text = str(reason or "").strip()
+    if len(text) > 500:
+        raise SelfStudyError("退回原因不能超过500个字")
+    try:
+        workflow.apply(ss, "return", user, text, session=session)
+    except workflow.WorkflowError as exc:
+        raise SelfStudyError(str(exc)) from None
+    return ss
+
+
 def attachment_in_scope(session: Session, scope: Scope, attachment_id: int):
     from app.models import Attachment
 
@@ -310,6 +327,7 @@ __all__ = [
     "may_fill",
     "mode_for",
     "modes_of",
+    "return_form",
     "save",
     "set_mode",
 ]

@@ -120,6 +120,8 @@ class SelfStudyView(BaseView):
             q=q, status=status, year=year or "", statuses=workflow.SELF_STUDY_STATUSES,
             can_grant=workflow.actor_of(current_user) in (workflow.UNIT, workflow.DISTRICT, workflow.CITY),
             can_fill=workflow.actor_of(current_user) == workflow.UNIT, this_year=datetime.date.today().year,
+            can_return=self.appbuilder.sm.has_access("can_return", self.class_permission_name),
+            reasons=workflow.last_reasons("self_study", [s.id for s in rows]),
             title=_("有计划的自学列表"))
 
     @expose("/mine")
@@ -176,7 +178,10 @@ class SelfStudyView(BaseView):
             mode=DELEGATION_MODES[selfstudy.mode_for(db.session, person)],
             logs=workflow.logs("self_study", ss.id) if ss and ss.id else [],
             statuses=workflow.SELF_STUDY_STATUSES, title=_("提交自学计划"),
-            can_grant=self.appbuilder.sm.has_access("can_grant", self.class_permission_name)), (422 if error else 200)
+            can_grant=self.appbuilder.sm.has_access("can_grant", self.class_permission_name),
+            can_return=self.appbuilder.sm.has_access("can_return", self.class_permission_name),
+            last_reason=workflow.last_reasons("self_study", [ss.id]).get(ss.id) if ss and ss.id else None,
+            ), (422 if error else 200)
 
     @expose("/<int:pk>")
     @has_access
@@ -200,6 +205,25 @@ class SelfStudyView(BaseView):
             record(MODULE, "授分")
             amount = format(credit.credits.normalize(), "f")
             flash(_("已授予 %(n)s 学分", n=amount), "success")
+        return redirect(url_for("SelfStudyView.form", person_id=ss.person_id, year=ss.year))
+
+    @expose("/<int:pk>/return", methods=["POST"])
+    @has_access
+    @permission_name("return")
+    def return_(self, pk):
+        """退回 with a reason (required); the filler sees it in the review log and resubmits."""
+        ss = _scoped(SelfStudy, pk)
+        try:
+            selfstudy.return_form(db.session, current_user, current_scope(), ss.id, request.form.get("reason"))
+            db.session.commit()
+        except SelfStudyError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            record(MODULE, "退回")
+            flash(_("自学计划已退回"), "success")
+        if (request.form.get("next") or "").startswith("/selfstudy/") and "//" not in request.form["next"]:
+            return redirect(request.form["next"])
         return redirect(url_for("SelfStudyView.form", person_id=ss.person_id, year=ss.year))
 
     @expose("/file/<int:attachment_id>")
