@@ -8,7 +8,21 @@ Seed 003 part 01 "增加有计划的自学学分录入":
 - "主管部门可查看到上传的自学计划信息 … 并进行“授分”的操作" — ``grant`` computes the credits through
   credit_rules: the rule set's own 有计划的自学 standard when it has one, else an ``entered`` amount capped
   by the policy's category limit for 有计划的自学 (Beijing 2025: ≤ 10 a year, SPEC "self-study … ≤ 10
-  credits a year"), and creates the credit at ``unit_approved`` with its review log.
+  credits a year"), and creates the credit at ``unit_approved`` with its review log; the supervisor may
+  send a submitted form back instead (``return_form``, 退回 with a reason).
+
+Where the numbers come from (checked against the seeds):
+- Seed 003 part 01 gives the seven sections only as counts to fill ("研究生授课带教 次", "在国际期刊发表
+  篇论文 字数", "作为通讯作者 个、第一作者 个 …") and "并进行“授分”的操作"; its 授分标准修改 table (the 20
+  Beijing 2025 standards) has no row for 有计划的自学. No credit per item is given anywhere, so the seven
+  counts are evidence for the supervisor, not inputs of a formula: the supervisor enters the amount and
+  the policy's 有计划的自学 limit (rule_sets.BEIJING_2025_POLICY ``category_limits``, data, editable) caps it.
+- Seed 002 附件二 gives two self-study-like rules, both already data in rule_sets.XUZHOU_2024:
+  "7.教材、杂志类 … 全年最多可授予Ⅱ类学分 5 分" with its 认可期刊 list (standard 11, activity type
+  有计划的自学, kind ``entered`` with ``max`` 5 and ``allowed`` journals — the grant then asks for the
+  journal), and "3.自学/成人学历教育类 … 每门课授予Ⅱ类学分 2 分" (standard 10, per course, only for 一级
+  医疗机构或社区卫生服务机构), which is degree study (在职学历(学位)教育), granted through the wizard.
+  Paper and research credits (附件二 5, 6) are the Xuzhou table standards 1 and 2, entered by hand.
 """
 from __future__ import annotations
 
@@ -254,17 +268,21 @@ def grant_rule(session: Session, year: int) -> tuple[Any, CreditStandard | None,
     return rs, standard, cap
 
 
-def grant(session: Session, user: Any, scope: Scope, ss_id: int, credits: Any) -> Credit:
-    """授分: the supervisor grants the submitted form; the credit is computed by the rule engine."""
+def grant(session: Session, user: Any, scope: Scope, ss_id: int, credits: Any,
+          allowed_value: Any = None) -> Credit:
+    """授分: the supervisor grants the submitted form; the credit is computed by the rule engine.
+    ``allowed_value``: the catalogue entry (e.g. the 认可期刊) a standard with an ``allowed`` list asks for."""
     ss = session.scalar(scope.filter(select(SelfStudy).where(SelfStudy.id == ss_id), SelfStudy))
     if ss is None:
         raise SelfStudyError("自学计划不存在或不在您的管理范围内")
     rs, standard, cap = grant_rule(session, ss.year)
     try:
         if standard is not None:
-            result = credit_rules.compute_standard(standard, {"credits": credits, "amount": credits})
+            result = credit_rules.compute_standard(standard, {"credits": credits, "amount": credits,
+                                                              "allowed_value": allowed_value})
         else:
-            params = {"max": float(cap)} if cap is not None else {}
+            # An integral cap stays an int so the explanation reads "上限按10分计", not "10.0".
+            params = {"max": int(cap) if cap == cap.to_integral_value() else float(cap)} if cap is not None else {}
             result = credit_rules.compute("entered", params, {"credits": credits})
     except credit_rules.RuleError as exc:
         raise SelfStudyError(str(exc)) from None
@@ -275,7 +293,8 @@ def grant(session: Session, user: Any, scope: Scope, ss_id: int, credits: Any) -
     credit = Credit(person_id=person.id, district_id=ss.district_id, institution_id=ss.institution_id,
                     department_id=ss.department_id, rule_set_id=rs.id,
                     standard_id=standard.id if standard else None, activity_type=SELF,
-                    content=f"{ss.year}年有计划的自学", granted_on=today, category=CATEGORY,
+                    content=f"{ss.year}年有计划的自学", granted_on=today,
+                    category=standard.category if standard else CATEGORY,
                     credit_class=result.credit_class or (standard.credit_class if standard else None),
                     credits=result.credits, source="self_study", remark=result.explanation[:256],
                     grantor_org_id=getattr(user, "org_id", None))

@@ -48,6 +48,17 @@ def _scoped(model, pk: int):
     return item
 
 
+def _grant_rule(year: int) -> dict | None:
+    """What the 授分 form shows: the rule set's self-study standard (and its catalogue) or the cap."""
+    try:
+        rule_set, standard, cap = selfstudy.grant_rule(db.session, year)
+    except SelfStudyError:
+        return None
+    params = (standard.params or {}) if standard is not None else {}
+    return {"rule_set": rule_set.name, "standard": standard, "cap": cap, "allowed": params.get("allowed") or [],
+            "allowed_label": params.get("allowed_label") or _("来源")}
+
+
 class SelfStudyDelegationView(BaseView):
     """自学计划权限设置: per institution / department, 机构上传 or 学员上传."""
 
@@ -181,6 +192,7 @@ class SelfStudyView(BaseView):
             can_grant=self.appbuilder.sm.has_access("can_grant", self.class_permission_name),
             can_return=self.appbuilder.sm.has_access("can_return", self.class_permission_name),
             last_reason=workflow.last_reasons("self_study", [ss.id]).get(ss.id) if ss and ss.id else None,
+            grant_rule=_grant_rule(year) if ss is not None and ss.status == "submitted" else None,
             ), (422 if error else 200)
 
     @expose("/<int:pk>")
@@ -196,7 +208,8 @@ class SelfStudyView(BaseView):
     def grant(self, pk):
         ss = _scoped(SelfStudy, pk)
         try:
-            credit = selfstudy.grant(db.session, current_user, current_scope(), ss.id, request.form.get("credits"))
+            credit = selfstudy.grant(db.session, current_user, current_scope(), ss.id, request.form.get("credits"),
+                                     request.form.get("allowed_value"))
             db.session.commit()
         except SelfStudyError as exc:
             db.session.rollback()
