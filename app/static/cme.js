@@ -55,6 +55,16 @@
     window.ab_alert = function (text) { return originalAlert(I18N.fab[text] || text); };
   }
 
+  // REST writes with the session cookie need the page's CSRF token (JWT clients do not): every
+  // same-origin jQuery AJAX write carries it; window.cme.csrfToken() for fetch().
+  function csrfToken() { return $("meta[name=csrf-token]").attr("content") || ""; }
+  window.cme = $.extend(window.cme || {}, { csrfToken: csrfToken });
+  $.ajaxPrefilter(function (options, original, xhr) {
+    if (!/^(GET|HEAD|OPTIONS)$/i.test(options.type || "GET") && !options.crossDomain && csrfToken()) {
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    }
+  });
+
   function initPickers() {
     $("select.cme-picker").each(function () {
       var el = $(this), depends = el.data("depends");

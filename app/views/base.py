@@ -271,8 +271,38 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-class ScopedRestApi(ModelRestApi):
-    """REST API over a scoped model: reads filtered, writes checked (guessed ids give 404)."""
+def csrf_for_browser_sessions():
+    """FAB exempts every API blueprint from CSRFProtect so JWT clients can write; a write riding on
+    the browser's session cookie must still carry the page's token (X-CSRFToken header, read by
+    page scripts from ``<meta name="csrf-token">``)."""
+    from flask import current_app, jsonify
+    from flask_wtf.csrf import CSRFError
+
+    from app.extensions import csrf
+
+    if request.method in ("GET", "HEAD", "OPTIONS") or not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return None
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        return None  # a JWT is never sent by the browser on its own, so no cross-site forgery
+    try:
+        csrf.protect()
+    except CSRFError:
+        return jsonify(message=_("页面已过期或缺少安全令牌（CSRF），请刷新页面后重试")), 400
+    return None
+
+
+class BrowserCsrfMixin:
+    """For FAB APIs (BaseApi / ModelRestApi): session-cookie writes need the CSRF token."""
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(csrf_for_browser_sessions)
+        return blueprint
+
+
+class ScopedRestApi(BrowserCsrfMixin, ModelRestApi):
+    """REST API over a scoped model: reads filtered, writes checked (guessed ids give 404);
+    writes from a browser session need the CSRF token, JWT clients do not."""
 
     base_filters = [["id", ScopeFilter, lambda: None]]
     scope_org_attrs: tuple[str, ...] = ()
@@ -325,5 +355,17 @@ class ScopedRestApi(ModelRestApi):
             return self._refused(exc)
 
 
-__all__ = ["ScopedModelView", "ScopedRestApi", "ScopeFilter", "ScopeError", "InputError", "current_scope",
-           "scope_for_user", "scoped_orgs", "place_under", "role_names", "ALL_ROLES"]
+__all__ = [
+    "ALL_ROLES",
+    "BrowserCsrfMixin",
+    "InputError",
+    "ScopeError",
+    "ScopeFilter",
+    "ScopedModelView",
+    "ScopedRestApi",
+    "current_scope",
+    "place_under",
+    "role_names",
+    "scope_for_user",
+    "scoped_orgs",
+]

@@ -31,7 +31,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired
 
-from app.extensions import csrf, db
+from app.extensions import db
 from app.models import (
     ComplianceResult,
     Credit,
@@ -48,6 +48,7 @@ from app.services.credit_rules import RuleError, compute_standard
 from app.services.roles import CITY_ADMIN
 from app.services.rule_sets import ACTIVITY_TYPES
 from app.views.base import (
+    BrowserCsrfMixin,
     InputError,
     ScopedModelView,
     ScopedRestApi,
@@ -432,31 +433,6 @@ class TranscriptView(BaseView):
 
 
 # ------------------------------------------------------------------------------ REST API
-def _csrf_for_browser_sessions():
-    """FAB exempts every API blueprint from CSRFProtect so JWT clients can write; a write riding on
-    the browser's session cookie must still carry the page's token (X-CSRFToken header)."""
-    from flask_wtf.csrf import CSRFError
-
-    if request.method in ("GET", "HEAD", "OPTIONS") or not current_app.config.get("WTF_CSRF_ENABLED", True):
-        return None
-    if request.headers.get("Authorization", "").lower().startswith("bearer "):
-        return None  # a JWT is not sent by the browser on its own
-    try:
-        csrf.protect()
-    except CSRFError:
-        from flask import jsonify
-
-        return jsonify(message=_("页面已过期或缺少安全令牌（CSRF），请刷新页面后重试")), 400
-    return None
-
-
-class BrowserCsrfMixin:
-    def create_blueprint(self, appbuilder, *args, **kwargs):
-        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
-        blueprint.before_request(_csrf_for_browser_sessions)
-        return blueprint
-
-
 def _acting_user():
     return current_app.appbuilder.sm.current_user
 
@@ -657,7 +633,7 @@ class ComplianceApi(BaseApi):
         return self.response(200, **out)
 
 
-class CreditApi(BrowserCsrfMixin, ScopedRestApi):
+class CreditApi(ScopedRestApi):
     """Credit records, scoped; only the city admin may correct (PUT) or delete one."""
 
     resource_name = "credit"
