@@ -1,14 +1,15 @@
 """Home page per role (SYS-7): counts, to-do links and notices; the notice reading page."""
 from flask import abort, redirect, request, url_for
 from flask_appbuilder import IndexView, expose
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.extensions import db
 from app.models import Notice
 from app.services.dashboard import home_counts, home_todos
+from app.services.review_todos import review_todos
 from app.views.base import current_scope, role_names
 from app.views.notices import notices_for, visible_notices
-
 
 NOTICE_PAGE = 20
 
@@ -29,6 +30,8 @@ class HomeView(IndexView):
                   home_counts(db.session, current_scope()) if self._may_open(endpoint)]
         todos = [(label, url_for(endpoint, **args)) for label, endpoint, args in
                  home_todos(db.session, current_user.id)]
+        todos += [(gettext(t.label, n=t.count), url_for(t.endpoint, **t.args)) for t in review_todos(
+            db.session, current_user, current_scope(), lambda perm, view: self.appbuilder.sm.has_access(perm, view))]
         return self.render_template(self.index_template, counts=counts, roles=sorted(role_names()),
                                     notices=notices_for(current_user), user=current_user, todos=todos)
 

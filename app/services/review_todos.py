@@ -1,0 +1,92 @@
+"""待办事项 of the review chain on the home page (SYS-7 "to-do items (pending reviews)").
+
+Each reviewer sees how many items wait for them, inside their data scope, one COUNT query each:
+- the unit (institution / department): manual credits its staff submitted (授分) and self-study forms
+  submitted to it; self-study forms it filled itself (机构上传) that were returned;
+- the district: self-study forms submitted in its district (it may grant or return them);
+- the city: manual entries the unit passed, waiting for the city's review (seed 002 附件一 4);
+- the technician: own manual credits that failed review and own self-study forms returned, to fix.
+
+The view shows an item only when the user's role may open its page (``permission``); the labels are
+msgids with ``%(n)s``, translated where shown.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.i18n import _mark
+from app.models import Credit, ManualCredit, SelfStudy
+from app.services import workflow
+from app.services.scope import Scope
+
+
+@dataclass
+class Todo:
+    label: str  # msgid with %(n)s
+    count: int
+    endpoint: str
+    args: dict = field(default_factory=dict)
+    permission: tuple[str, str] = ("can_list", "")  # (permission, view) the user needs to open it
+
+
+MANUAL_UNIT = _mark("%(n)s 条手工录入学分待单位审核")
+MANUAL_CITY = _mark("%(n)s 条手工录入学分待市级审核")
+MANUAL_REJECTED = _mark("%(n)s 条手工录入学分审核不通过，请查看原因并修改后重新提交")
+SELF_SUBMITTED = _mark("%(n)s 份自学计划待授分")
+SELF_RETURNED_UNIT = _mark("%(n)s 份机构上传的自学计划被退回，请修改后重新提交")
+SELF_RETURNED_OWN = _mark("您的自学计划被退回，请查看原因并修改后重新提交")
+
+
+def _manual_count(session: Session, scope: Scope, *conditions: Any) -> int:
+    query = select(func.count(Credit.id)).join(ManualCredit, ManualCredit.credit_id == Credit.id).where(*conditions)
+    return session.scalar(scope.filter(query, Credit)) or 0
+
+
+def _self_study_count(session: Session, scope: Scope, *conditions: Any) -> int:
+    return session.scalar(scope.filter(select(func.count(SelfStudy.id)).where(*conditions), SelfStudy)) or 0
+
+
+def review_todos(session: Session, user: Any, scope: Scope,
+                 may: Callable[[str, str], bool] = lambda permission, view: True) -> list[Todo]:
+    """The review to-dos of ``user`` with a count above 0. ``may(permission, view)``: whether the user's
+    role opens the page an item links to; an item it cannot open is not even counted."""
+    actor = workflow.actor_of(user)
+    wanted: list[tuple[str, str, dict, tuple[str, str], Callable[[], int]]] = []
+    if actor == workflow.UNIT:
+        wanted.append((MANUAL_UNIT, "CreditReviewView.list", {}, ("can_list", "CreditReviewView"),
+                       lambda: _manual_count(session, scope, Credit.status == "submitted")))
+    elif actor == workflow.CITY:
+        wanted.append((MANUAL_CITY, "CreditReviewView.list", {}, ("can_list", "CreditReviewView"),
+                       lambda: _manual_count(session, scope, Credit.status == "unit_approved",
+                                             ManualCredit.needs_city.is_(True))))
+    if actor in (workflow.UNIT, workflow.DISTRICT):
+        wanted.append((SELF_SUBMITTED, "SelfStudyView.list", {"status": "submitted"}, ("can_grant", "SelfStudyView"),
+                       lambda: _self_study_count(session, scope, SelfStudy.status == "submitted")))
+    if actor == workflow.UNIT:
+        wanted.append((SELF_RETURNED_UNIT, "SelfStudyView.list", {"status": "returned"}, ("can_form", "SelfStudyView"),
+                       lambda: _self_study_count(session, scope, SelfStudy.status == "returned",
+                                                 SelfStudy.submitted_by == workflow.UNIT)))
+    person_id = getattr(user, "person_id", None)
+    if actor == workflow.OWNER and person_id:
+        wanted.append((MANUAL_REJECTED, "ManualCreditView.list", {"status": "rejected"},
+                       ("can_list", "ManualCreditView"),
+                       lambda: _manual_count(session, scope, Credit.status == "rejected",
+                                             Credit.person_id == person_id)))
+        wanted.append((SELF_RETURNED_OWN, "SelfStudyView.mine", {}, ("can_mine", "SelfStudyView"),
+                       lambda: _self_study_count(session, scope, SelfStudy.status == "returned",
+                                                 SelfStudy.person_id == person_id)))
+    out = []
+    for label, endpoint, args, permission, count in wanted:
+        if may(*permission):
+            n = count()
+            if n:
+                out.append(Todo(label, n, endpoint, args, permission))
+    return out
+
+
+__all__ = ["Todo", "review_todos"]
