@@ -129,3 +129,15 @@ _AUDIT_DISTRICT = [["AuditStandardView$", _WRITE + "|can_draw"],
                    ["AuditListView$", "can_read|can_write"],
                    ["学分审验$|审验标准设置$|抽取记录$", "menu_access"]]
 ROLE_PERMISSIONS[DISTRICT_ADMIN] = ROLE_PERMISSIONS[DISTRICT_ADMIN] + _AUDIT_DISTRICT
+
+# 项目督查 (issue 6, SUP-1..7): units file projects, name site managers and read feedback; districts review
+# filings, score, publish and export; the 现场会务负责人 uses only the phone pages of its own project.
+_SUP_UNIT = [["FilingView$", "can_list$|can_show$|can_add$|can_edit$|can_delete$|can_submit$|can_import$|can_file$|"
+              "can_manager$|muldelete$"],
+             ["SupervisionView$", "can_list$"], ["项目督查$|项目报备$|督查管理$", "menu_access"]]
+_SUP_REVIEW = [["FilingReviewView$", "can_list$|can_show$|can_review$|can_file$|can_delete$|can_return$"],
+               ["SupervisionView$", "can_list$|can_score$|can_publish$|can_export$"],
+               ["项目督查$|报备审核$|督查管理$", "menu_access"]]
+ROLE_PERMISSIONS[INSTITUTION_ADMIN] = ROLE_PERMISSIONS[INSTITUTION_ADMIN] + _SUP_UNIT
+ROLE_PERMISSIONS[DISTRICT_ADMIN] = ROLE_PERMISSIONS[DISTRICT_ADMIN] + _SUP_REVIEW
+ROLE_PERMISSIONS[SITE_MANAGER] = ROLE_PERMISSIONS[SITE_MANAGER] + [["SiteMobileView$", ".*"]]

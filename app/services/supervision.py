@@ -1,0 +1,499 @@
+"""Project supervision rules (seed 003 part 02, SUP-1..7), Flask-free.
+
+Filing states and their one transition table; half-day periods; site-manager login codes, SMS codes
+and the commitment letter; period feedback with photo checks; the supervision overview and export.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.models import Parameter
+from app.models.supervision import (FIXED_SLOTS, HALVES, PROJECT_TYPES, SCORES, Feedback, FeedbackPhoto, Filing,
+                                    FilingLog, FilingVenue, Period, SiteManager, SmsCode)
+from app.services.scope import Scope
+
+
+class SupervisionError(ValueError):
+    """A refused supervision action; message in Chinese."""
+
+
+# ----------------------------------------------------------------------------------------- filings
+PHONE_RE = re.compile(r"^1\d{10}$")
+PROJECT_NO_RE = re.compile(r"^[0-9A-Za-z\-()（）京国]{3,64}$")
+LIMITS = {"name": 200, "organizer": 200, "province": 32, "city": 32, "county": 32, "approver": 64,
+          "approval_method": 64, "approval_no": 64}
+FILING_FIELDS = {"project_no": "项目编号", "name": "项目名称", "project_type": "项目类型", "year": "年度",
+                 "organizer": "主办单位", "province": "举办省份", "city": "举办城市", "county": "举办区县",
+                 "starts_at": "开始时间", "ends_at": "结束时间", "sessions": "期数", "approver": "项目审批人",
+                 "approval_method": "项目审批方式", "approval_no": "批准文号"}
+VENUE_FIELDS = {"name": "会场名称", "address": "举办地点", "organizer": "承办单位", "person": "负责人姓名",
+                "phone": "负责人联系电话", "date": "日期"}
+REQUIRED = ("project_no", "name", "project_type", "starts_at", "ends_at")
+
+# Transition table: action -> (states it may start from, state it ends in).
+TRANSITIONS = {
+    "submit": ({"draft", "rejected", "returned"}, "pending"),
+    "pass": ({"pending"}, "approved"),
+    "fail": ({"pending"}, "rejected"),
+    "return": ({"pending", "approved"}, "returned"),
+}
+EDITABLE = {"draft", "rejected", "returned"}
+ACTION_LABELS = {"submit": "提交", "pass": "通过", "fail": "不通过", "return": "退回"}
+
+
+def parse_datetime(text: str, end: bool = False) -> datetime.datetime | None:
+    """2025-04-22, 2025/4/22, 2025-04-22 14:00 or a datetime-local value; a bare end date means its
+    whole day (23:59:59)."""
+    if isinstance(text, datetime.datetime):
+        return text
+    if isinstance(text, datetime.date):
+        return datetime.datetime.combine(text, datetime.time(23, 59, 59) if end else datetime.time())
+    text = (text or "").strip().replace("/", "-").replace("T", " ")
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            return datetime.datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    try:
+        day = datetime.datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return None
+    return day.replace(hour=23, minute=59, second=59) if end else day
+
+
+def validate_filing(values: dict) -> tuple[dict, list[tuple[str, str]]]:
+    """Clean the filing's fields; returns (clean values, [(field label, Chinese reason)])."""
+    errors: list[tuple[str, str]] = []
+    clean: dict = {}
+    for key in FILING_FIELDS:
+        raw = values.get(key)
+        clean[key] = raw.strip() if isinstance(raw, str) else raw
+    for key in REQUIRED:
+        if clean.get(key) in (None, ""):
+            errors.append((FILING_FIELDS[key], f"{FILING_FIELDS[key]}不能为空"))
+    if clean["project_no"] and not PROJECT_NO_RE.match(str(clean["project_no"])):
+        errors.append(("项目编号", "项目编号格式不正确（3-64位字母、数字或“-”）"))
+    if clean["project_type"] and clean["project_type"] not in PROJECT_TYPES:
+        errors.append(("项目类型", f"项目类型只能是：{'、'.join(PROJECT_TYPES)}"))
+    for key, limit in LIMITS.items():
+        if clean.get(key) and len(str(clean[key])) > limit:
+            errors.append((FILING_FIELDS[key], f"{FILING_FIELDS[key]}不能超过{limit}个字符"))
+    start = parse_datetime(clean["starts_at"]) if clean["starts_at"] else None
+    end = parse_datetime(clean["ends_at"], end=True) if clean["ends_at"] else None
+    if clean["starts_at"] and start is None:
+        errors.append(("开始时间", "开始时间格式不正确，应为 2025-04-22 或 2025-04-22 08:30"))
+    if clean["ends_at"] and end is None:
+        errors.append(("结束时间", "结束时间格式不正确，应为 2025-04-22 或 2025-04-22 17:30"))
+    if start and end and end <= start:
+        errors.append(("结束时间", "结束时间必须晚于开始时间"))
+    if start and end and (end - start).days > 366:
+        errors.append(("结束时间", "项目举办周期不能超过一年"))
+    clean["starts_at"], clean["ends_at"] = start, end
+    year = clean.get("year")
+    if year in (None, ""):
+        clean["year"] = start.year if start else None
+    else:
+        try:
+            clean["year"] = int(float(year))
+            if not 2000 <= clean["year"] <= 2100:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.append(("年度", "年度应为四位年份"))
+    sessions = clean.get("sessions")
+    try:
+        clean["sessions"] = int(float(sessions)) if sessions not in (None, "") else 1
+        if clean["sessions"] < 1 or clean["sessions"] > 99:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors.append(("期数", "期数应为1-99的整数"))
+    for key in ("organizer", "province", "city", "county", "approver", "approval_method", "approval_no"):
+        clean[key] = clean.get(key) or None
+    return clean, errors
+
+
+def validate_venue(values: dict, number: int) -> tuple[dict, list[tuple[str, str]]]:
+    """One venue (会场); ``number`` names it in messages (会场1 …)."""
+    errors: list[tuple[str, str]] = []
+    clean = {k: (str(values.get(k) or "").strip()) for k in VENUE_FIELDS}
+    for key in ("name", "address"):
+        if not clean[key]:
+            errors.append((f"会场{number}{VENUE_FIELDS[key]}", f"会场{number}的{VENUE_FIELDS[key]}不能为空"))
+    for key, limit in (("name", 128), ("address", 256), ("organizer", 128), ("person", 64)):
+        if len(clean[key]) > limit:
+            errors.append((f"会场{number}{VENUE_FIELDS[key]}", f"{VENUE_FIELDS[key]}不能超过{limit}个字符"))
+    if clean["phone"] and not PHONE_RE.match(clean["phone"]):
+        errors.append((f"会场{number}负责人联系电话", "负责人联系电话应为11位手机号"))
+    day = None
+    if clean["date"]:
+        when = parse_datetime(clean["date"])
+        if when is None:
+            errors.append((f"会场{number}日期", "日期格式不正确，应为 2025-04-22"))
+        else:
+            day = when.date()
+    clean["date"] = day
+    for key in ("organizer", "person", "phone"):
+        clean[key] = clean[key] or None
+    return clean, errors
+
+
+def project_no_taken(session: Session, project_no: str, exclude_id: int | None = None) -> bool:
+    query = select(Filing.id).where(Filing.project_no == project_no)
+    if exclude_id:
+        query = query.where(Filing.id != exclude_id)
+    return session.scalar(query.limit(1)) is not None
+
+
+def log(filing: Filing, action: str, user, reason: str | None = None) -> None:
+    org = getattr(user, "org", None)
+    filing.logs.append(FilingLog(action=action, reason=reason or None, at=datetime.datetime.now(),
+                                 operator=user.get_full_name() if user is not None else None,
+                                 operator_org=org.name if org is not None else None))
+
+
+def has_supervision_data(session: Session, filing: Filing) -> bool:
+    """督查数据: any feedback filed by a site manager for this filing."""
+    return session.scalar(select(Feedback.id).where(Feedback.filing_id == filing.id).limit(1)) is not None
+
+
+def apply(session: Session, filing: Filing, action: str, user, reason: str = "",
+          hours: dict | None = None) -> None:
+    """The one place a filing's status changes: checks the transition, writes the log, keeps periods."""
+    sources, target = TRANSITIONS[action]
+    if filing.status not in sources:
+        raise SupervisionError(f"当前状态“{filing.status_label}”不能{ACTION_LABELS[action]}")
+    reason = (reason or "").strip()
+    if action in ("fail", "return") and not reason:
+        raise SupervisionError("请填写原因")
+    if len(reason) > 500:
+        raise SupervisionError("原因不能超过500个字符")
+    now = datetime.datetime.now()
+    if action == "submit":
+        if not filing.venues:
+            raise SupervisionError("请至少填写一个会场信息后再提交")
+        filing.submitted_at = now
+    if action == "return" and has_supervision_data(session, filing):
+        raise SupervisionError("该项目已有督查数据，不能退回")
+    if action in ("pass", "fail", "return"):
+        filing.reviewed_at = now
+        filing.reason = reason or None
+    filing.status = target
+    if action == "pass":
+        make_periods(session, filing, hours or half_day_hours(session))
+    elif action == "return":
+        filing.periods.clear()
+    log(filing, ACTION_LABELS[action], user, reason)
+
+
+def can_delete(session: Session, filing: Filing, reviewer: bool) -> str | None:
+    """None when the filing may be deleted, else the Chinese reason (seed: 已退回的项目不可再进行删除操作)."""
+    if filing.status == "returned":
+        return "已退回的项目不能删除"
+    if not reviewer and filing.status not in ("draft", "rejected"):
+        return "已提交的报备不能删除"
+    if has_supervision_data(session, filing):
+        return "该项目已有督查数据，不能删除"
+    return None
+
+
+# ----------------------------------------------------------------------------------------- periods
+def _parse_hours(text: str) -> tuple[datetime.time, datetime.time]:
+    start, end = (part.strip() for part in text.split("-", 1))
+    parse = lambda t: datetime.time(23, 59, 59) if t == "24:00" else datetime.datetime.strptime(t, "%H:%M").time()  # noqa: E731
+    return parse(start), parse(end)
+
+
+def half_day_hours(session: Session) -> dict[str, tuple[datetime.time, datetime.time]]:
+    """The hours of 上午 and 下午 from the system parameters half_day_morning / half_day_afternoon."""
+    values = dict(session.execute(select(Parameter.key, Parameter.value).where(
+        Parameter.key.in_(("half_day_morning", "half_day_afternoon")))).all())
+    return {"am": _parse_hours(values.get("half_day_morning") or "08:00-12:00"),
+            "pm": _parse_hours(values.get("half_day_afternoon") or "13:30-17:30")}
+
+
+@dataclass(frozen=True)
+class Slot:
+    day: datetime.date
+    half: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+
+
+def split(starts_at: datetime.datetime, ends_at: datetime.datetime,
+          hours: dict[str, tuple[datetime.time, datetime.time]]) -> list[Slot]:
+    """Seed 003: “系统自动根据项目举办周期，按照每半天一次进行反馈的规则进行分期”.
+
+    Every half day (上午 / 下午, hours from the parameters) that overlaps [starts_at, ends_at] is one period:
+    a project from 2025-04-22 14:00 to 2025-04-23 11:00 has 22日下午 and 23日上午."""
+    slots = []
+    day = starts_at.date()
+    while day <= ends_at.date():
+        for half in ("am", "pm"):
+            start = datetime.datetime.combine(day, hours[half][0])
+            end = datetime.datetime.combine(day, hours[half][1])
+            if start < ends_at and end > starts_at:
+                slots.append(Slot(day, half, start, end))
+        day += datetime.timedelta(days=1)
+    return slots
+
+
+def make_periods(session: Session, filing: Filing, hours: dict) -> list[Period]:
+    filing.periods.clear()
+    session.flush()
+    for slot in split(filing.starts_at, filing.ends_at, hours):
+        filing.periods.append(Period(day=slot.day, half=slot.half, starts_at=slot.starts_at, ends_at=slot.ends_at))
+    return filing.periods
+
+
+def period_status(period: Period, now: datetime.datetime, submitted: bool) -> str:
+    """未开始 / 进行中 / 已提交 / 已过期."""
+    if submitted:
+        return "已提交"
+    if now < period.starts_at:
+        return "未开始"
+    if now <= period.ends_at:
+        return "进行中"
+    return "已过期"
+
+
+def is_open(period: Period, now: datetime.datetime) -> bool:
+    """Only the current period can be filled; 已过期的督查时间段不能补报."""
+    return period.starts_at <= now <= period.ends_at
+
+
+# ------------------------------------------------------------------------------ site managers, codes
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def new_login_code(session: Session) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+        if session.scalar(select(SiteManager.id).where(SiteManager.login_code == code)) is None:
+            return code
+
+
+def save_manager(session: Session, venue: FilingVenue, name: str, phone: str) -> SiteManager:
+    """指定负责人: name and phone of the venue's manager; the first save issues the login code."""
+    name, phone = (name or "").strip(), (phone or "").strip()
+    if not name or len(name) > 64:
+        raise SupervisionError("请填写负责人姓名（不超过64个字符）")
+    if not PHONE_RE.match(phone):
+        raise SupervisionError("负责人手机号应为11位手机号")
+    manager = venue.manager
+    if manager is None:
+        manager = SiteManager(filing_id=venue.filing_id, venue=venue, name=name, phone=phone,
+                              login_code=new_login_code(session), code_issued_at=datetime.datetime.now())
+        session.add(manager)
+    else:
+        if manager.phone != phone:
+            manager.letter_accepted_at = None  # a new person signs the letter again
+        manager.name, manager.phone = name, phone
+    return manager
+
+
+def regenerate_code(session: Session, manager: SiteManager) -> str:
+    """如登录码遗失可以重新生成登录码，则前一登录码自动失效."""
+    manager.login_code = new_login_code(session)
+    manager.code_issued_at = datetime.datetime.now()
+    return manager.login_code
+
+
+def manager_by_code(session: Session, code: str) -> SiteManager | None:
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    manager = session.scalar(select(SiteManager).where(SiteManager.login_code == code))
+    if manager is None or manager.filing.status != "approved":
+        return None
+    return manager
+
+
+@dataclass(frozen=True)
+class SmsLimits:
+    ttl_seconds: int = 300
+    interval_seconds: int = 60
+    daily_max: int = 10
+    max_attempts: int = 5
+
+
+def issue_sms_code(session: Session, manager: SiteManager, phone: str, now: datetime.datetime,
+                   limits: SmsLimits) -> str:
+    """A new 6-digit code for ``phone`` (rate-limited per phone); the caller sends it and commits."""
+    phone = (phone or "").strip()
+    if phone != manager.phone:
+        raise SupervisionError("手机号与该登录码登记的负责人手机号不一致")
+    last = session.scalar(select(func.max(SmsCode.created_at)).where(SmsCode.phone == phone))
+    if last is not None and (now - last).total_seconds() < limits.interval_seconds:
+        wait = limits.interval_seconds - int((now - last).total_seconds())
+        raise SupervisionError(f"发送过于频繁，请{wait}秒后再试")
+    day_start = datetime.datetime.combine(now.date(), datetime.time())
+    sent_today = session.scalar(select(func.count(SmsCode.id)).where(SmsCode.phone == phone,
+                                                                    SmsCode.created_at >= day_start))
+    if sent_today >= limits.daily_max:
+        raise SupervisionError("该手机号今日获取验证码次数已达上限，请明天再试")
+    code = f"{secrets.randbelow(10**6):06d}"
+    session.add(SmsCode(phone=phone, manager_id=manager.id, code_hash=generate_password_hash(code),
+                        created_at=now, expires_at=now + datetime.timedelta(seconds=limits.ttl_seconds)))
+    return code
+
+
+def verify_sms_code(session: Session, manager: SiteManager, phone: str, code: str, now: datetime.datetime,
+                    limits: SmsLimits) -> None:
+    """The latest unused code of this phone and manager: unexpired, right, then used up."""
+    row = session.scalar(select(SmsCode).where(SmsCode.phone == (phone or "").strip(),
+                                               SmsCode.manager_id == manager.id, SmsCode.used_at.is_(None))
+                         .order_by(SmsCode.created_at.desc(), SmsCode.id.desc()).limit(1))
+    if row is None:
+        raise SupervisionError("请先获取短信验证码")
+    if row.expires_at < now or row.attempts >= limits.max_attempts:
+        raise SupervisionError("短信验证码已失效，请重新获取")
+    if not check_password_hash(row.code_hash, (code or "").strip()):
+        row.attempts += 1
+        raise SupervisionError("短信验证码不正确")
+    row.used_at = now
+
+
+# ------------------------------------------------------------------------------------------ feedback
+def feedback_for(session: Session, period: Period, manager: SiteManager, create: bool = False) -> Feedback | None:
+    fb = session.scalar(select(Feedback).where(Feedback.period_id == period.id, Feedback.manager_id == manager.id))
+    if fb is None and create:
+        filing = manager.filing
+        fb = Feedback(period_id=period.id, manager_id=manager.id, filing_id=filing.id,
+                      district_id=filing.district_id, institution_id=filing.institution_id, lecturers=1)
+        session.add(fb)
+        session.flush()
+    return fb
+
+
+def check_open(period: Period, now: datetime.datetime) -> None:
+    if now > period.ends_at:
+        raise SupervisionError("已过期的督查时间段不能补报或修改")
+    if now < period.starts_at:
+        raise SupervisionError("该督查时间段尚未开始")
+
+
+def photo_flags(period: Period, taken: datetime.datetime | None, lat, lon) -> list[str]:
+    """Seed: 照片中实时携带拍照时间和地点 — a photo outside its period or without a place is flagged."""
+    flags = []
+    if taken is None:
+        flags.append("无拍摄时间")
+    elif not period.starts_at <= taken <= period.ends_at:
+        flags.append("拍摄时间不在督查时段内")
+    if lat is None or lon is None:
+        flags.append("无位置信息")
+    return flags
+
+
+def check_slot(fb: Feedback, slot: str, lecturer_no: int) -> None:
+    if slot in FIXED_SLOTS:
+        return
+    if slot != "lecturer" or not 1 <= lecturer_no <= fb.lecturers:
+        raise SupervisionError("照片类别不正确")
+
+
+def missing_photos(fb: Feedback) -> list[str]:
+    have = {(p.slot, p.lecturer_no) for p in fb.photos}
+    from app.models.supervision import PHOTO_SLOTS
+
+    missing = [PHOTO_SLOTS[s] for s in FIXED_SLOTS if (s, 0) not in have]
+    missing += [f"主讲教师{n}" for n in range(1, fb.lecturers + 1) if ("lecturer", n) not in have]
+    return missing
+
+
+# -------------------------------------------------------------------------------- management (SUP-7)
+def validate_score(score: str, comment: str) -> tuple[str, str | None]:
+    if score not in SCORES:
+        raise SupervisionError(f"督查评分只能是：{'、'.join(SCORES)}")
+    comment = (comment or "").strip()
+    if len(comment) > 500:
+        raise SupervisionError("评分意见不能超过500个字符")
+    return score, comment or None
+
+
+@dataclass
+class ProjectStats:
+    feedback_count: int = 0
+    first_at: datetime.datetime | None = None
+    latest_at: datetime.datetime | None = None
+    periods: int = 0
+    filled: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(self.filled * 100 / self.periods) if self.periods else 0
+
+
+def project_stats(session: Session, filing_ids: Iterable[int]) -> dict[int, ProjectStats]:
+    """反馈数量, 第一次 / 最新一次反馈时间, filled / total periods: two grouped queries, no N+1."""
+    ids = list(filing_ids)
+    out = {i: ProjectStats() for i in ids}
+    if not ids:
+        return out
+    for fid, count, first, latest, filled in session.execute(
+            select(Feedback.filing_id, func.count(Feedback.id), func.min(Feedback.submitted_at),
+                   func.max(Feedback.submitted_at), func.count(func.distinct(Feedback.period_id)))
+            .where(Feedback.filing_id.in_(ids), Feedback.submitted_at.is_not(None)).group_by(Feedback.filing_id)):
+        stats = out[fid]
+        stats.feedback_count, stats.first_at, stats.latest_at, stats.filled = count, first, latest, filled
+    for fid, total in session.execute(select(Period.filing_id, func.count(Period.id))
+                                      .where(Period.filing_id.in_(ids)).group_by(Period.filing_id)):
+        out[fid].periods = total
+    return out
+
+
+def period_rows(session: Session, filing: Filing, now: datetime.datetime) -> list[dict]:
+    """Per period: status, submitted feedback count and photo count (grouped queries)."""
+    counts = dict(session.execute(select(Feedback.period_id, func.count(Feedback.id))
+                                  .where(Feedback.filing_id == filing.id, Feedback.submitted_at.is_not(None))
+                                  .group_by(Feedback.period_id)).all())
+    photos = dict(session.execute(select(Feedback.period_id, func.count(FeedbackPhoto.id))
+                                  .join(FeedbackPhoto, FeedbackPhoto.feedback_id == Feedback.id)
+                                  .where(Feedback.filing_id == filing.id).group_by(Feedback.period_id)).all())
+    flagged = dict(session.execute(select(Feedback.period_id, func.count(FeedbackPhoto.id))
+                                   .join(FeedbackPhoto, FeedbackPhoto.feedback_id == Feedback.id)
+                                   .where(Feedback.filing_id == filing.id, FeedbackPhoto.flags.is_not(None))
+                                   .group_by(Feedback.period_id)).all())
+    return [{"period": p, "label": p.label, "status": period_status(p, now, counts.get(p.id, 0) > 0),
+             "feedback": counts.get(p.id, 0), "photos": photos.get(p.id, 0), "flagged": flagged.get(p.id, 0)}
+            for p in filing.periods]
+
+
+def supervised_filings(scope: Scope):
+    """All approved projects (and those returned after approval have no periods) inside the scope."""
+    return scope.filter(select(Filing).where(Filing.status == "approved"), Filing)
+
+
+def published_results(session: Session, scope: Scope, limit: int = 10) -> list[Filing]:
+    """Published supervision results a unit sees on its home page."""
+    if scope.level in ("none", "person"):
+        return []
+    query = scope.filter(select(Filing).where(Filing.published.is_(True)), Filing)
+    return list(session.scalars(query.order_by(Filing.published_at.desc(), Filing.id.desc()).limit(limit)))
+
+
+def export_rows(session: Session, filings: list[Filing], now: datetime.datetime):
+    """(project rows, period rows) for the Excel export: one row per project, one per period."""
+    stats = project_stats(session, [f.id for f in filings])
+    projects = []
+    for f in filings:
+        s = stats[f.id]
+        projects.append([f.project_no, f.name, f.project_type, f.institution.name if f.institution else "",
+                         f.place, f.starts_at, f.ends_at, s.feedback_count, s.first_at or "", s.latest_at or "",
+                         f"{s.filled}/{s.periods}", f"{s.percent}%", f.score or "", f.score_comment or "",
+                         "是" if f.published else "否"])
+    return projects, stats
+
+
+__all__ = ["SupervisionError", "validate_filing", "validate_venue", "apply", "can_delete", "split",
+           "half_day_hours", "make_periods", "period_status", "is_open", "save_manager", "regenerate_code",
+           "manager_by_code", "issue_sms_code", "verify_sms_code", "SmsLimits", "feedback_for", "photo_flags",
+           "project_stats", "period_rows", "published_results", "HALVES"]
