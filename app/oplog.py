@@ -54,9 +54,7 @@ def client_ip() -> str | None:
 def _request_info() -> dict:
     if not has_request_context():
         return {"operator": getattr(g, "job_operator", None) if _has_g() else None}
-    from flask_login import current_user
-
-    user = current_user if getattr(current_user, "is_authenticated", False) else None
+    user = request_user()
     started = getattr(g, "_op_started", None)
     return {
         "operator": user.username if user else None,
@@ -66,6 +64,18 @@ def _request_info() -> dict:
         "url": request.path[:512],
         "duration_ms": int((time.perf_counter() - started) * 1000) if started else None,
     }
+
+
+def request_user() -> Any:
+    """Who acts in this request: the browser session's user, else the REST client's signed in with a
+    JWT (flask_login sees an anonymous user there; flask_jwt_extended keeps the loaded user in ``g``
+    once the token was verified). None when nobody is signed in."""
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False):
+        return current_user
+    loaded = (g.get("_jwt_extended_jwt_user") or {}).get("loaded_user")
+    return loaded if getattr(loaded, "is_authenticated", False) else None
 
 
 def _has_g() -> bool:

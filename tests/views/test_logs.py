@@ -162,6 +162,38 @@ def test_rest_api_add_edit_delete_are_logged(app, world, login):
     assert (delete.action, delete.target, delete.method) == ("删除", f"person:{pk}", "DELETE")
 
 
+def test_jwt_writes_name_the_token_holder_as_operator(app, world, client):
+    """A REST client signed in with a JWT (no session) is the operator of what it changes."""
+    from tests import helpers
+
+    r = client.post("/api/v1/security/login", json={"username": "inst_a", "password": helpers.PASSWORD,
+                                                    "provider": "db"})
+    headers = {"Authorization": f"Bearer {r.get_json()['access_token']}"}
+    user_id = _user_id(app, "inst_a")
+    start = _start(app)
+    r = client.post("/api/v1/person/", headers=headers, json={
+        "card_no": "N0000003", "name": "郑十", "id_number": NEW_ID, "institution": world.a,
+        "department": world.a_dept, "title_level": "初级"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    pk = r.json["id"]
+    assert client.put(f"/api/v1/person/{pk}", headers=headers, json={"phone": "010-7"}).status_code == 200
+    assert client.delete(f"/api/v1/person/{pk}", headers=headers).status_code == 200
+    rows = _ops(app, start)
+    assert [(r.action, r.operator, r.user_id, r.method) for r in rows] == [
+        ("新增", "inst_a", user_id, "POST"), ("修改", "inst_a", user_id, "PUT"),
+        ("删除", "inst_a", user_id, "DELETE")]
+    # The next request without a token is nobody's: nothing of the JWT user lingers.
+    assert client.get("/api/v1/person/").status_code == 401
+
+
+def _user_id(app, username):
+    from app.extensions import db
+    from app.models import CmeUser
+
+    with app.app_context():
+        return db.session.scalar(select(CmeUser.id).where(CmeUser.username == username))
+
+
 def test_api_edit_logs_exactly_the_changed_fields(app, world, login):
     c = login("inst_a")
     start = _start(app)
