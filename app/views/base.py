@@ -157,6 +157,11 @@ class ScopedModelView(ExportMixin, ModelView):
     scope_org_attrs: tuple[str, ...] = ()
     page_size = 20
 
+    def _init_forms(self):
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            checkbox_may_stay_unticked(form)
+
     def _row_org(self, item: Any) -> Org | None:
         for attr in self.scope_org_attrs:
             org = getattr(item, attr, None)
@@ -253,6 +258,22 @@ class ScopedModelView(ExportMixin, ModelView):
                 flash(_("已删除 %(n)s 条记录", n=len(items)), "success")
         self.update_redirect()
         return redirect(self.get_redirect())
+
+
+def checkbox_may_stay_unticked(form_class: Any) -> None:
+    """FAB gives a NOT NULL Boolean column's checkbox an InputRequired validator, so an unticked box
+    (an inactive person or unit) fails as "required": take it off, unticked saves False."""
+    from wtforms import BooleanField
+    from wtforms.fields.core import UnboundField
+    from wtforms.validators import InputRequired
+
+    if form_class is None:
+        return
+    for name in dir(form_class):
+        field = getattr(form_class, name, None)
+        if isinstance(field, UnboundField) and issubclass(field.field_class, BooleanField):
+            validators = field.kwargs.get("validators") or []
+            field.kwargs["validators"] = [v for v in validators if not isinstance(v, InputRequired)]
 
 
 def _discard_pending() -> None:
