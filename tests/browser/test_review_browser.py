@@ -105,3 +105,61 @@ def test_manual_entry_review_chain(page, login_as, cleanup):
     line = page.locator("#manual-list tr", has_text=CONTENT)
     assert "市级审核通过" in line.inner_text()
     assert not page.js_errors
+
+
+STD_CONTENT = "浏览器测试：进修学习（按标准计算）"
+
+
+@pytest.fixture
+def cleanup_std(browser_app):
+    yield
+    from app.extensions import db
+    from app.models import Attachment, ComplianceResult, Credit, ManualCredit, ReviewLog
+
+    with browser_app.app_context():
+        ids = list(db.session.scalars(select(Credit.id).where(Credit.content == STD_CONTENT)))
+        db.session.execute(delete(ReviewLog).where(ReviewLog.owner_type == "credit", ReviewLog.owner_id.in_(ids)))
+        db.session.execute(delete(Attachment).where(Attachment.owner_type == "credit", Attachment.owner_id.in_(ids)))
+        db.session.execute(delete(ManualCredit).where(ManualCredit.credit_id.in_(ids)))
+        persons = list(db.session.scalars(select(Credit.person_id).where(Credit.id.in_(ids))))
+        db.session.execute(delete(Credit).where(Credit.id.in_(ids)))
+        db.session.execute(delete(ComplianceResult).where(ComplianceResult.person_id.in_(persons)))
+        db.session.commit()
+
+
+def test_manual_entry_with_standard_computes_live(page, login_as, browser_app, cleanup_std):
+    """The 授分标准 picker: "7 进修学习不满3个月 每6小时1分（上限25分）" — 20 hours give 3 credits, shown
+    live by /api/v1/credit_rules/compute (CSRF token of the page) and computed again by the server."""
+    from app.extensions import db
+    from app.models import Credit, CreditStandard, RuleSet
+
+    with browser_app.app_context():
+        std = db.session.scalar(select(CreditStandard.id).join(RuleSet).where(
+            RuleSet.code == "BJ2025", CreditStandard.seq == 7))
+    login_as("tech_a")
+    page.goto("/manual-credits/add")
+    assert not page.is_visible("#amount")
+    page.select_option("#standard_id", str(std))
+    assert page.is_visible("#amount") and page.inner_text("#amount-unit") == "小时"
+    assert page.input_value("#category") == "进修学习"
+    page.fill("#amount", "20")
+    page.wait_for_function("document.querySelector('#granted').textContent === '3'")
+    assert page.input_value("#credits") == "3" and page.get_attribute("#credits", "readonly") is not None
+    assert "每6小时1分" in page.inner_text("#compute-explanation")
+    page.fill("#amount", "2")
+    page.wait_for_function("document.querySelector('#compute-explanation').textContent.includes('不能授分')")
+    page.fill("#amount", "40")
+    page.wait_for_function("document.querySelector('#granted').textContent === '6'")
+    page.fill("#content", STD_CONTENT)
+    page.fill("#project_no", "JX-2026-01")
+    page.fill("#certificate_no", "JX-001")
+    page.fill("#hours", "40")
+    page.fill("#organizer", "北京协和医院")
+    page.fill("#granted_on", datetime.date.today().isoformat())
+    with page.expect_navigation():
+        page.click("#btn-save")
+    assert "草稿" in page.inner_text("#credit-status")
+    with browser_app.app_context():
+        credit = db.session.scalar(select(Credit).where(Credit.content == STD_CONTENT))
+        assert credit.credits == 6 and credit.standard_id == std and credit.category == "进修学习"
+    assert not page.js_errors
