@@ -32,8 +32,11 @@ class HomeView(IndexView):
                  home_todos(db.session, current_user.id)]
         todos += [(gettext(t.label, n=t.count), url_for(t.endpoint, **t.args)) for t in review_todos(
             db.session, current_user, current_scope(), lambda perm, view: self.appbuilder.sm.has_access(perm, view))]
+        from app.services.supervision import published_results
+
         return self.render_template(self.index_template, counts=counts, roles=sorted(role_names()),
-                                    notices=notices_for(current_user), user=current_user, todos=todos)
+                                    notices=notices_for(current_user), user=current_user, todos=todos,
+                                    sup_results=published_results(db.session, current_scope()))
 
     @expose("/notice/")
     def notice_list(self):
