@@ -54,6 +54,8 @@ def test_standard_computes_credits_typed_ones_ignored(app, world, login):
     assert c.credits == Decimal(3) and c.category == "进修学习" and c.activity_type == "进修学习"
     assert c.amount == Decimal(20) and c.standard_id == _standard(app, 7) and c.rule_set_id is not None
     assert "每6小时1分" in c.remark
+    show = tech.get(f"/manual-credits/{c.id}").get_data(as_text=True)
+    assert 'id="credit-standard"' in show and "7. 进修学习不满3个月" in show and "得3分" in show
     # "6 进修学习满3个月 25分": 4 months → 25, and the months are kept for the full-year rule.
     r = _enter(tech, standard_id=str(_standard(app, 6)), amount="4", credits="1")
     assert r.status_code == 302
