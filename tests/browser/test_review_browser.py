@@ -11,14 +11,13 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 CONTENT = "浏览器测试：国家级心血管新进展学习班"
 
 
-@pytest.fixture
-def cleanup(browser_app):
-    yield
+def _delete_credits(browser_app, content):
+    """Leave the shared browser world as it was: the manual credits of ``content`` and what hangs on them."""
     from app.extensions import db
     from app.models import Attachment, ComplianceResult, Credit, ManualCredit, ReviewLog
 
     with browser_app.app_context():
-        ids = list(db.session.scalars(select(Credit.id).where(Credit.content == CONTENT)))
+        ids = list(db.session.scalars(select(Credit.id).where(Credit.content == content)))
         db.session.execute(delete(ReviewLog).where(ReviewLog.owner_type == "credit", ReviewLog.owner_id.in_(ids)))
         db.session.execute(delete(Attachment).where(Attachment.owner_type == "credit", Attachment.owner_id.in_(ids)))
         db.session.execute(delete(ManualCredit).where(ManualCredit.credit_id.in_(ids)))
@@ -26,6 +25,12 @@ def cleanup(browser_app):
         db.session.execute(delete(Credit).where(Credit.id.in_(ids)))
         db.session.execute(delete(ComplianceResult).where(ComplianceResult.person_id.in_(persons)))
         db.session.commit()
+
+
+@pytest.fixture
+def cleanup(browser_app):
+    yield
+    _delete_credits(browser_app, CONTENT)
 
 
 def _switch(page, login_as, user):
@@ -113,18 +118,7 @@ STD_CONTENT = "浏览器测试：进修学习（按标准计算）"
 @pytest.fixture
 def cleanup_std(browser_app):
     yield
-    from app.extensions import db
-    from app.models import Attachment, ComplianceResult, Credit, ManualCredit, ReviewLog
-
-    with browser_app.app_context():
-        ids = list(db.session.scalars(select(Credit.id).where(Credit.content == STD_CONTENT)))
-        db.session.execute(delete(ReviewLog).where(ReviewLog.owner_type == "credit", ReviewLog.owner_id.in_(ids)))
-        db.session.execute(delete(Attachment).where(Attachment.owner_type == "credit", Attachment.owner_id.in_(ids)))
-        db.session.execute(delete(ManualCredit).where(ManualCredit.credit_id.in_(ids)))
-        persons = list(db.session.scalars(select(Credit.person_id).where(Credit.id.in_(ids))))
-        db.session.execute(delete(Credit).where(Credit.id.in_(ids)))
-        db.session.execute(delete(ComplianceResult).where(ComplianceResult.person_id.in_(persons)))
-        db.session.commit()
+    _delete_credits(browser_app, STD_CONTENT)
 
 
 def test_manual_entry_with_standard_computes_live(page, login_as, browser_app, cleanup_std):
