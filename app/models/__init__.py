@@ -16,5 +16,6 @@ from .review import ReviewLog, ManualCredit  # noqa: F401
 from .selfstudy import SelfStudy, SelfStudyDelegation  # noqa: F401
 from .practice import PracticePlan, PracticePlanLog  # noqa: F401
 from .activities import GrantDraft, GrantDraftPerson, ActivityGrant  # noqa: F401
+from .audit_review import AuditVerdict, AuditResult, AuditAppeal, AuditCertificate  # noqa: F401
 from .supervision import (Filing, FilingVenue, FilingLog, Period, SiteManager, SmsCode, SmsOutbox,  # noqa: F401
                           Feedback, FeedbackPhoto)
