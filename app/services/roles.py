@@ -141,3 +141,15 @@ _SUP_REVIEW = [["FilingReviewView$", "can_list$|can_show$|can_review$|can_file$|
 ROLE_PERMISSIONS[INSTITUTION_ADMIN] = ROLE_PERMISSIONS[INSTITUTION_ADMIN] + _SUP_UNIT
 ROLE_PERMISSIONS[DISTRICT_ADMIN] = ROLE_PERMISSIONS[DISTRICT_ADMIN] + _SUP_REVIEW
 ROLE_PERMISSIONS[SITE_MANAGER] = ROLE_PERMISSIONS[SITE_MANAGER] + [["SiteMobileView$", ".*"]]
+
+# 专家审验, 审验结果, 复审 (issue 7 points 6–8): the expert judges the persons allocated to them and reads their
+# results; district and institution admins read their people's results, print certificates, export, and
+# appeal (复审) unqualified materials until the deadline; the city decides appeals ([".*", ".*"]).
+_AUDIT_EXPERT = [["AuditReviewView$", "can_read$|can_judge$"], ["AuditReviewApi$", "can_get$|can_post$"],
+                 ["AuditResultView$", "can_read$"], ["学分审验$|专家审验$|审验学员$|审验结果$", "menu_access"]]
+_AUDIT_UNIT = [["AuditResultView$", "can_read$|can_certificate$|can_export$"],
+               ["AuditAppealView$", "can_read$|can_appeal$"], ["学分审验$|审验结果$|审验复审$", "menu_access"]]
+ROLE_PERMISSIONS[EXPERT] = ROLE_PERMISSIONS[EXPERT] + _AUDIT_EXPERT
+for _role in (DISTRICT_ADMIN, INSTITUTION_ADMIN):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _AUDIT_UNIT
+

@@ -10,6 +10,7 @@ AREA_MODULES: list[str] = [
     "app.views.selfstudy",
     "app.views.activities",
     "app.views.audit",
+    "app.views.audit_review",
     "app.views.supervision",
 ]
 
