@@ -6,10 +6,22 @@ on the phone with a login code from a QR code and files photos per period; the c
 the project and publishes the result.
 """
 import datetime
+from typing import ClassVar
 
 from flask_appbuilder import Model
-from sqlalchemy import (Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import relationship
 
 # Seed 003 项目报备 / 报备审核: 项目类型 国家级, 省/自治区/直辖市认可项目 …
@@ -30,7 +42,7 @@ class Filing(Model):
 
     __tablename__ = "sup_filing"
     __module_label__ = "项目报备"
-    __scope_columns__ = {"district": "district_id", "institution": "institution_id"}
+    __scope_columns__: ClassVar[dict[str, str]] = {"district": "district_id", "institution": "institution_id"}
 
     id = Column(Integer, primary_key=True)
     year = Column(Integer, nullable=False, index=True)  # 年度
@@ -199,7 +211,7 @@ class Feedback(Model):
 
     __tablename__ = "sup_feedback"
     __no_oplog__ = True
-    __scope_columns__ = {"district": "district_id", "institution": "institution_id"}
+    __scope_columns__: ClassVar[dict[str, str]] = {"district": "district_id", "institution": "institution_id"}
 
     id = Column(Integer, primary_key=True)
     period_id = Column(Integer, ForeignKey("sup_period.id", ondelete="CASCADE"), nullable=False)

@@ -19,9 +19,21 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, Job
-from app.models.supervision import Feedback, FeedbackPhoto, Filing, Period, SiteManager, SmsOutbox
+from app.models.supervision import (
+    Feedback,
+    FeedbackPhoto,
+    Filing,
+    SiteManager,
+    SmsOutbox,
+)
 from tests.helpers import xlsx_bytes
-from tests.supervision.helpers import PHONE, add_filing, add_manager, all_day_hours, jpeg
+from tests.supervision.helpers import (
+    PHONE,
+    add_filing,
+    add_manager,
+    all_day_hours,
+    jpeg,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 FIXED = "AB12"
@@ -246,7 +258,7 @@ def test_manager_code_qr_and_regenerate_refuses_the_old_code(app, world, login, 
     with app.app_context():
         f = add_filing(world.a, status="approved")
         db.session.commit()
-        pk, venue = f.id, f.venues[0].id
+        venue = f.venues[0].id
     inst = login("inst_a")
     r = inst.post(f"/filing/venue/{venue}/manager", data={"name": "刘会务", "phone": PHONE}, follow_redirects=True)
     assert "登录码" in r.data.decode()
