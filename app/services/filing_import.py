@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from app.models import Org
 from app.models.supervision import PROJECT_TYPES, Filing, FilingVenue
-from app.services.people_import import UNREADABLE, ImportFileError, ImportResult, RowError, _text
+from app.services.people_import import (
+    UNREADABLE,
+    ImportFileError,
+    ImportResult,
+    RowError,
+    _text,
+)
 from app.services.supervision import validate_filing, validate_venue
 
 COLUMNS = ["项目编号", "项目名称", "项目类型", "年度", "主办单位", "举办省份", "举办城市", "举办区县", "开始时间",
@@ -62,7 +68,7 @@ def template_workbook() -> io.BytesIO:
 def read_rows(path: str) -> Iterable[tuple[int, dict]]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
+    except Exception as exc:
         raise ImportFileError(UNREADABLE) from exc
     try:
         rows = wb.worksheets[0].iter_rows(values_only=True)
@@ -77,7 +83,7 @@ def read_rows(path: str) -> Iterable[tuple[int, dict]]:
             yield number, {name: _cell(values[i] if i < len(values) else None) for name, i in index.items()}
     except ImportFileError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a damaged sheet inside a readable zip
+    except Exception as exc:
         raise ImportFileError(UNREADABLE) from exc
     finally:
         wb.close()

@@ -16,8 +16,20 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Parameter
-from app.models.supervision import (FIXED_SLOTS, HALVES, PROJECT_TYPES, SCORES, Feedback, FeedbackPhoto, Filing,
-                                    FilingLog, FilingVenue, Period, SiteManager, SmsCode)
+from app.models.supervision import (
+    FIXED_SLOTS,
+    HALVES,
+    PROJECT_TYPES,
+    SCORES,
+    Feedback,
+    FeedbackPhoto,
+    Filing,
+    FilingLog,
+    FilingVenue,
+    Period,
+    SiteManager,
+    SmsCode,
+)
 from app.services.scope import Scope
 
 
@@ -208,7 +220,7 @@ def can_delete(session: Session, filing: Filing, reviewer: bool) -> str | None:
 # ----------------------------------------------------------------------------------------- periods
 def _parse_hours(text: str) -> tuple[datetime.time, datetime.time]:
     start, end = (part.strip() for part in text.split("-", 1))
-    parse = lambda t: datetime.time(23, 59, 59) if t == "24:00" else datetime.datetime.strptime(t, "%H:%M").time()  # noqa: E731
+    parse = lambda t: datetime.time(23, 59, 59) if t == "24:00" else datetime.datetime.strptime(t, "%H:%M").time()
     return parse(start), parse(end)
 
 
@@ -493,7 +505,27 @@ def export_rows(session: Session, filings: list[Filing], now: datetime.datetime)
     return projects, stats
 
 
-__all__ = ["SupervisionError", "validate_filing", "validate_venue", "apply", "can_delete", "split",
-           "half_day_hours", "make_periods", "period_status", "is_open", "save_manager", "regenerate_code",
-           "manager_by_code", "issue_sms_code", "verify_sms_code", "SmsLimits", "feedback_for", "photo_flags",
-           "project_stats", "period_rows", "published_results", "HALVES"]
+__all__ = [
+    "HALVES",
+    "SmsLimits",
+    "SupervisionError",
+    "apply",
+    "can_delete",
+    "feedback_for",
+    "half_day_hours",
+    "is_open",
+    "issue_sms_code",
+    "make_periods",
+    "manager_by_code",
+    "period_rows",
+    "period_status",
+    "photo_flags",
+    "project_stats",
+    "published_results",
+    "regenerate_code",
+    "save_manager",
+    "split",
+    "validate_filing",
+    "validate_venue",
+    "verify_sms_code",
+]

@@ -14,8 +14,18 @@ import secrets
 import tempfile
 from urllib.parse import quote
 
-from flask import (Response, abort, current_app, flash, jsonify, redirect, request, send_file, session,
-                   url_for)
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -29,14 +39,26 @@ from wtforms import SelectField
 
 from app.extensions import db
 from app.models import Attachment, Org
-from app.models.supervision import (FILING_STATUSES, FIXED_SLOTS, PHOTO_SLOTS, PROJECT_TYPES, SCORES, Feedback,
-                                    FeedbackPhoto, Filing, FilingVenue, Period, SiteManager, SmsOutbox)
+from app.models.supervision import (
+    FILING_STATUSES,
+    FIXED_SLOTS,
+    PHOTO_SLOTS,
+    PROJECT_TYPES,
+    SCORES,
+    Feedback,
+    FeedbackPhoto,
+    Filing,
+    FilingVenue,
+    Period,
+    SiteManager,
+    SmsOutbox,
+)
 from app.oplog import record
 from app.services import attachments, photos
 from app.services import supervision as sup
 from app.services.roles import SITE_MANAGER
 from app.services.uploads import UploadError
-from app.views.base import ScopeFilter, ScopedModelView, acting_user, current_scope
+from app.views.base import ScopedModelView, ScopeFilter, acting_user, current_scope
 from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
 
 MODULE = "项目督查"
