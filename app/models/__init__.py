@@ -19,3 +19,4 @@ from .activities import GrantDraft, GrantDraftPerson, ActivityGrant  # noqa: F40
 from .audit_review import AuditVerdict, AuditResult, AuditAppeal, AuditCertificate  # noqa: F401
 from .supervision import (Filing, FilingVenue, FilingLog, Period, SiteManager, SmsCode, SmsOutbox,  # noqa: F401
                           Feedback, FeedbackPhoto)
+from .projects import ProjectCatalog, Project, Topic, AttendanceUpload, SwipeProblem, CheckIn, Holiday  # noqa: F401

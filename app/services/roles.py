@@ -153,3 +153,18 @@ ROLE_PERMISSIONS[EXPERT] = ROLE_PERMISSIONS[EXPERT] + _AUDIT_EXPERT
 for _role in (DISTRICT_ADMIN, INSTITUTION_ADMIN):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + _AUDIT_UNIT
 
+# 继教项目 (issue 5, ICME-4/5): units add catalogue projects, complete them, add topics with sign-in windows,
+# upload card-reader files, check people in by hand and grant; districts read their district's projects and
+# flags; the city (all) keeps the catalogue and the holiday list. The phone sign-in page is public.
+_PROJECTS_MENU = ["继教项目$|添加继教项目$|继教项目管理$|课程微信签到时间设置$", "menu_access"]
+_PROJECTS_UNIT = [["ProjectCatalogView$", "can_list$|can_show$|can_adopt$"],
+                  ["ProjectView$", "can_list$|can_show$|can_edit$|can_delete$|can_export$|can_apply$|can_attendance$|"
+                   "can_checkin$|can_grant$"],
+                  ["TopicView$", "can_list$|can_show$|can_add$|can_edit$|can_delete$|can_qr$|muldelete$"],
+                  _PROJECTS_MENU]
+_PROJECTS_READ = [["ProjectCatalogView$", "can_list$|can_show$"],
+                  ["ProjectView$|ProjectFlagView$", "can_list$|can_show$|can_export$"],
+                  ["TopicView$", "can_list$|can_show$|can_qr$"],
+                  _PROJECTS_MENU, ["项目异常提示$", "menu_access"]]
+ROLE_PERMISSIONS[INSTITUTION_ADMIN] = ROLE_PERMISSIONS[INSTITUTION_ADMIN] + _PROJECTS_UNIT
+ROLE_PERMISSIONS[DISTRICT_ADMIN] = ROLE_PERMISSIONS[DISTRICT_ADMIN] + _PROJECTS_READ

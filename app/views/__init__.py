@@ -12,6 +12,7 @@ AREA_MODULES: list[str] = [
     "app.views.audit",
     "app.views.audit_review",
     "app.views.supervision",
+    "app.views.projects",
 ]
 
 

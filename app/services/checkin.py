@@ -1,0 +1,289 @@
+"""Check-in (签到, ICME-5): card-reader files, QR sign-in and manual entry.
+
+Seed 002 二 3 / 三 3: "由项目主办单位负责组织学员签到、刷卡，参会人员不得代刷或多刷，做到一人一卡。刷卡记录需在项目
+结束一周内上传 ICME 系统". Each swipe is matched to a person by card number and to the project's topic whose
+sign-in window (or, without one, its teaching time) holds the swipe time. The first check-in of a person at a
+topic counts; later ones are kept as duplicates; unknown cards and swipes outside every topic are listed back.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass, field
+
+import openpyxl
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import Person
+from app.models.projects import AttendanceUpload, CheckIn, Project, SwipeProblem, Topic
+from app.services import projects as svc
+from app.services.uploads import format_size, sniff
+
+# Header names card readers and people use for the three columns (first match wins).
+HEADERS = {"card": ("卡号", "IC卡号", "ic卡号", "card", "card_no", "cardno"),
+           "time": ("刷卡时间", "时间", "签到时间", "time", "swipe_time", "datetime"),
+           "reader": ("读卡器编号", "读卡器", "设备号", "设备编号", "reader", "reader_id")}
+LABELS = {"card": "卡号", "time": "刷卡时间", "reader": "读卡器编号"}
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+                "%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S", "%Y.%m.%d %H:%M:%S")
+MAX_ROWS = 200_000
+
+
+class CheckInError(ValueError):
+    """A refused file or check-in; the message is Chinese and shown as is."""
+
+
+@dataclass
+class Swipe:
+    row: int
+    card: str
+    at: datetime.datetime
+    reader: str | None
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass
+class UploadResult:
+    upload: AttendanceUpload
+    matched: int = 0
+    duplicates: int = 0
+    unknown: list[Swipe] = field(default_factory=list)
+    outside: list[tuple[Swipe, str]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------- reading
+def read_swipes(data: bytes, max_bytes: int) -> list[Swipe]:
+    """Parse a card-reader export (.xlsx or CSV in UTF-8 / GBK). Any bad row refuses the whole file,
+    naming row, column and reason."""
+    if not data:
+        raise CheckInError("文件为空")
+    if len(data) > max_bytes:
+        raise CheckInError(f"文件过大，不能超过{format_size(max_bytes)}")
+    kind = sniff(data)
+    if kind == "xlsx":
+        rows = _xlsx_rows(data)
+    elif kind is None and b"\x00" not in data[:4096]:
+        rows = _csv_rows(data)
+    else:
+        raise CheckInError("文件类型不正确，只能上传刷卡机导出的CSV文件或Excel(.xlsx)文件")
+    header = next(rows, None)
+    if header is None:
+        raise CheckInError("文件中没有数据")
+    names = [str(h).strip().lstrip("\ufeff").lstrip("*").lower() if h is not None else "" for h in header]
+    index = {}
+    for key, aliases in HEADERS.items():
+        found = next((i for i, n in enumerate(names) if n in {a.lower() for a in aliases}), None)
+        if found is None and key != "reader":
+            raise CheckInError(f"表头不正确，缺少列：{LABELS[key]}（应包含 卡号、刷卡时间、读卡器编号）")
+        index[key] = found
+    swipes: list[Swipe] = []
+    errors: list[RowError] = []
+    for number, values in enumerate(rows, start=2):
+        if values is None or all(v is None or str(v).strip() == "" for v in values):
+            continue
+        if len(swipes) + len(errors) >= MAX_ROWS:
+            raise CheckInError(f"文件行数超过{MAX_ROWS}行，请分批上传")
+
+        def cell(key):
+            i = index[key]
+            return values[i] if i is not None and i < len(values) else None
+
+        card = _text(cell("card"))
+        at = _time(cell("time"))
+        if not card:
+            errors.append(RowError(number, "卡号", "卡号不能为空"))
+        elif len(card) > 32:
+            errors.append(RowError(number, "卡号", "卡号不能超过32个字符"))
+        if at is None:
+            raw = _text(cell("time"))
+            errors.append(RowError(number, "刷卡时间", "刷卡时间不能为空" if not raw else
+                                   f"刷卡时间“{raw}”格式不正确，应为 2025-04-24 08:30:00"))
+        reader = _text(cell("reader"))[:64] or None
+        if card and at is not None and len(card) <= 32:
+            swipes.append(Swipe(number, card, at, reader))
+    if errors:
+        detail = "；".join(f"第{e.row}行“{e.column}”：{e.reason}" for e in errors[:10])
+        more = f"（另有{len(errors) - 10}处）" if len(errors) > 10 else ""
+        raise CheckInError(f"共{len(errors)}处错误，未导入任何数据。{detail}{more}")
+    if not swipes:
+        raise CheckInError("文件中没有刷卡记录")
+    return swipes
+
+
+def _xlsx_rows(data: bytes):
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        rows = list(wb.worksheets[0].iter_rows(values_only=True))
+        wb.close()
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's to fix
+        raise CheckInError("无法读取Excel文件") from exc
+    return iter(rows)
+
+
+def _csv_rows(data: bytes):
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise CheckInError("无法识别CSV文件的编码，请保存为UTF-8或GBK编码")
+    try:
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    return iter(list(csv.reader(io.StringIO(text), dialect)))
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _time(value) -> datetime.datetime | None:
+    if isinstance(value, datetime.datetime):
+        return value.replace(microsecond=0, tzinfo=None)
+    text = _text(value)
+    for fmt in TIME_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+# --------------------------------------------------------------------------------------- matching
+def topic_window(topic: Topic) -> tuple[datetime.datetime, datetime.datetime]:
+    if topic.signin_from is not None and topic.signin_to is not None:
+        return topic.signin_from, topic.signin_to
+    return topic.starts_at, topic.ends_at
+
+
+def find_topic(topics: list[Topic], at: datetime.datetime) -> Topic | None:
+    for topic in topics:
+        start, end = topic_window(topic)
+        if start <= at <= end:
+            return topic
+    return None
+
+
+def import_swipes(session: Session, project: Project, swipes: list[Swipe], filename: str | None,
+                  operator: str | None, now: datetime.datetime | None = None) -> UploadResult:
+    """Match and store the swipes of one file in the caller's transaction (set-based: one query for the
+    cards, one for existing check-ins, bulk inserts)."""
+    now = now or datetime.datetime.now()
+    topics = list(project.topics)
+    if not topics:
+        raise CheckInError("项目还没有课题，请先添加课题再上传刷卡数据")
+    cards = sorted({s.card for s in swipes})
+    people: dict[str, Person] = {}
+    for start in range(0, len(cards), 500):
+        for p in session.scalars(select(Person).where(Person.card_no.in_(cards[start:start + 500]))):
+            people[p.card_no] = p
+    counted = set(session.execute(select(CheckIn.topic_id, CheckIn.person_id).where(
+        CheckIn.project_id == project.id, CheckIn.duplicate.is_(False))).tuples())
+    upload = AttendanceUpload(project_id=project.id, institution_id=project.institution_id,
+                              district_id=project.district_id, filename=(filename or "")[:256],
+                              uploaded_at=now, uploaded_by=operator, total=len(swipes))
+    session.add(upload)
+    session.flush()
+    result = UploadResult(upload=upload)
+    rows, problems = [], []
+    for swipe in sorted(swipes, key=lambda s: (s.at, s.row)):
+        person = people.get(swipe.card)
+        if person is None:
+            result.unknown.append(swipe)
+            problems.append({"upload_id": upload.id, "project_id": project.id, "row": swipe.row,
+                             "card_no": swipe.card, "swiped_at": swipe.at, "reader_id": swipe.reader,
+                             "kind": "unknown"})
+            continue
+        topic = find_topic(topics, swipe.at)
+        if topic is None:
+            result.outside.append((swipe, person.name))
+            problems.append({"upload_id": upload.id, "project_id": project.id, "row": swipe.row,
+                             "card_no": swipe.card, "swiped_at": swipe.at, "reader_id": swipe.reader,
+                             "kind": "outside", "person_name": person.name})
+            continue
+        duplicate = (topic.id, person.id) in counted
+        counted.add((topic.id, person.id))
+        if duplicate:
+            result.duplicates += 1
+        else:
+            result.matched += 1
+        rows.append({"project_id": project.id, "topic_id": topic.id, "person_id": person.id,
+                     "institution_id": project.institution_id, "district_id": project.district_id,
+                     "source": "card", "checked_at": swipe.at, "reader_id": swipe.reader, "upload_id": upload.id,
+                     "duplicate": duplicate, "credited": False, "created_at": now})
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(CheckIn), rows[start:start + 1000])
+    for start in range(0, len(problems), 1000):
+        session.execute(insert(SwipeProblem), problems[start:start + 1000])
+    upload.matched, upload.duplicates = result.matched, result.duplicates
+    upload.unknown, upload.outside = len(result.unknown), len(result.outside)
+    upload.late = svc.upload_is_late(session, project, now)
+    project.first_upload_at = project.first_upload_at or now
+    project.last_upload_at = now
+    svc.refresh_flags(session, project)
+    return result
+
+
+# --------------------------------------------------------------------------------------- one check-in
+@dataclass
+class Outcome:
+    duplicate: bool
+    checkin: CheckIn
+
+
+def check_in(session: Session, topic: Topic, person: Person, source: str, at: datetime.datetime,
+             reader: str | None = None) -> Outcome:
+    """Record one person at one topic (QR or manual): the first counts, a repeat is a duplicate. A race
+    between two scans is settled by the unique index (the loser is stored as the duplicate)."""
+    exists = session.scalar(select(CheckIn.id).where(CheckIn.topic_id == topic.id, CheckIn.person_id == person.id,
+                                                     CheckIn.duplicate.is_(False)))
+    values = dict(project_id=topic.project_id, topic_id=topic.id, person_id=person.id,
+                  institution_id=topic.institution_id, district_id=topic.district_id, source=source,
+                  checked_at=at, reader_id=reader, credited=False)
+    if exists is None:
+        row = CheckIn(duplicate=False, **values)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            return Outcome(False, row)
+        except IntegrityError:
+            pass
+    row = CheckIn(duplicate=True, **values)
+    session.add(row)
+    session.flush()
+    return Outcome(True, row)
+
+
+def find_signer(session: Session, card: str, name: str, id_last4: str) -> Person | None:
+    """The person a phone sign-in names: card number, name and the last 4 characters of the ID number
+    must all agree (one message for any mismatch, so the form reveals nothing)."""
+    card, name, last4 = (card or "").strip(), (name or "").strip(), (id_last4 or "").strip().upper()
+    if not card or not name or len(last4) != 4:
+        return None
+    person = session.scalar(select(Person).where(Person.card_no == card))
+    if person is None or person.name != name or person.id_number[-4:].upper() != last4:
+        return None
+    return person
+
+
+def window_text(topic: Topic) -> str:
+    if topic.signin_from is None:
+        return "未设置签到时间"
+    return f"{topic.signin_from:%Y-%m-%d %H:%M} 至 {topic.signin_to:%Y-%m-%d %H:%M}"
