@@ -36,7 +36,7 @@ def cjk_font() -> str:
                 pdfmetrics.registerFont(TTFont("CmeCJK", path, subfontIndex=0))
                 _font_name = "CmeCJK"
                 return _font_name
-            except Exception:  # noqa: BLE001 - a broken font file falls back to the CID font
+            except Exception:  # noqa: BLE001,S112 - a broken font file falls back to the CID font
                 continue
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     _font_name = "STSong-Light"

@@ -554,8 +554,8 @@ def result_rows(session: Session, auditor: Auditor, cycle: AuditCycle, f: Person
 def verdict_rows(session: Session, auditor: Auditor, cycle: AuditCycle):
     """Rows of the per-credit verdicts export, streamed: every verdict the auditor may see."""
     from app.models import CmeUser
-    from app.models.credits import CREDIT_SOURCES
     from app.models.audit_review import APPEAL_STATUSES
+    from app.models.credits import CREDIT_SOURCES
 
     v, a = AuditVerdict, AuditAppeal
     inst, dept = aliased(Org), aliased(Org)
@@ -575,8 +575,32 @@ def verdict_rows(session: Session, auditor: Auditor, cycle: AuditCycle):
                APPEAL_STATUSES.get(appeal_status, "") if appeal_status else ""]
 
 
-__all__ = ["Auditor", "ReviewError", "ConflictError", "PersonFilters", "CreditFilters", "persons_criterion",
-           "may_audit", "may_see", "cycles_for", "pick_cycle", "counts", "persons_select", "page_of",
-           "person_credits", "set_verdicts", "set_reviewed", "compute", "cycle_policy", "result_of", "failed_select",
-           "appeal_open", "file_appeal", "decide_appeal", "certificate_for", "verify", "result_rows", "verdict_rows",
-           ]
+__all__ = [
+    "Auditor",
+    "ConflictError",
+    "CreditFilters",
+    "PersonFilters",
+    "ReviewError",
+    "appeal_open",
+    "certificate_for",
+    "compute",
+    "counts",
+    "cycle_policy",
+    "cycles_for",
+    "decide_appeal",
+    "failed_select",
+    "file_appeal",
+    "may_audit",
+    "may_see",
+    "page_of",
+    "person_credits",
+    "persons_criterion",
+    "persons_select",
+    "pick_cycle",
+    "result_of",
+    "result_rows",
+    "set_reviewed",
+    "set_verdicts",
+    "verdict_rows",
+    "verify",
+]

@@ -19,7 +19,16 @@ from __future__ import annotations
 import datetime
 import math
 
-from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.api import BaseApi, protect, safe
 from flask_appbuilder.security.decorators import permission_name
@@ -30,7 +39,13 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Attachment, Credit, Org, Person
 from app.models.audit import AuditCycle
-from app.models.audit_review import APPEAL_STATUSES, VERDICT_FILTER, VERDICTS, AuditAppeal, AuditVerdict
+from app.models.audit_review import (
+    APPEAL_STATUSES,
+    VERDICT_FILTER,
+    VERDICTS,
+    AuditAppeal,
+    AuditVerdict,
+)
 from app.models.credits import CREDIT_SOURCES
 from app.oplog import record
 from app.services import attachments
@@ -400,7 +415,9 @@ class AuditResultView(BaseView):
             return redirect(url_for("AuditResultView.list", cycle=cycle.id))
         cert = R.certificate_for(db.session, result, auditor.user_id)
         db.session.commit()
-        verify_url = url_for("AuditVerifyView.check", code=cert.code, _external=True)
+        base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")  # the address the public reaches
+        verify_url = (base + url_for("AuditVerifyView.check", code=cert.code) if base
+                      else url_for("AuditVerifyView.check", code=cert.code, _external=True))
         pdf = render_pdf(cert=cert, cycle=cycle, person=person, unit=_org_name(person.institution_id),
                          department=_org_name(person.department_id), verify_url=verify_url)
         record(MODULE, "打印证明", f"{cycle.name} {person.name}（{person.card_no}）证明编号 {cert.code}")
