@@ -7,16 +7,19 @@ stores ComplianceResult rows. Both read the same policy params:
 
     required_total, required_by_title_level {初级: 20, …}, window {start: "11-01", end: "10-31"},
     class_split, class_limits {Ⅰ类: {min, max}, Ⅱ类: {min, max}},
-    category_limits [{category, max}], full_year [{categories: […], min_months, label}]
+    category_limits [{category, min, max}] (either bound or both), full_year [{categories: […], min_months, label}]
 
-Caps apply per category (per category and class when classes are split), in date order.
+Caps apply per category (per category and class when classes are split), in date order. A category
+minimum is judged on the category's counted credits (after its cap, all classes together): a person
+who reaches the total but misses a category minimum is not compliant ("Ⅰ类学分项目学分还差2学分").
 """
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import Select, and_, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
@@ -25,7 +28,7 @@ from app.models import ComplianceResult, Credit, Person
 from app.models.credits import COUNTED_STATUSES, CREDIT_STATUSES
 from app.services.scope import Scope
 
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 
 
 def window(policy: Mapping, year: int) -> tuple[datetime.date, datetime.date]:
@@ -45,6 +48,19 @@ def compliance_year(policy: Mapping, on: datetime.date) -> int | None:
         if start <= on <= end:
             return year
     return None
+
+
+def category_bounds(policy: Mapping) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """(caps, minimums) by category from the policy's ``category_limits``: the one reading both
+    evaluators share, so they cannot disagree on which limit applies."""
+    caps: dict[str, Decimal] = {}
+    minimums: dict[str, Decimal] = {}
+    for item in policy.get("category_limits") or []:
+        if item.get("max") is not None:
+            caps[item["category"]] = Decimal(str(item["max"]))
+        if item.get("min") is not None and Decimal(str(item["min"])) > 0:
+            minimums[item["category"]] = Decimal(str(item["min"]))
+    return caps, minimums
 
 
 def required_for(policy: Mapping, title_level: str | None) -> Decimal:
@@ -111,7 +127,7 @@ def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: st
     start, end = window(policy, year)
     required = required_for(policy, title_level)
     split = bool(policy.get("class_split"))
-    caps = {c["category"]: Decimal(str(c["max"])) for c in policy.get("category_limits") or [] if "max" in c}
+    caps, minimums = category_bounds(policy)
     used: dict[tuple, Decimal] = {}
     lines: list[CreditLine] = []
     months: dict[str, Decimal] = {}
@@ -158,9 +174,13 @@ def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: st
             total += min(got, top)
             low = Decimal(str(lim.get("min", 0)))
             if got < low:
-                missing.append(f"{cls}学分还差{_fmt(low - got)}分（至少{_fmt(low)}分，{cls}与其他类别不能互相替代）")
+                missing.append(f"{cls}学分还差{_fmt(low - got)}学分（{cls}至少{_fmt(low)}学分，与其他类别不能互相替代）")
     else:
         total = sum(by_category.values(), ZERO)
+    for cat, low in minimums.items():
+        got = by_category.get(cat, ZERO)
+        if got < low:
+            missing.append(f"{cat}学分还差{_fmt(low - got)}学分（{cat}每年至少{_fmt(low)}学分，已获{_fmt(got)}学分）")
 
     full_year = None
     for rule in policy.get("full_year") or []:
@@ -202,7 +222,7 @@ def result_select(policy: Mapping, rule_set_id: int, year: int, scope: Scope,
     same statement feeds ``recompute`` and the what-if comparison of two policies."""
     start, end = window(policy, year)
     split = bool(policy.get("class_split"))
-    caps = {c["category"]: Decimal(str(c["max"])) for c in policy.get("category_limits") or [] if "max" in c}
+    caps, minimums = category_bounds(policy)
 
     persons = _persons(scope, person_ids)
 
@@ -233,6 +253,9 @@ def result_select(policy: Mapping, rule_set_id: int, year: int, scope: Scope,
         per_person_cols.append(func.sum(capped).label("raw_total"))
     else:
         per_person_cols.append(func.sum(capped).label("raw_total"))
+    # Each minimum's category, counted after its cap, all classes together (as evaluate's by_category).
+    for idx, cat in enumerate(minimums):
+        per_person_cols.append(func.sum(case((per_cat.c.category == cat, capped), else_=0)).label(f"min{idx}"))
     per_person_cols.append(
         func.max(case((_or(full_conditions), 1), else_=0)).label("full_year") if full_conditions
         else literal(0).label("full_year"))
@@ -257,8 +280,11 @@ def result_select(policy: Mapping, rule_set_id: int, year: int, scope: Scope,
         total = func.coalesce(per_person.c.raw_total, 0)
         class_ok = literal(True)
         class_cols = [literal(None), literal(None)]
+    category_checks = [func.coalesce(per_person.c[f"min{idx}"], 0) >= low
+                       for idx, low in enumerate(minimums.values())]
+    category_ok = and_(*category_checks) if category_checks else literal(True)
     full = func.coalesce(per_person.c.full_year, 0) == 1
-    met = case((full, True), (and_(total >= required, class_ok), True), else_=False)
+    met = case((full, True), (and_(total >= required, class_ok, category_ok), True), else_=False)
 
     values = [Person.id, literal(year), literal(rule_set_id), Person.district_id, Person.institution_id,
               Person.department_id, Person.title_level, total, required, *class_cols,
@@ -300,7 +326,7 @@ class PolicyError(ValueError):
 
 POLICY_KEYS = {"required_total": "年度要求学分", "required_by_title_level": "各职称级别要求",
                "window": "学分年度起止", "class_split": "Ⅰ/Ⅱ类分开", "class_limits": "Ⅰ/Ⅱ类学分要求",
-               "category_limits": "各类别上限", "full_year": "视为完成当年学分的规定"}
+               "category_limits": "各类别最少/上限", "full_year": "视为完成当年学分的规定"}
 POLICY_CLASSES = ("Ⅰ类", "Ⅱ类")
 
 
@@ -367,18 +393,23 @@ def validate_policy(params: Any) -> dict[str, Any]:
     cats = params.get("category_limits") or []
     seen: set[str] = set()
     if not isinstance(cats, list):
-        errors.append("各类别上限必须是列表")
+        errors.append("各类别最少/上限必须是列表")
         cats = []
     for item in cats:
-        if not isinstance(item, dict) or set(item) != {"category", "max"} or not isinstance(item["category"], str) \
+        if not isinstance(item, dict) or "category" not in item or not set(item) - {"category"} \
+                or not set(item) <= {"category", "min", "max"} or not isinstance(item["category"], str) \
                 or not item["category"].strip():
-            errors.append("每条类别上限必须有类别名称和上限学分")
-        elif not _is_number(item["max"]):
-            errors.append(f"“{item['category']}”的上限学分必须是0到1000之间的数字")
-        elif item["category"] in seen:
-            errors.append(f"类别“{item['category']}”的上限重复设置")
-        else:
-            seen.add(item["category"])
+            errors.append("每条类别限制必须有类别名称和最少学分或上限学分")
+            continue
+        name = item["category"]
+        bad = [label for key, label in (("min", "最少"), ("max", "上限")) if key in item and not _is_number(item[key])]
+        for label in bad:
+            errors.append(f"“{name}”的{label}学分必须是0到1000之间的数字")
+        if not bad and "min" in item and "max" in item and item["min"] > item["max"]:
+            errors.append(f"“{name}”的最少学分不能大于上限学分")
+        if name in seen:
+            errors.append(f"类别“{name}”重复设置（最少和上限写在同一条里）")
+        seen.add(name)
     rules = params.get("full_year") or []
     if not isinstance(rules, list):
         errors.append("视为完成当年学分的规定必须是列表")

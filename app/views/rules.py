@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -251,6 +252,9 @@ class PolicyForm(FlaskForm):
     class2_max = DecimalField(_l("Ⅱ类最多"), places=None, validators=[Optional()])
     category_limits = TextAreaField(_l("各类别每年上限"), render_kw={"rows": 4},
                                     description=_l("每行一条：学分类别=上限学分，例如 有计划的自学=10"))
+    category_minimums = TextAreaField(_l("各类别每年最少"), render_kw={"rows": 4},
+                                      description=_l("每行一条：学分类别=最少学分，例如 国家级继续医学教育项目=5；"
+                                                     "达到总学分但某类别不足最少学分的，不达标"))
     full_year = TextAreaField(_l("满N个月视为完成当年学分"), render_kw={"rows": 4},
                               description=_l("每行一条：月数 | 学分类别（多个用、分隔） | 说明，"
                                              "例如 3 | 进修学习、在职学历(学位)教育 | 进修满3个月"))
@@ -272,7 +276,10 @@ def policy_form_data(params: dict) -> dict:
         "class_split": bool(params.get("class_split")),
         "class1_min": limits.get("Ⅰ类", {}).get("min"), "class1_max": limits.get("Ⅰ类", {}).get("max"),
         "class2_min": limits.get("Ⅱ类", {}).get("min"), "class2_max": limits.get("Ⅱ类", {}).get("max"),
-        "category_limits": "\n".join(f"{c['category']}={c['max']}" for c in params.get("category_limits") or []),
+        "category_limits": "\n".join(f"{c['category']}={c['max']}" for c in params.get("category_limits") or []
+                                     if c.get("max") is not None),
+        "category_minimums": "\n".join(f"{c['category']}={c['min']}" for c in params.get("category_limits") or []
+                                       if c.get("min") is not None),
         "full_year": "\n".join(f"{r.get('min_months', 0)} | {'、'.join(r['categories'])} | {r.get('label') or ''}"
                                for r in params.get("full_year") or []),
     }
@@ -282,20 +289,40 @@ def policy_form_data(params: dict) -> dict:
             for k, v in data.items()}
 
 
-def policy_from_form(form: PolicyForm) -> dict | None:
-    """PolicyForm → policy params; line-format problems become field errors (returns None then)."""
-    cats, ok = [], True
-    for n, line in enumerate((form.category_limits.data or "").splitlines(), start=1):
+def _category_lines(field, key: str, bad_line: Callable[[int], str], cats: dict[str, dict]) -> bool:
+    """Parse "学分类别=学分" lines of ``field`` into ``cats[category][key]``; False on a bad or
+    repeated line (a field error naming the line)."""
+    ok = True
+    for n, line in enumerate((field.data or "").splitlines(), start=1):
         if not line.strip():
             continue
-        name, sep, cap = line.replace("＝", "=").partition("=")
+        name, sep, value = line.replace("＝", "=").partition("=")
+        name = name.strip()
         try:
-            if not sep or not name.strip():
+            if not sep or not name:
                 raise ValueError(line)
-            cats.append({"category": name.strip(), "max": _number(Decimal(cap.strip()))})
+            number = _number(Decimal(value.strip()))
         except (ArithmeticError, ValueError):
-            form.category_limits.errors.append(_("第%(n)s行应为“学分类别=上限学分”", n=n))
+            field.errors.append(bad_line(n))
             ok = False
+            continue
+        item = cats.setdefault(name, {"category": name})
+        if key in item:
+            field.errors.append(_("第%(n)s行：类别“%(name)s”重复填写", n=n, name=name))
+            ok = False
+        item[key] = number
+    return ok
+
+
+def policy_from_form(form: PolicyForm) -> dict | None:
+    """PolicyForm → policy params; line-format problems become field errors (returns None then).
+    The maximum and minimum boxes merge into one ``category_limits`` item per category."""
+    by_category: dict[str, dict] = {}
+    ok = _category_lines(form.category_limits, "max", lambda n: _("第%(n)s行应为“学分类别=上限学分”", n=n),
+                         by_category)
+    ok = _category_lines(form.category_minimums, "min", lambda n: _("第%(n)s行应为“学分类别=最少学分”", n=n),
+                         by_category) and ok
+    cats = list(by_category.values())
     rules = []
     for n, line in enumerate((form.full_year.data or "").splitlines(), start=1):
         if not line.strip():
@@ -348,7 +375,10 @@ def policy_lines(params: dict) -> list[tuple[str, str]]:
     else:
         lines.append((_("Ⅰ/Ⅱ类分开"), _("否")))
     for c in params.get("category_limits") or []:
-        lines.append((_("类别上限"), f"{c['category']}每年最多{c['max']}分"))
+        if c.get("min") is not None:
+            lines.append((_("类别最少"), f"{c['category']}每年至少{c['min']}分"))
+        if c.get("max") is not None:
+            lines.append((_("类别上限"), f"{c['category']}每年最多{c['max']}分"))
     for r in params.get("full_year") or []:
         months = r.get("min_months", 0)
         cond = f"满{months}个月" if months else "完成"

@@ -81,8 +81,14 @@ def _bj(**changes):
     (_bj(class_limits={"Ⅰ类": {"min": 10, "max": 5}}), "Ⅰ类最少学分不能大于最多学分"),
     (_bj(class_limits={"Ⅲ类": {"min": 1}}), "未知的学分类别“Ⅲ类”"),
     (_bj(category_limits=[{"category": "有计划的自学", "max": 10}, {"category": "有计划的自学", "max": 5}]),
-     "类别“有计划的自学”的上限重复设置"),
-    (_bj(category_limits=[{"category": "有计划的自学"}]), "每条类别上限必须有类别名称和上限学分"),
+     "类别“有计划的自学”重复设置"),
+    (_bj(category_limits=[{"category": "有计划的自学", "max": 10}, {"category": "有计划的自学", "min": 2}]),
+     "类别“有计划的自学”重复设置（最少和上限写在同一条里）"),
+    (_bj(category_limits=[{"category": "有计划的自学"}]), "每条类别限制必须有类别名称和最少学分或上限学分"),
+    (_bj(category_limits=[{"category": "有计划的自学", "least": 2}]), "每条类别限制必须有类别名称和最少学分或上限学分"),
+    (_bj(category_limits=[{"category": "Ⅰ类学分项目", "min": 10, "max": 5}]), "“Ⅰ类学分项目”的最少学分不能大于上限学分"),
+    (_bj(category_limits=[{"category": "Ⅰ类学分项目", "min": -1}]), "“Ⅰ类学分项目”的最少学分必须是0到1000之间的数字"),
+    (_bj(category_limits=[{"category": "Ⅰ类学分项目", "min": "5"}]), "“Ⅰ类学分项目”的最少学分必须是0到1000之间的数字"),
     (_bj(full_year=[{"categories": [], "min_months": 3}]), "第1条“视为完成当年学分”规定必须至少有一个学分类别"),
     (_bj(full_year=[{"categories": ["进修学习"], "min_months": 13}]), "月数必须是0到12之间的数字"),
     (_bj(extra=1), "未知设置“extra”"),
@@ -91,3 +97,10 @@ def test_invalid_policy_gives_a_clear_chinese_error(policy, message):
     with pytest.raises(PolicyError) as err:
         validate_policy(policy)
     assert message in str(err.value)
+
+
+def test_category_minimums_and_bounds_are_valid_policy_data():
+    # SPEC ICME-10 "per-category minimums/caps"; the 2006 profile "class I 5–10" as one category bound.
+    policy = _bj(category_limits=[{"category": "有计划的自学", "max": 10}, {"category": "国家级继续医学教育项目", "min": 5},
+                                  {"category": "Ⅰ类学分项目", "min": 5, "max": 10}])
+    assert validate_policy(policy) == policy

@@ -240,7 +240,7 @@ def test_trial_of_a_table_standard_offers_its_rows(app, world, login):
 def _policy_form(**changes):
     data = {"required_total": "24", "req_junior": "20", "req_middle": "", "req_vice": "", "req_senior": "30",
             "window_start": "11-01", "window_end": "10-31", "class1_min": "", "class1_max": "",
-            "class2_min": "", "class2_max": "", "category_limits": "有计划的自学=8\n教材、杂志=5",
+            "class2_min": "", "class2_max": "", "category_limits": "有计划的自学=8\n教材、杂志=5", "category_minimums": "",
             "full_year": "3 | 进修学习、在职学历(学位)教育 | 进修满3个月\n0 | 住院医师规范化培训 |"}
     data.update(changes)
     return data
@@ -264,6 +264,19 @@ def test_policy_form_reads_and_writes_the_json(app, world, login):
             "category_limits": [{"category": "有计划的自学", "max": 8}, {"category": "教材、杂志", "max": 5}],
             "full_year": [{"categories": ["进修学习", "在职学历(学位)教育"], "min_months": 3, "label": "进修满3个月"},
                           {"categories": ["住院医师规范化培训"], "min_months": 0}]}
+    # Per-category minimums (SPEC ICME-10 "per-category minimums/caps"): one item per category with
+    # both bounds when both boxes name it; shown back in their boxes and in words on the rule set.
+    assert c.post(f"/rulesets/policy/{pk}", data=_policy_form(
+        category_limits="有计划的自学=8\nⅠ类学分项目=10", category_minimums="国家级继续医学教育项目=5\nⅠ类学分项目=5",
+    )).status_code == 302
+    with app.app_context():
+        assert policy_params(rule_set("BJ2026"))["category_limits"] == [
+            {"category": "有计划的自学", "max": 8}, {"category": "Ⅰ类学分项目", "max": 10, "min": 5},
+            {"category": "国家级继续医学教育项目", "min": 5}]
+    html = c.get(f"/rulesets/policy/{pk}").get_data(as_text=True)
+    assert "Ⅰ类学分项目=5\n国家级继续医学教育项目=5" in html and "有计划的自学=8\nⅠ类学分项目=10" in html
+    html = c.get(f"/rulesets/show/{pk}").get_data(as_text=True)
+    assert "国家级继续医学教育项目每年至少5分" in html and "Ⅰ类学分项目每年最多10分" in html
     # Class split on: both classes with min/max.
     c.post(f"/rulesets/policy/{pk}", data=_policy_form(class_split="y", class1_min="5", class1_max="10",
                                                        class2_min="15", class2_max="20.5"))
@@ -278,6 +291,9 @@ def test_policy_form_reads_and_writes_the_json(app, world, login):
     ({"class_split": "y"}, "Ⅰ/Ⅱ类分开时必须同时设置Ⅰ类和Ⅱ类的学分要求"),
     ({"class1_min": "10", "class1_max": "5"}, "Ⅰ类最少学分不能大于最多学分"),
     ({"category_limits": "有计划的自学 10"}, "第1行应为“学分类别=上限学分”"),
+    ({"category_minimums": "国家级继续医学教育项目：5"}, "第1行应为“学分类别=最少学分”"),
+    ({"category_minimums": "Ⅰ类学分项目=5\nⅠ类学分项目=6"}, "第2行：类别“Ⅰ类学分项目”重复填写"),
+    ({"category_limits": "Ⅰ类学分项目=5", "category_minimums": "Ⅰ类学分项目=10"}, "“Ⅰ类学分项目”的最少学分不能大于上限学分"),
     ({"full_year": "三个月 | 进修学习"}, "第1行应为“月数 | 学分类别 | 说明”"),
     ({"required_total": ""}, "请填写年度要求学分"),
 ])
