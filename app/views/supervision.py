@@ -124,6 +124,7 @@ class _FilingBase(ChoiceFiltersMixin, ScopedModelView):
         "project_type": SelectField(_l("项目类型"), choices=_choices({t: t for t in PROJECT_TYPES}), render_kw=_BOX),
     }
     base_order = ("id", "desc")
+    order_columns = ["name", "project_no", "project_type", "sessions", "starts_at", "ends_at", "status"]
     formatters_columns = {"status": lambda v: FILING_STATUSES.get(v, v), "starts_at": _date, "ends_at": _date}
     reviewer = False
 
@@ -918,7 +919,7 @@ class SiteMobileView(BaseView):
                                            current_app.config.get("SUP_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
             exif_time, exif_lat, exif_lon = photos.read_exif(data)
             browser_time = sup.parse_datetime(request.form.get("browser_time", ""))
-            browser_lat, browser_lon = _float(request.form.get("lat")), _float(request.form.get("lon"))
+            browser_lat, browser_lon = _float(request.form.get("lat"), 90), _float(request.form.get("lon"), 180)
             taken = exif_time or browser_time or datetime.datetime.now()
             lat = exif_lat if exif_lat is not None else browser_lat
             lon = exif_lon if exif_lon is not None else browser_lon
@@ -1000,12 +1001,13 @@ def _drop_photo(fb: Feedback, photo: FeedbackPhoto) -> None:
     db.session.flush()
 
 
-def _float(value):
+def _float(value, limit: float):
+    """A latitude (limit 90) or longitude (limit 180) sent by the page; None when missing or absurd."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if -180 <= number <= 180 else None
+    return number if -limit <= number <= limit else None
 
 
 # ================================================================================ registration

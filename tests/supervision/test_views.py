@@ -422,3 +422,51 @@ def test_sms_outbox_is_the_city_admins_only(app, world, login):
     assert login("city").get("/supervision/sms").status_code == 200
     for user in ("district1", "inst_a"):
         assert login(user).get("/supervision/sms").status_code in (302, 403)
+
+
+def test_notice_and_schedule_for_the_managers_only_of_that_project(app, world, login, fixed_captcha):
+    with app.app_context():
+        f = add_filing(world.a, status="approved")
+        manager = add_manager(f)
+        other = add_filing(world.b, project_no="P-B-7", status="approved")
+        from app.services import attachments
+
+        foreign = attachments.store_bytes(PDF, "pdf", "乙通知.pdf", "sup_notice", other.id)
+        db.session.commit()
+        pk, code, foreign_id = f.id, manager.login_code, foreign.id
+    inst = login("inst_a")
+    r = inst.post(f"/filing/doc/{pk}/schedule", data={"file": (io.BytesIO(PDF), "项目日程.pdf")},
+                  content_type="multipart/form-data")
+    assert r.status_code == 302
+    refused = inst.post(f"/filing/doc/{pk}/notice", data={"file": (io.BytesIO(b"MZ\x90\x00"), "通知.pdf")},
+                        content_type="multipart/form-data", follow_redirects=True)
+    assert "类型不正确" in refused.data.decode()
+    with app.app_context():
+        schedule = db.session.scalar(select(Attachment).where(Attachment.owner_type == "sup_schedule"))
+        schedule_id = schedule.id
+    c, _ = _phone_login(app, code)
+    c.post("/m/letter", data={"agree": "1"})
+    home = c.get("/m/").data.decode()
+    assert "项目日程" in home and f"/m/doc/{schedule_id}" in home
+    download = c.get(f"/m/doc/{schedule_id}")
+    assert download.data == PDF and "attachment" in download.headers["Content-Disposition"]
+    assert c.get(f"/m/doc/{foreign_id}").status_code == 404
+    # The unit sees when the letter was accepted.
+    assert re.search(r'class="letter-at">\d{4}-\d{2}-\d{2}', inst.get(f"/filing/show/{pk}").data.decode())
+
+
+def test_bulk_delete_refuses_a_returned_filing_and_lists_sort(app, world, login):
+    with app.app_context():
+        returned = add_filing(world.a, project_no="P-R-1", status="returned")
+        draft = add_filing(world.a, project_no="P-D-1")
+        db.session.commit()
+        ids = [str(returned.id), str(draft.id)]
+    inst = login("inst_a")
+    r = inst.post("/filing/action_post", data={"action": "muldelete", "rowid": ids}, follow_redirects=True)
+    assert "已退回的项目不能删除" in r.data.decode()
+    with app.app_context():
+        assert _count(Filing) == 2  # all or nothing
+    for column in ("name", "starts_at", "status"):
+        assert inst.get(f"/filing/list/?_oc_FilingView={column}&_od_FilingView=asc").status_code == 200
+    assert login("district1").get("/filingreview/list/?_oc_FilingReviewView=ends_at&_od_FilingReviewView=desc"
+                                  ).status_code == 200
