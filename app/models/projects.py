@@ -8,8 +8,20 @@ grants credits from them. Flags of seed 002 are stored on the project so the cit
 import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text,
-                        UniqueConstraint, false)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import relationship
 
 # Seed 003 添加继教项目 list (学分类别 column) and issue 5.

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from app.models import DictItem, DictType
 from app.models.projects import PROJECT_CATEGORIES, ProjectCatalog
-from app.services.people_import import ImportFileError, ImportResult, RowError, _existing, _text
+from app.services.people_import import (
+    ImportFileError,
+    ImportResult,
+    RowError,
+    _existing,
+    _text,
+)
 
 COLUMNS = ["审批编号", "项目名称", "学分类别", "学科", "总学分", "总学时", "年度", "主办单位", "计划人数"]
 REQUIRED = {"审批编号", "项目名称", "学分类别", "总学分", "总学时", "年度", "计划人数"}
@@ -61,7 +67,7 @@ def read_rows(path: str) -> Iterable[tuple[int, dict]]:
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
+    except Exception as exc:
         raise ImportFileError(UNREADABLE) from exc
     try:
         rows = wb.worksheets[0].iter_rows(values_only=True)
@@ -76,7 +82,7 @@ def read_rows(path: str) -> Iterable[tuple[int, dict]]:
             yield number, {name: _text(values[i] if i < len(values) else None) for name, i in index.items()}
     except ImportFileError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a damaged sheet inside a readable zip
+    except Exception as exc:
         raise ImportFileError(UNREADABLE) from exc
     finally:
         wb.close()

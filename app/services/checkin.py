@@ -93,21 +93,18 @@ def read_swipes(data: bytes, max_bytes: int) -> list[Swipe]:
         if len(swipes) + len(errors) >= MAX_ROWS:
             raise CheckInError(f"文件行数超过{MAX_ROWS}行，请分批上传")
 
-        def cell(key):
-            i = index[key]
-            return values[i] if i is not None and i < len(values) else None
-
-        card = _text(cell("card"))
-        at = _time(cell("time"))
+        card = _text(_cell(values, index["card"]))
+        raw_time = _cell(values, index["time"])
+        at = _time(raw_time)
         if not card:
             errors.append(RowError(number, "卡号", "卡号不能为空"))
         elif len(card) > 32:
             errors.append(RowError(number, "卡号", "卡号不能超过32个字符"))
         if at is None:
-            raw = _text(cell("time"))
+            raw = _text(raw_time)
             errors.append(RowError(number, "刷卡时间", "刷卡时间不能为空" if not raw else
                                    f"刷卡时间“{raw}”格式不正确，应为 2025-04-24 08:30:00"))
-        reader = _text(cell("reader"))[:64] or None
+        reader = _text(_cell(values, index["reader"]))[:64] or None
         if card and at is not None and len(card) <= 32:
             swipes.append(Swipe(number, card, at, reader))
     if errors:
@@ -119,12 +116,16 @@ def read_swipes(data: bytes, max_bytes: int) -> list[Swipe]:
     return swipes
 
 
+def _cell(values, i):
+    return values[i] if i is not None and i < len(values) else None
+
+
 def _xlsx_rows(data: bytes):
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         rows = list(wb.worksheets[0].iter_rows(values_only=True))
         wb.close()
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's to fix
+    except Exception as exc:
         raise CheckInError("无法读取Excel文件") from exc
     return iter(rows)
 
@@ -253,9 +254,9 @@ def check_in(session: Session, topic: Topic, person: Person, source: str, at: da
     between two scans is settled by the unique index (the loser is stored as the duplicate)."""
     exists = session.scalar(select(CheckIn.id).where(CheckIn.topic_id == topic.id, CheckIn.person_id == person.id,
                                                      CheckIn.duplicate.is_(False)))
-    values = dict(project_id=topic.project_id, topic_id=topic.id, person_id=person.id,
-                  institution_id=topic.institution_id, district_id=topic.district_id, source=source,
-                  checked_at=at, reader_id=reader, credited=False)
+    values = {"project_id": topic.project_id, "topic_id": topic.id, "person_id": person.id,
+              "institution_id": topic.institution_id, "district_id": topic.district_id, "source": source,
+              "checked_at": at, "reader_id": reader, "credited": False}
     if exists is None:
         row = CheckIn(duplicate=False, **values)
         try:

@@ -11,7 +11,16 @@ from __future__ import annotations
 import datetime
 import io
 
-from flask import abort, current_app, flash, redirect, request, send_file, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -25,13 +34,29 @@ from wtforms.validators import Optional
 
 from app.extensions import db
 from app.models import DictItem, DictType, Org, Person
-from app.models.projects import (CHECKIN_SOURCES, PROJECT_CATEGORIES, AttendanceUpload, CheckIn, Holiday, Project,
-                                 ProjectCatalog, SwipeProblem, Topic)
+from app.models.projects import (
+    CHECKIN_SOURCES,
+    PROJECT_CATEGORIES,
+    AttendanceUpload,
+    CheckIn,
+    Holiday,
+    Project,
+    ProjectCatalog,
+    SwipeProblem,
+    Topic,
+)
 from app.oplog import record
 from app.services import checkin as checkins
 from app.services import credit_rules
 from app.services import projects as svc
-from app.views.base import ExportMixin, InputError, ScopedModelView, ScopeFilter, acting_user, current_scope
+from app.views.base import (
+    ExportMixin,
+    InputError,
+    ScopedModelView,
+    ScopeFilter,
+    acting_user,
+    current_scope,
+)
 from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
 
 MODULE = "继教项目"

@@ -111,7 +111,7 @@ def test_topic_credits_and_hours_never_exceed_the_project(app_ctx, world):
         add_topic(project, "104", D(2025, 4, 25, 8, 30), hours="4", credits="1")
     topic = add_topic(project, "105", D(2025, 4, 25, 8, 30), hours="3", credits="1")  # exactly 4 / 12
     # Editing a topic counts the others, not itself twice.
-    topic.credits = Decimal("1")
+    topic.credits = Decimal(1)
     svc.check_topic(db.session, topic)
 
 

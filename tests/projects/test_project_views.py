@@ -332,3 +332,30 @@ def test_other_institution_cannot_reach_rows_by_guessed_ids(app, world, login):
         assert db.session.get(Project, pk).description is None
     # The technician has no admin side at all.
     assert login("tech_b").get(f"/topics/qr/{tid}.png").status_code in (302, 403)
+
+
+def test_pages_render_for_each_role(app, world, login):
+    with app.app_context():
+        project = standard_project(world.a)
+        pk, tid = project.id, project.topics[0].id
+        db.session.commit()
+    pages = {"inst_a": ["/project-catalog/list/", "/projects/list/", f"/projects/show/{pk}", f"/projects/edit/{pk}",
+                        "/topics/list/", f"/topics/show/{tid}", f"/topics/edit/{tid}", f"/topics/qr/{tid}.png",
+                        f"/topics/add?_flt_0_project={pk}", "/projects/export/"],
+             "city": ["/project-catalog/list/", "/project-catalog/add", "/projects/list/", f"/projects/show/{pk}",
+                      "/projects-flagged/list/", "/holidays/list/", "/holidays/add", "/topics/list/"],
+             "district1": ["/project-catalog/list/", "/projects/list/", f"/projects/show/{pk}",
+                           "/projects-flagged/list/", f"/topics/show/{tid}"]}
+    for user, urls in pages.items():
+        c = login(user)
+        for url in urls:
+            r = c.get(url)
+            assert r.status_code == 200, (user, url, r.status_code)
+    c = login("inst_a")
+    assert c.get(f"/topics/qr/{tid}.png").data[:8] == b"\x89PNG\r\n\x1a\n"
+    html = c.get(f"/projects/show/{pk}?_l_=en").get_data(as_text=True)
+    assert "Check-in and credits" in html and "Review and grant" in html
+    # Units may not open the holiday list or add catalogue rows; the district cannot grant or edit.
+    assert c.get("/holidays/list/").status_code in (302, 403)
+    assert c.get("/project-catalog/add").status_code in (302, 403)
+    assert login("district1").get(f"/projects/edit/{pk}").status_code in (302, 403)
