@@ -395,6 +395,15 @@ def compute(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: in
     return result
 
 
+def result_is_stale(session: Session, result: AuditResult | None) -> bool:
+    """A verdict changed after the last 达标计算: the stored result no longer reflects the verdicts."""
+    if result is None or result.computed_at is None:
+        return False
+    last = session.scalar(select(func.max(AuditVerdict.decided_at)).where(
+        AuditVerdict.cycle_id == result.cycle_id, AuditVerdict.person_id == result.person_id))
+    return last is not None and last > result.computed_at
+
+
 def result_of(session: Session, cycle_id: int, person_id: int) -> AuditResult | None:
     return session.scalar(select(AuditResult).where(AuditResult.cycle_id == cycle_id, AuditResult.person_id == person_id))
 
@@ -597,6 +606,7 @@ __all__ = [
     "persons_criterion",
     "persons_select",
     "pick_cycle",
+    "result_is_stale",
     "result_of",
     "result_rows",
     "set_reviewed",

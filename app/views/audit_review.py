@@ -168,7 +168,8 @@ class AuditReviewView(BaseView):
         appeals = R.appeals_by_verdict(db.session, [v.id for _c, v in rows if v is not None])
         result = R.result_of(db.session, cycle.id, person_id)
         return self.render_template("audit_review/person.html", cycle=cycle, person=person, rows=rows, files=files,
-                                    appeals=appeals, result=result, f=f, sources=CREDIT_SOURCES,
+                                    appeals=appeals, result=result, stale=R.result_is_stale(db.session, result),
+                                    f=f, sources=CREDIT_SOURCES,
                                     verdict_filter=VERDICT_FILTER, verdicts=VERDICTS, number=number,
                                     judge=self.appbuilder.sm.has_access("can_judge", "AuditReviewView"),
                                     title=_("学分明细审核"))

@@ -118,6 +118,7 @@ def test_fail_needs_reason_then_bulk_pass_compute_and_mark(app, world, aw, login
         assert result.met is True and result.expert_met is True and float(result.total) == 25
     # fail one more: the person no longer meets the requirement
     c.post(url, data={"decision": "failed", "only": str(aw.c4), f"version_{aw.c4}": "1", "reason": "签到记录缺失"})
+    assert "请重新点击“达标计算”" in c.get(f"/audit-review/person/{world.pa}?cycle={aw.cycle}").get_data(as_text=True)
     page = c.post(f"/audit-review/person/{world.pa}/compute?cycle={aw.cycle}", follow_redirects=True).get_data(as_text=True)
     assert "不达标：还差7学分" in page
 
