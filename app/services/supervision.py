@@ -462,21 +462,39 @@ def project_stats(session: Session, filing_ids: Iterable[int]) -> dict[int, Proj
     return out
 
 
+def period_rows_many(session: Session, filing_ids: list[int], now: datetime.datetime) -> dict[int, list[dict]]:
+    """Per period of each filing: status, submitted feedback count, photo and flagged-photo counts.
+
+    Four set-based queries whatever the number of filings (the export covers a whole range)."""
+    out: dict[int, list[dict]] = {i: [] for i in filing_ids}
+    if not filing_ids:
+        return out
+    counts: dict[int, int] = {}
+    photos: dict[int, int] = {}
+    flagged: dict[int, int] = {}
+    for start in range(0, len(filing_ids), 500):
+        chunk = filing_ids[start:start + 500]
+        counts.update(session.execute(select(Feedback.period_id, func.count(Feedback.id))
+                                      .where(Feedback.filing_id.in_(chunk), Feedback.submitted_at.is_not(None))
+                                      .group_by(Feedback.period_id)).all())
+        for pid, total, bad in session.execute(
+                select(Feedback.period_id, func.count(FeedbackPhoto.id),
+                       func.count(FeedbackPhoto.flags))
+                .join(FeedbackPhoto, FeedbackPhoto.feedback_id == Feedback.id)
+                .where(Feedback.filing_id.in_(chunk)).group_by(Feedback.period_id)):
+            photos[pid], flagged[pid] = total, bad
+        for p in session.scalars(select(Period).where(Period.filing_id.in_(chunk))
+                                 .order_by(Period.filing_id, Period.starts_at)):
+            out[p.filing_id].append({"period": p, "label": p.label,
+                                     "status": period_status(p, now, counts.get(p.id, 0) > 0),
+                                     "feedback": counts.get(p.id, 0), "photos": photos.get(p.id, 0),
+                                     "flagged": flagged.get(p.id, 0)})
+    return out
+
+
 def period_rows(session: Session, filing: Filing, now: datetime.datetime) -> list[dict]:
-    """Per period: status, submitted feedback count and photo count (grouped queries)."""
-    counts = dict(session.execute(select(Feedback.period_id, func.count(Feedback.id))
-                                  .where(Feedback.filing_id == filing.id, Feedback.submitted_at.is_not(None))
-                                  .group_by(Feedback.period_id)).all())
-    photos = dict(session.execute(select(Feedback.period_id, func.count(FeedbackPhoto.id))
-                                  .join(FeedbackPhoto, FeedbackPhoto.feedback_id == Feedback.id)
-                                  .where(Feedback.filing_id == filing.id).group_by(Feedback.period_id)).all())
-    flagged = dict(session.execute(select(Feedback.period_id, func.count(FeedbackPhoto.id))
-                                   .join(FeedbackPhoto, FeedbackPhoto.feedback_id == Feedback.id)
-                                   .where(Feedback.filing_id == filing.id, FeedbackPhoto.flags.is_not(None))
-                                   .group_by(Feedback.period_id)).all())
-    return [{"period": p, "label": p.label, "status": period_status(p, now, counts.get(p.id, 0) > 0),
-             "feedback": counts.get(p.id, 0), "photos": photos.get(p.id, 0), "flagged": flagged.get(p.id, 0)}
-            for p in filing.periods]
+    """The periods of one filing with their status and counts."""
+    return period_rows_many(session, [filing.id], now)[filing.id]
 
 
 def supervised_filings(scope: Scope):

@@ -20,6 +20,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     request,
     send_file,
@@ -35,6 +36,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectField
 
 from app.extensions import db
@@ -436,8 +438,17 @@ def _login_url(manager: SiteManager) -> str:
 
 
 # ================================================================================ 报备审核 (SUP-2)
+class _WithInstitution(SQLAInterface):
+    """Loads each row's 申报单位 in the list's own query (no query per row)."""
+
+    def apply_all(self, query, *args, **kwargs):
+        return super().apply_all(query, *args, **kwargs).options(joinedload(self.obj.institution))
+
+
 class FilingReviewView(_FilingBase):
     """报备审核: the supervising district / city passes or fails, returns (退回) or deletes filings."""
+
+    datamodel = _WithInstitution(Filing)
 
     route_base = "/filingreview"
     list_title = _l("报备审核")
@@ -533,7 +544,8 @@ class SupervisionView(BaseView):
             page = 1
         query = self._query()
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = list(db.session.scalars(query.order_by(Filing.starts_at.desc(), Filing.id.desc())
+        rows = list(db.session.scalars(query.options(selectinload(Filing.institution))
+                                       .order_by(Filing.starts_at.desc(), Filing.id.desc())
                                        .offset((page - 1) * PAGE).limit(PAGE)))
         stats = sup.project_stats(db.session, [f.id for f in rows])
         sm = self.appbuilder.sm
@@ -628,7 +640,8 @@ class SupervisionView(BaseView):
         """导出: one row per project on the first sheet, one row per period on the second."""
         import xlsxwriter
 
-        filings = list(db.session.scalars(self._query().order_by(Filing.starts_at, Filing.id)))
+        filings = list(db.session.scalars(self._query().options(selectinload(Filing.institution))
+                                          .order_by(Filing.starts_at, Filing.id)))
         now = datetime.datetime.now()
         projects, _stats = sup.export_rows(db.session, filings, now)
         fd, path = tempfile.mkstemp(suffix=".xlsx")
@@ -649,8 +662,9 @@ class SupervisionView(BaseView):
             ws2.write(0, col, title, bold)
             ws2.set_column(col, col, 16)
         r = 1
+        periods = sup.period_rows_many(db.session, [f.id for f in filings], now)
         for f in filings:
-            for row in sup.period_rows(db.session, f, now):
+            for row in periods[f.id]:
                 for c, value in enumerate([f.project_no, f.name, row["label"], row["status"], row["feedback"],
                                            row["photos"], row["flagged"]]):
                     ws2.write(r, c, value)
@@ -745,7 +759,7 @@ class SiteMobileView(BaseView):
     base_permissions = ["can_use"]
 
     def _render(self, template: str, status: int = 200, **kwargs):
-        return self.render_template(template, **kwargs), status
+        return make_response(self.render_template(template, **kwargs), status)
 
     # ------------------------------------------------------------------ login
     @expose("/login", methods=["GET", "POST"])
@@ -978,9 +992,12 @@ class SiteMobileView(BaseView):
             if missing:
                 raise sup.SupervisionError("请先上传：" + "、".join(missing))
             fb.submitted_at = datetime.datetime.now()
-            record(MODULE, "提交督查信息", f"{manager.filing.project_no} {period.label}", operator=acting_user().username)
             return _("本时段督查信息已提交")
-        return self._post(manager, pid, action)
+        response = self._post(manager, pid, action)
+        if response.status_code == 302:  # logged after the commit (its own connection)
+            record(MODULE, "提交督查信息", f"{manager.filing.project_no} {self._period(manager, pid).label}",
+                   operator=acting_user().username)
+        return response
 
     @expose("/photo/<int:photo_id>")
     @mobile_page()
