@@ -28,7 +28,7 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
@@ -292,6 +292,9 @@ class ProjectView(ScopedModelView):
     def pre_delete(self, item: Project) -> None:
         if db.session.scalar(select(CheckIn.id).where(CheckIn.project_id == item.id).limit(1)) is not None:
             raise InputError(_("项目已有签到记录，不能删除"))
+        # Uploads that matched nobody (only unknown cards) go with the project.
+        db.session.execute(delete(SwipeProblem).where(SwipeProblem.project_id == item.id))
+        db.session.execute(delete(AttendanceUpload).where(AttendanceUpload.project_id == item.id))
 
     def get_redirect(self):
         nxt = getattr(self, "_next", None)

@@ -252,3 +252,23 @@ def test_result_detail_page(app, world, aw, login):
         db.session.commit()
     page = login("inst_a").get(f"/audit-results/person/{world.pa}?cycle={aw.cycle}").get_data(as_text=True)
     assert "达标（25/25学分）" in page and "无学分证书" in page and "打印证明" in page
+
+
+def test_every_page_renders_in_both_languages(app, world, aw, login):
+    _judge(login, world, aw)
+    verdict_pb = _ids(app, AuditVerdict, credit_id=aw.pb_credit)[0]
+    city = login("city")
+    pages = [f"/audit-review/?cycle={aw.cycle}", f"/audit-review/persons?cycle={aw.cycle}",
+             f"/audit-review/person/{world.pa}?cycle={aw.cycle}", f"/audit-results/?cycle={aw.cycle}",
+             f"/audit-results/person/{world.pa}?cycle={aw.cycle}", f"/audit-appeals/?cycle={aw.cycle}",
+             f"/audit-appeals/new/{verdict_pb}", "/audit-verify/"]
+    for lang in ("zh", "en"):
+        for url in pages:
+            r = city.get(url + ("&" if "?" in url else "?") + f"_l_={lang}")
+            assert r.status_code == 200, (lang, url)
+    assert "Audit results" in city.get(f"/audit-results/?cycle={aw.cycle}&_l_=en").get_data(as_text=True)
+    city.get("/audit-results/?_l_=zh")
+    # roles without the audit pages are refused, not shown an empty page
+    sec = login("sec_a")
+    assert sec.get(f"/audit-results/?cycle={aw.cycle}").status_code in (302, 403)
+    assert sec.get(f"/audit-review/?cycle={aw.cycle}").status_code in (302, 403)

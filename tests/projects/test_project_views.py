@@ -359,3 +359,34 @@ def test_pages_render_for_each_role(app, world, login):
     assert c.get("/holidays/list/").status_code in (302, 403)
     assert c.get("/project-catalog/add").status_code in (302, 403)
     assert login("district1").get(f"/projects/edit/{pk}").status_code in (302, 403)
+
+
+def test_delete_rules_and_holidays(app, world, login):
+    with app.app_context():
+        pk = standard_project(world.a).id
+        other = standard_project(world.a, no="2025-14-03-022 (京)")
+        other_pk, other_topic = other.id, other.topics[0].id
+        db.session.commit()
+    c = login("inst_a")
+    # A file of unknown cards only leaves an upload but no check-in: the project can still go.
+    _upload(c, pk, _csv([["X0000001", "2025-04-24 08:40:00", "R1"]]), "a.csv")
+    r = c.post(f"/projects/delete/{pk}", follow_redirects=True)
+    assert r.status_code == 200
+    _upload(c, other_pk, _csv([["A0000001", "2025-04-24 08:40:00", "R1"]]), "b.csv")
+    r = c.post(f"/topics/delete/{other_topic}", follow_redirects=True)
+    assert "课题已有签到记录，不能删除" in r.get_data(as_text=True)
+    r = c.post(f"/projects/delete/{other_pk}", follow_redirects=True)
+    assert "项目已有签到记录，不能删除" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Project, pk) is None and db.session.get(Project, other_pk) is not None
+        assert db.session.scalar(select(func.count(Topic.id))) == 2
+    city = login("city")
+    r = city.post("/holidays/add", data={"day": "2025-10-01", "name": "国庆节"}, follow_redirects=True)
+    assert r.status_code == 200
+    r = city.post("/holidays/add", data={"day": "2025-09-28", "name": "国庆调休", "workday": "y"},
+                  follow_redirects=True)
+    from app.models.projects import Holiday
+
+    with app.app_context():
+        assert {(h.name, h.workday) for h in db.session.scalars(select(Holiday))} == {("国庆节", False),
+                                                                                     ("国庆调休", True)}
