@@ -470,3 +470,32 @@ def test_bulk_delete_refuses_a_returned_filing_and_lists_sort(app, world, login)
         assert inst.get(f"/filing/list/?_oc_FilingView={column}&_od_FilingView=asc").status_code == 200
     assert login("district1").get("/filingreview/list/?_oc_FilingReviewView=ends_at&_od_FilingReviewView=desc"
                                   ).status_code == 200
+
+
+def test_overview_and_export_do_not_query_per_project(app, world, login):
+    """City scale: the list page and the export run the same statements for 2 or 8 projects."""
+    from sqlalchemy import event
+
+    def statements(client, url, filings):
+        with app.app_context():
+            for i in range(filings):
+                add_filing(world.a if i % 2 else world.a2, project_no=f"N1-{filings}-{i}", status="approved")
+            db.session.commit()
+        seen = []
+
+        def listen(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", listen)
+            try:
+                assert client.get(url).status_code == 200
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listen)
+            db.session.query(Filing).delete()
+            db.session.commit()
+        return len(seen)
+
+    city = login("city")
+    for url in ("/supervision/", "/supervision/export"):
+        assert statements(city, url, 2) == statements(city, url, 8), url
