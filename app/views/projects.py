@@ -600,6 +600,23 @@ def _signin_url(topic: Topic) -> str:
 
 
 # =============================================================================== phone sign-in (public)
+# The public form must not let anyone try all 10,000 "last 4 digits" of a card: failed attempts per card
+# number are counted in the operation log (one indexed query) and lock the card for a while.
+SIGNIN_MAX_FAILURES = 5
+SIGNIN_LOCK_MINUTES = 15
+
+
+def _signin_failures(card: str, now: datetime.datetime) -> int:
+    from app.models import OperationLog
+
+    if not card:
+        return 0
+    since = now - datetime.timedelta(minutes=SIGNIN_LOCK_MINUTES)
+    return db.session.scalar(select(func.count(OperationLog.id)).where(
+        OperationLog.operator == card, OperationLog.module == MODULE, OperationLog.action == "扫码签到",
+        OperationLog.status.is_(False), OperationLog.created_at >= since)) or 0
+
+
 class SignInView(BaseView):
     """扫码签到 on the technician's phone: inside the topic's window, by login or card + name + ID last 4."""
 
@@ -623,15 +640,22 @@ class SignInView(BaseView):
             if request.form.get("as_me") and me is not None:
                 person = me
             else:
-                person = checkins.find_signer(db.session, request.form.get("card_no"), request.form.get("name"),
-                                              request.form.get("id_last4"))
+                card = (request.form.get("card_no") or "").strip()[:32]
+                person = None
+                locked = _signin_failures(card, now) >= SIGNIN_MAX_FAILURES
+                if not locked:
+                    person = checkins.find_signer(db.session, card, request.form.get("name"),
+                                                  request.form.get("id_last4"))
                 if person is None:
-                    failures = session.get("signin_failures", 0) + 1
-                    session["signin_failures"] = failures
+                    if not locked:
+                        record(MODULE, "扫码签到", f"验证失败 {topic.project.approval_no} {topic.code}", False,
+                               operator=card or "-")
+                    error = (_("验证失败次数过多，请%(m)s分钟后再试，或请会务人员手工签到", m=SIGNIN_LOCK_MINUTES)
+                             if locked else _("卡号、姓名或身份证号后4位不正确"))
                     return self.render_template("projects/signin.html", topic=topic, window=window, me=me,
-                                                error=_("卡号、姓名或身份证号后4位不正确"),
-                                                form=request.form,
-                                                login_url=self.appbuilder.get_url_for_login_with(request.url)), 422
+                                                error=error, form=request.form,
+                                                login_url=self.appbuilder.get_url_for_login_with(request.url)), (
+                        429 if locked else 422)
             outcome = checkins.check_in(db.session, topic, person, "qr", now)
             svc.refresh_flags(db.session, topic.project)
             db.session.commit()

@@ -166,6 +166,16 @@ def test_qr_sign_in_inside_and_outside_window(app, world, client):
     with app.app_context():
         assert [(c.source, c.duplicate) for c in db.session.scalars(select(CheckIn).order_by(CheckIn.id))] == [
             ("qr", False), ("qr", True)]
+    # Guessing the last 4 digits: after 5 failures the card is locked, even with the right answer.
+    for guess in ("0001", "0002", "0003", "0004"):
+        assert client.post(f"/signin/{token}", data={"card_no": "A0000002", "name": "李四",
+                                                      "id_last4": guess}).status_code == 422
+    r = client.post(f"/signin/{token}", data={"card_no": "A0000002", "name": "李四", "id_last4": "0005"})
+    assert r.status_code == 422
+    with app.app_context():
+        right = db.session.get(Person, world.pa2).id_number[-4:]
+    r = client.post(f"/signin/{token}", data={"card_no": "A0000002", "name": "李四", "id_last4": right})
+    assert r.status_code == 429 and "验证失败次数过多" in r.get_data(as_text=True)
 
 
 def test_qr_sign_in_as_logged_in_technician(app, world, login):
