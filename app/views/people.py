@@ -212,7 +212,9 @@ class PersonView(ScopedModelView):
             job = db.session.get(Job, request.args["job"])
             if job is None or job.user_id != current_user.id or job.kind != "person_import":
                 job = None  # someone else's job shows nothing, like one that does not exist
-        return self.render_template("people/import.html", job=job)
+        from app.services.uploads import format_size
+
+        return self.render_template("people/import.html", job=job, max_size=format_size(max_bytes))
 
     @expose("/import/template/")
     @has_access

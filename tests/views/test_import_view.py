@@ -159,6 +159,18 @@ def test_file_over_the_size_limit_is_refused(app, world, login):
     assert app.config["IMPORT_MAX_BYTES"] == 10 * 1024 * 1024
 
 
+def test_page_states_the_configured_size_limit(app, world, login):
+    c = login("inst_a")
+    assert "Excel文件（.xlsx，不超过10MB）" in c.get("/persons/import/").get_data(as_text=True)
+    saved = app.config["IMPORT_MAX_BYTES"]
+    app.config["IMPORT_MAX_BYTES"] = 5 * 1024 * 1024
+    try:
+        html = c.get("/persons/import/").get_data(as_text=True)
+        assert "Excel文件（.xlsx，不超过5MB）" in html and "10MB" not in html
+    finally:
+        app.config["IMPORT_MAX_BYTES"] = saved
+
+
 def test_roles_without_import_cannot_upload(app, world, login):
     persons, jobs = counts(app)
     for username in ("sec_a", "tech_a"):
