@@ -17,9 +17,8 @@ def init_database() -> None:
     from flask_migrate import upgrade
 
     from app.services.roles import ALL_ROLES
-    from app.services.seed_data import seed_dictionaries
-
     from app.services.rule_sets import install_rule_sets
+    from app.services.seed_data import seed_dictionaries
 
     upgrade(revision="heads")  # modules are migrated on branches of their own until merged
     sync_security()
@@ -58,13 +57,15 @@ def add_user(username: str, role: str, *, last_name: str, first_name: str, org=N
     return user
 
 
-def build_demo(persons: int = 2000, progress=None, institutions: int | None = None
-               ) -> list[tuple[str, str, str]]:
+def build_demo(persons: int = 2000, progress=None, institutions: int | None = None,
+               activity: bool | None = None, say=None) -> list[tuple[str, str, str]]:
     """Demo city plus one user per role; returns (username, password, role) triples.
 
-    ``institutions`` defaults to the ~60 of the demo, growing to one per 2,000 persons."""
+    ``institutions`` defaults to the ~60 of the demo, growing to one per 2,000 persons. ``activity``
+    (default: up to demo_activity.ACTIVITY_LIMIT persons) adds the demo's rule set 2026, credits, review
+    chain, projects, supervision and audit (services/demo_activity.py); the benchmark city goes without."""
     from app.models import Org, Person
-    from app.services import demo
+    from app.services import demo, demo_activity
     from app.services import roles as R
 
     orgs = demo.build_orgs(db.session, institutions=institutions or demo.institutions_for(persons))
@@ -86,12 +87,15 @@ def build_demo(persons: int = 2000, progress=None, institutions: int | None = No
         ("student", R.TECHNICIAN, dict(last_name=person.name if person else "学员", first_name="",
                                        person=person)),
     ]
-    out = []
+    out, users = [], {}
     for username, role, kw in logins:
-        if current_app.appbuilder.sm.find_user(username=username) is None:
-            add_user(username, role, **kw)
+        users[username] = current_app.appbuilder.sm.find_user(username=username) or add_user(username, role, **kw)
         out.append((username, DEMO_PASSWORD, role))
     db.session.commit()
+    if activity is None:
+        activity = persons <= demo_activity.ACTIVITY_LIMIT
+    if activity:
+        demo_activity.build(db.session, demo_activity.DemoUsers(**users), tertiary, progress=say)
     return out
 
 
@@ -110,9 +114,13 @@ def register_cli(app: Flask) -> None:
     @click.option("--persons", default=2000, show_default=True, help="number of persons")
     @click.option("--institutions", type=int, default=None,
                   help="number of institutions (default: ~60, or one per 2,000 persons when more)")
-    def demo_cmd(persons: int, institutions: int | None):
+    @click.option("--activity/--no-activity", default=None,
+                  help="credits, reviews, projects, supervision and audit of the demo "
+                       "(default: on up to 50,000 persons)")
+    def demo_cmd(persons: int, institutions: int | None, activity: bool | None):
         """Build the demo city (idempotent: skipped when organizations exist)."""
         from app.models import Org
+        from app.services.demo_activity import site_login
 
         init_database()
         if db.session.scalar(select(Org.id).where(Org.kind == "district")) is not None:
@@ -121,12 +129,17 @@ def register_cli(app: Flask) -> None:
                       ("admin", "district", "hospital", "secretary", "expert", "site", "student")]
         else:
             started = time.perf_counter()
-            logins = build_demo(persons, institutions=institutions,
-                                progress=lambda n: click.echo(f"  {n} persons", err=True))
+            logins = build_demo(persons, institutions=institutions, activity=activity,
+                                progress=lambda n: click.echo(f"  {n} persons", err=True),
+                                say=lambda text: click.echo(f"  {text}", err=True))
             click.echo(f"演示数据已生成：{persons} 人，用时 {time.perf_counter() - started:.1f} 秒")
         click.echo("演示账号 (demo logins):")
         for username, password, role in logins:
             click.echo(f"  {username:<10} {password}  {role}")
+        site = site_login(db.session)
+        if site:
+            click.echo(f"  现场会务负责人手机登录 (site manager, phone): /m/login?code={site[0]}  手机号 {site[1]}，"
+                       "短信验证码见 admin 的“短信发送记录” (/supervision/sms)")
 
     @cme.command("worker")
     @click.option("--burst", is_flag=True, help="exit when the queue is empty")
