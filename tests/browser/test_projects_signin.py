@@ -15,7 +15,7 @@ from tests.projects.helpers import add_topic, make_project
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
 
-def test_qr_sign_in_on_a_phone(browser_app, browser, live_url):
+def test_qr_sign_in_on_a_phone(browser_app, browser, live_url, login_as):
     now = datetime.datetime.now().replace(microsecond=0)
     midnight = now.replace(hour=0, minute=0, second=0)
     with browser_app.app_context():
@@ -31,11 +31,20 @@ def test_qr_sign_in_on_a_phone(browser_app, browser, live_url):
         last4, topic_id = person.id_number[-4:], inside.id
         db.session.remove()
 
+    # The unit's admin opens the topic page: the QR code image loads and carries the sign-in URL.
+    admin = login_as("inst_a")
+    admin.goto(f"/topics/show/{topic_id}")
+    admin.wait_for_function("document.querySelector('#topic-qr').complete")
+    assert admin.evaluate("document.querySelector('#topic-qr').naturalWidth") > 100
+    assert "签到中" in admin.inner_text("#topic-window")
+    shown = admin.input_value("#topic-url")
+    assert shown == f"{live_url}{url}"
+
     context = browser.new_context(base_url=live_url, locale="zh-CN", **PHONE)
     context.set_default_timeout(TIMEOUT_MS)
     try:
         page = context.new_page()
-        page.goto(url)
+        page.goto(shown)
         assert page.viewport_size["width"] == 390
         assert "继续医学教育课程签到" in page.inner_text("header")
         page.fill("#card_no", "A0000001")
