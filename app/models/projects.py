@@ -169,6 +169,7 @@ class SwipeProblem(Model):
     """A swipe that did not become a check-in: unknown card or outside every topic (listed back)."""
 
     __tablename__ = "cme_swipe_problem"
+    __module_label__ = "刷卡异常记录"  # names the rows in "still referred to" messages; not logged row by row
     __no_oplog__ = True
 
     id = Column(Integer, primary_key=True)
@@ -187,6 +188,7 @@ class CheckIn(Model):
     """签到: one person at one topic. The first is counted; repeats are kept as duplicates."""
 
     __tablename__ = "cme_checkin"
+    __module_label__ = "签到记录"
     __no_oplog__ = True  # written in bulk by uploads and scans, which are logged as actions
     __scope_columns__ = {"district": "district_id", "institution": "institution_id"}
 
