@@ -164,6 +164,15 @@ class ProjectCatalogView(ChoiceFiltersMixin, ExportMixin, ModelView):
 
     pre_add = pre_update = _check
 
+    # A refused edit must not leave the populated row dirty in the session (see ScopedModelView._edit).
+    def _edit(self, pk):
+        from app.views.base import _discard_pending
+
+        try:
+            return super()._edit(pk)
+        finally:
+            _discard_pending()
+
     def pre_delete(self, item: ProjectCatalog) -> None:
         if db.session.scalar(select(Project.id).where(Project.catalog_id == item.id).limit(1)) is not None:
             raise InputError(_("已有单位添加了该项目，不能删除"))

@@ -400,3 +400,30 @@ def test_delete_rules_and_holidays(app, world, login):
     with app.app_context():
         assert {(h.name, h.workday) for h in db.session.scalars(select(Holiday))} == {("国庆节", False),
                                                                                      ("国庆调休", True)}
+
+
+def test_city_keeps_the_catalogue_by_form(app, world, login):
+    c = login("city")
+    form = {"approval_no": "2025-14-03-030 (京)", "name": "布病临床诊疗学习班", "category": "市级继续医学教育项目",
+            "subject": "感染性疾病", "credits": "4", "hours": "12", "year": "2025", "organizer": "地坛医院",
+            "planned_count": "100"}
+    r = c.post("/project-catalog/add", data={**form, "approval_no": "第一期"}, follow_redirects=True)
+    assert "审批编号格式不正确" in r.get_data(as_text=True)
+    r = c.post("/project-catalog/add", data={**form, "planned_count": "0"}, follow_redirects=True)
+    assert "计划人数必须大于0" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ProjectCatalog.id))) == 0
+    c.post("/project-catalog/add", data=form, follow_redirects=True)
+    with app.app_context():
+        row = db.session.scalar(select(ProjectCatalog))
+        assert (row.approval_no, row.subject, row.planned_count) == ("2025-14-03-030 (京)", "感染性疾病", 100)
+        pk = row.id
+    r = c.post(f"/project-catalog/edit/{pk}", data={**form, "credits": "-1"}, follow_redirects=True)
+    assert "总学分必须大于0" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(ProjectCatalog, pk).credits == Decimal("4.00")
+    # Once a unit added it, the catalogue row stays.
+    a = login("inst_a")
+    a.post(f"/project-catalog/adopt/{pk}")
+    r = c.post(f"/project-catalog/delete/{pk}", follow_redirects=True)
+    assert "已有单位添加了该项目，不能删除" in r.get_data(as_text=True)
