@@ -18,7 +18,6 @@ from flask import (
     redirect,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask_appbuilder import BaseView, ModelView, expose, has_access
