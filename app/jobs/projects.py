@@ -11,7 +11,8 @@ from app.jobs.people import _ms, _remove
 from app.models import CmeUser
 from app.oplog import record
 from app.services import catalog_import
-from app.services.people_import import ImportFileError, error_report
+from app.services.catalog_import import ImportFileError
+from app.services.people_import import error_report
 
 MODULE, ACTION = "继教项目", "导入项目目录"
 

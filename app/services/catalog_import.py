@@ -16,13 +16,9 @@ from sqlalchemy.orm import Session
 
 from app.models import DictItem, DictType
 from app.models.projects import PROJECT_CATEGORIES, ProjectCatalog
-from app.services.people_import import (
-    ImportFileError,
-    ImportResult,
-    RowError,
-    _existing,
-    _text,
-)
+from app.services import sheets
+from app.services.people_import import ImportResult, RowError, _existing
+from app.services.sheets import ImportFileError  # noqa: F401 - raised by read_rows, caught by the job
 
 COLUMNS = ["审批编号", "项目名称", "学分类别", "学科", "总学分", "总学时", "年度", "主办单位", "计划人数"]
 REQUIRED = {"审批编号", "项目名称", "学分类别", "总学分", "总学时", "年度", "计划人数"}
@@ -31,7 +27,6 @@ APPROVAL_RE = re.compile(r"^(19|20)\d{2}(-[0-9A-Za-z]+)+(\s?[(（][\u4e00-\u9fa5
 LIMITS = {"项目名称": 200, "主办单位": 200}
 # Short forms people type for the categories (issue 5: 国家级/市级/区级/外地国家级/外地省市级 …).
 CATEGORY_ALIASES = {c.replace("继续医学教育项目", ""): c for c in PROJECT_CATEGORIES}
-UNREADABLE = "无法读取Excel文件，请使用下载的模板"
 
 
 def template_workbook() -> io.BytesIO:
@@ -63,29 +58,7 @@ def template_workbook() -> io.BytesIO:
 
 
 def read_rows(path: str) -> Iterable[tuple[int, dict]]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise ImportFileError(UNREADABLE) from exc
-    try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = [str(c).strip().lstrip("*") if c is not None else "" for c in next(rows, ())]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise ImportFileError("表头不正确，缺少列：" + "、".join(missing))
-        index = {name: header.index(name) for name in COLUMNS}
-        for number, values in enumerate(rows, start=2):
-            if values is None or all(v is None or str(v).strip() == "" for v in values):
-                continue
-            yield number, {name: _text(values[i] if i < len(values) else None) for name, i in index.items()}
-    except ImportFileError:
-        raise
-    except Exception as exc:
-        raise ImportFileError(UNREADABLE) from exc
-    finally:
-        wb.close()
+    return sheets.read_rows(path, COLUMNS)
 
 
 def _number(text: str) -> Decimal | None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import Person
 from app.models.projects import AttendanceUpload, CheckIn, Project, SwipeProblem, Topic
 from app.services import projects as svc
+from app.services.sheets import text as _text
 from app.services.uploads import format_size, sniff
 
 # Header names card readers and people use for the three columns (first match wins).
@@ -144,14 +145,6 @@ def _csv_rows(data: bytes):
     except csv.Error:
         dialect = csv.excel
     return iter(list(csv.reader(io.StringIO(text), dialect)))
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _time(value) -> datetime.datetime | None:
