@@ -116,7 +116,7 @@ _MANUAL_UNIT = [["ManualCreditView$", "can_list$|can_show$|can_add$|can_file$"],
 _MANUAL_READ = [["ManualCreditView$", "can_list$|can_show$|can_file$"], ["手工录入学分$", "menu_access"]]
 _SELF_STUDY_SUPERVISE = [["SelfStudyView$", "can_list$|can_show$|can_form$|can_grant$|can_return$|can_file$"],
                          ["SelfStudyDelegationView$", "can_list$|can_set$"],
-                         ["有计划的自学列表$|自学计划权限设置$", "menu_access"]]
+                         ["自学管理$|有计划的自学列表$|自学计划权限设置$", "menu_access"]]
 for _role, _extra in {DISTRICT_ADMIN: _MANUAL_READ + _SELF_STUDY_SUPERVISE,
                       INSTITUTION_ADMIN: _MANUAL_UNIT + _SELF_STUDY_SUPERVISE,
                       DEPARTMENT_SECRETARY: _MANUAL_READ, TECHNICIAN: _MANUAL_OWN}.items():

@@ -776,7 +776,7 @@ class AuditListView(BaseView):
     @permission_name("read")
     def finals(self):
         if not current_scope().is_all:
-            abort(404)
+            abort(403)  # the final list is the city's; districts reach their drawn lists from their standards
         cycles = list(db.session.scalars(select(AuditCycle).order_by(AuditCycle.year.desc())))
         if cycles:
             return redirect(url_for("AuditListView.final", cycle_id=cycles[0].id))

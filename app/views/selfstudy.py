@@ -141,7 +141,8 @@ class SelfStudyView(BaseView):
     def mine(self):
         person = db.session.get(Person, current_user.person_id) if current_user.person_id else None
         if person is None:
-            abort(404)
+            flash(_("您的账号未关联学员，没有个人自学计划"), "warning")
+            return redirect(self.appbuilder.get_url_for_index)
         return redirect(url_for("SelfStudyView.form", person_id=person.id, year=_year()))
 
     @expose("/fill", methods=["POST"])
@@ -253,7 +254,7 @@ class SelfStudyView(BaseView):
 
 
 def register(appbuilder) -> None:
-    cat = "有计划的自学"
+    cat = "自学管理"  # not "有计划的自学": that name is the activity type's menu item (its own permission)
     appbuilder.add_view(SelfStudyView, "有计划的自学列表", label=_l("有计划的自学列表"), icon="fa-book-open-reader",
                         category=cat, category_label=_l("有计划的自学"), category_icon="fa-book")
     appbuilder.add_view(SelfStudyDelegationView, "自学计划权限设置", label=_l("自学计划权限设置"), icon="fa-user-lock",
