@@ -60,6 +60,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
         from app.views import register
 
         register(appbuilder)
+    from app import role_labels
+
+    role_labels.install(app)  # the role editor names permissions in Chinese
 
     _register_error_pages(app)
 
