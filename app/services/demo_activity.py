@@ -322,7 +322,7 @@ def colleague_entries(session: Session, users: DemoUsers, institution: Org, scop
     from app.services import manual_credits as mc
 
     people = list(session.scalars(select(Person).where(Person.institution_id == institution.id)
-                                  .order_by(Person.id).offset(40).limit(3)))
+                                  .order_by(Person.id.desc()).limit(3)))
     for k, person in enumerate(people):
         mc.create_by_unit(session, users.hospital, scope, person.card_no, {
             "content": ["中华护理学会护理管理年会", "全国超声医学新技术学习班", "中国医院协会医院管理论坛"][k],

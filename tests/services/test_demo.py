@@ -1,7 +1,10 @@
 """Demo data (issue 2 point 9): a Beijing-like city with valid, unique ID and card numbers, one
 user per role, and the same generator scaling institutions for the 300,000-person benchmark."""
+import datetime
+import re
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import func, select, text
 
 from app.services import demo, idcard
@@ -105,7 +108,7 @@ def test_demo_city_in_the_database(app_ctx):
 
 def test_demo_command_scales_institutions(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["cme", "demo", "--persons", "500", "--institutions", "100"])
+    result = runner.invoke(args=["cme", "demo", "--persons", "500", "--institutions", "100", "--no-activity"])
     assert result.exit_code == 0, result.output
     assert "500 人" in result.output and "admin" in result.output
     with app.app_context():
@@ -138,3 +141,164 @@ def test_bulk_load_keeps_indexes_and_foreign_keys(app_ctx):
     db.session.commit()
     assert schema() == before
     assert any("ix_person_institution_scope" in str(row) for row in before)
+
+
+# ------------------------------------------------------------------------------ the demo's activity
+# What a newcomer clicks through after ./scripts/run.sh (services/demo_activity.py): every area has
+# rows, made by the area's own services, and every demo login opens its home and menu pages.
+DEMO_LOGINS = ("admin", "district", "hospital", "secretary", "expert", "site", "student")
+
+
+@pytest.fixture
+def drop_demo_rule_set(app):
+    """The demo publishes BJ2026; reset_data keeps rule sets, so take it away for the next tests."""
+    yield
+    with app.app_context():
+        from app.extensions import db
+        from app.models import RuleSet
+        from tests.helpers import reset_data
+
+        reset_data()
+        for rs in db.session.scalars(select(RuleSet).where(RuleSet.code == "BJ2026")):
+            db.session.delete(rs)
+        db.session.commit()
+
+
+def _menu_links(html: str) -> list[str]:
+    nav = html[html.find("navbar-collapse"):html.find("</header>")]
+    return sorted({link for link in re.findall(r'href="(/[^"#]*)"', nav)
+                   if "logout" not in link and "/lang/" not in link})
+
+
+def _count(model, *where) -> int:
+    from app.extensions import db
+
+    return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def test_small_demo_fills_every_area_and_each_login_walks_its_menus(app, drop_demo_rule_set):
+    from app.cli import DEMO_PASSWORD, build_demo
+    from app.extensions import db
+    from app.models import (
+        ComplianceResult,
+        Credit,
+        Person,
+        RuleSet,
+        SelfStudy,
+        SelfStudyDelegation,
+    )
+    from app.models.activities import GrantDraft
+    from app.models.audit import (
+        AuditAllocation,
+        AuditCycle,
+        AuditFinalPerson,
+        AuditSampledInstitution,
+    )
+    from app.models.audit_review import AuditResult, AuditVerdict
+    from app.models.practice import PracticePlan
+    from app.models.projects import CheckIn, Project, Topic
+    from app.models.review import ManualCredit
+    from app.models.supervision import (
+        Feedback,
+        FeedbackPhoto,
+        Filing,
+        Period,
+        SiteManager,
+    )
+    from app.services.demo_activity import SITE_PHONE, site_login
+
+    with app.app_context():
+        build_demo(persons=600)
+        # 1. Beijing 2025 copied to 2026 and published: today has a rule set in force.
+        rs = db.session.scalar(select(RuleSet).where(RuleSet.code == "BJ2026"))
+        assert rs.status == "published" and str(rs.effective_from) == "2026-01-01" and len(rs.standards) == 20
+        # 2. Credits of both credit years, by standard, several sources and statuses; results of both years,
+        # compliant and not.
+        for year, (start, end) in {2025: ("2024-11-01", "2025-10-31"), 2026: ("2025-11-01", "2026-10-31")}.items():
+            assert _count(Credit, Credit.granted_on >= datetime.date.fromisoformat(start),
+                          Credit.granted_on <= datetime.date.fromisoformat(end)) > 600
+            met = dict(db.session.execute(select(ComplianceResult.met, func.count()).where(
+                ComplianceResult.year == year).group_by(ComplianceResult.met)).all())
+            assert met.get(True, 0) > 100 and met.get(False, 0) > 100, (year, met)
+        # Hand entries name no standard (typed credits); the self-study grant is capped by the policy.
+        assert _count(Credit, Credit.standard_id.is_(None), Credit.source != "self_study",
+                      Credit.id.not_in(select(ManualCredit.credit_id))) == 0
+        sources = set(db.session.scalars(select(Credit.source).distinct()))
+        assert {"card", "qr", "project_import", "unit", "manual", "self_study"} <= sources
+        statuses = set(db.session.scalars(select(Credit.status).distinct()))
+        assert {"draft", "submitted", "unit_approved", "city_approved", "rejected"} <= statuses
+        # 3. Issue 4: plans, wizard, manual credits with the failure reason, self-study.
+        assert {p.status for p in db.session.scalars(select(PracticePlan))} == {"approved", "pending"}
+        assert {d.status for d in db.session.scalars(select(GrantDraft))} == {"open", "submitted"}
+        assert _count(ManualCredit) >= 8
+        assert _count(SelfStudyDelegation) == 1
+        assert {s.status for s in db.session.scalars(select(SelfStudy))} == {"submitted", "granted", "returned"}
+        # 4. Issue 5: projects with topics, card and QR attendance, grants, one flagged.
+        assert _count(Project) == 2 and _count(Topic) == 5
+        assert {c.source for c in db.session.scalars(select(CheckIn))} == {"card", "qr"}
+        assert _count(Project, Project.flagged.is_(True)) >= 1
+        assert _count(Credit, Credit.project_no == "2026-01-02-105 (国)") > 0
+        # 5. Issue 6: filings in several states, periods, the site manager, photos.
+        assert {f.status for f in db.session.scalars(select(Filing))} == {"pending", "approved", "returned"}
+        assert _count(Period) > 0 and _count(Feedback, Feedback.submitted_at.is_not(None)) >= 1
+        assert _count(FeedbackPhoto) >= 4
+        code, phone = site_login(db.session)
+        assert phone == SITE_PHONE and db.session.scalar(select(SiteManager.login_code)) == code
+        # 6. Issue 7: the open 2026 cycle, draws, final list allocated to the demo expert, verdicts.
+        cycle = db.session.scalar(select(AuditCycle).where(AuditCycle.year == 2026, AuditCycle.status == "open"))
+        assert (str(cycle.window_start), str(cycle.window_end)) == ("2025-11-01", "2026-10-31")
+        assert _count(AuditSampledInstitution) > 0 and _count(AuditFinalPerson) > 0
+        assert _count(AuditAllocation) > 0
+        assert {v.verdict for v in db.session.scalars(select(AuditVerdict))} == {"passed", "failed"}
+        assert _count(AuditResult, AuditResult.met.is_not(None)) >= 2
+        expert_person = db.session.scalar(select(Person.name).join(
+            AuditAllocation, AuditAllocation.person_id == Person.id).order_by(AuditAllocation.person_id).limit(1))
+        db.session.remove()
+
+    # Every demo login: the home page and every page of its menu answer 200 (redirects followed).
+    for username in DEMO_LOGINS:
+        client = app.test_client()
+        assert client.post("/login/", data={"username": username, "password": DEMO_PASSWORD}).status_code == 302
+        home = client.get("/")
+        assert home.status_code == 200, username
+        links = _menu_links(home.get_data(as_text=True))
+        assert links, username
+        for link in links:
+            if link == "/selfstudy/mine" and username != "student":
+                continue  # 我的自学计划 is for a login linked to a person (the city admin sees every menu)
+            response = client.get(link, follow_redirects=True)
+            assert response.status_code == 200, (username, link, response.status_code)
+        pages = {
+            "student": ["/transcript/me", "/manual-credits/"],
+            "hospital": ["/credit-review/", "/projects/list/", "/filing/list/"],
+            "expert": ["/audit-review/persons"],
+            "admin": ["/compliance/list/", "/stats/", "/auditcycle/list/", "/supervision/"],
+        }.get(username, [])
+        for page in pages:
+            text = client.get(page, follow_redirects=True).get_data(as_text=True)
+            if page == "/manual-credits/":
+                assert "证书编号与电子证书不一致" in text or "审核不通过" in text
+            if page == "/audit-review/persons":
+                assert expert_person in text
+            if page == "/projects/list/":
+                assert "重症患者血流动力学监测新进展" in text
+
+    # The site manager's phone login with the printed code (the image captcha fixed for the test).
+    app.config.update(SUP_CAPTCHA_FIXED="AB12")
+    try:
+        phone_client = app.test_client()
+        phone_client.get(f"/m/login?code={code}")
+        phone_client.get("/m/captcha.png")
+        assert phone_client.post("/m/sms", data={"code": code, "phone": phone, "captcha": "AB12"}).status_code == 200
+        with app.app_context():
+            from app.models.supervision import SmsOutbox
+
+            text = db.session.scalar(select(SmsOutbox.text).where(SmsOutbox.phone == phone).order_by(SmsOutbox.id.desc()))
+            sms = re.search(r"验证码(\d{6})", text).group(1)
+        phone_client.get("/m/captcha.png")
+        r = phone_client.post("/m/login", data={"code": code, "phone": phone, "captcha": "AB12", "sms_code": sms})
+        assert r.status_code == 302
+        home = phone_client.get("/m/", follow_redirects=True)
+        assert home.status_code == 200 and "心血管介入诊疗技术规范化培训班" in home.get_data(as_text=True)
+    finally:
+        app.config.pop("SUP_CAPTCHA_FIXED", None)
