@@ -229,10 +229,8 @@ class FilingView(_FilingBase):
         inst = _institution() if filing is None else filing.institution
         if inst is None:
             errors.append(("申报单位", "只有医疗机构账号可以报备项目"))
-        if errors:
+        if errors:  # listed above the form, each with its field
             db.session.rollback()
-            for _label, reason in errors:
-                flash(reason, "danger")
             return self._form(filing, values, errors)
         user = acting_user()
         if filing is None:
