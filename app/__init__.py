@@ -46,7 +46,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
         # An app context can outlive one request (pytest-flask pushes one per test, CLI
         # commands too): per-request caches must not leak from a previous request.
         for key in ("_login_user", "user", "cme_scope", "cme_roles", "_flask_babel", "_jwt_extended_jwt",
-                    "_jwt_extended_jwt_header", "_jwt_extended_jwt_user"):
+                    "_jwt_extended_jwt_header", "_jwt_extended_jwt_user", "cme_public_permissions"):
             g.pop(key, None)
         g._op_started = time.perf_counter()
 

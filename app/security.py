@@ -64,6 +64,26 @@ class CmeSecurityManager(SecurityManager):
     def builtin_roles(self):
         return ROLE_PERMISSIONS
 
+    # ------------------------------------------------------------------ per-request loading
+    def get_user_by_id(self, pk):
+        """The signed-in user with its roles, groups (and their roles) and organization in one query:
+        every request loads it (session or JWT), and data scope reads roles and org at once."""
+        from sqlalchemy.orm import joinedload
+
+        user_model, group_model = self.user_model, self.group_model
+        return (self.session.query(user_model)
+                .options(joinedload(user_model.roles), joinedload(user_model.org),
+                         joinedload(user_model.groups).joinedload(group_model.roles))
+                .filter(user_model.id == pk).one_or_none())
+
+    def get_public_permissions(self):
+        # Asked on every API call (is_item_public): read once per request.
+        if not has_request_context():
+            return super().get_public_permissions()
+        if "cme_public_permissions" not in g:
+            g.cme_public_permissions = super().get_public_permissions()
+        return g.cme_public_permissions
+
     # ------------------------------------------------------------------ login
     def auth_user_db(self, username, password):
         existing = self.find_user(username=username) if username else None

@@ -233,6 +233,9 @@ class PersonApi(ScopedRestApi):
                     "institution.name", "department.id", "department.name", "title", "title_level",
                     "specialty", "phone"]
     show_columns = list_columns
+    # id_number_masked reads id_number: select it with the page, not one query per row.
+    list_select_columns = [*list_columns, "id_number"]
+    show_select_columns = list_select_columns
     add_columns = ["card_no", "name", "id_number", "institution", "department", "title", "title_level",
                    "specialty", "phone"]
     edit_columns = ["card_no", "name", "institution", "department", "title", "title_level",
