@@ -269,6 +269,11 @@ def grant(session: Session, project: Project, operator: str | None = None) -> Gr
     Attendees of an ordinary project get each topic's credits from its hours (参加…项目: 每3小时1分,
     上限10分); attendees of an imported project (申报项目导入 / 许可发项目导入) get the project's credits once;
     the lecturer gets the lecturer standard (每1小时2分, 上限10分, never more than the project's credits)."""
+    # Two organizers pressing 授分 at once must not both credit the same check-ins: the project row is
+    # locked for the transaction (PostgreSQL; SQLite serialises writers anyway).
+    session.refresh(project, with_for_update=True)
+    session.scalars(select(Topic).where(Topic.project_id == project.id)
+                    .execution_options(populate_existing=True)).all()  # fresh lecturer_credited flags
     if not project.topics:
         raise ProjectError("项目还没有课题，不能授分")
     rule_set = project_rule_set(session, project)
