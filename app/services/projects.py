@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -384,15 +383,14 @@ def grant(session: Session, project: Project, operator: str | None = None) -> Gr
 
 
 # ------------------------------------------------------------------------------------- lists
-def attendee_rows(session: Session, project: Project) -> Iterable:
-    """Attendees of a project: one row per check-in (counted and duplicates), with person, topic and the
-    credits granted for the person and topic. One query, streamed."""
-    query = (select(Person.card_no, Person.name, Org.name.label("institution"), Topic.code, Topic.name.label("topic"),
-                    CheckIn.source, CheckIn.checked_at, CheckIn.reader_id, CheckIn.duplicate, CheckIn.credited,
-                    CheckIn.credits)
-             .join(Person, Person.id == CheckIn.person_id)
-             .join(Topic, Topic.id == CheckIn.topic_id)
-             .outerjoin(Org, Org.id == Person.institution_id)
-             .where(CheckIn.project_id == project.id)
-             .order_by(Topic.starts_at, CheckIn.checked_at, CheckIn.id))
-    return session.execute(query.execution_options(yield_per=1000))
+def attendees_query(project: Project):
+    """Attendees of a project: one row per check-in (counted and duplicates) with the person, unit, topic,
+    source and the credits the grant gave; one query (the page slices it, the export streams it)."""
+    return (select(Person.card_no, Person.name, Org.name.label("institution"), Topic.code,
+                   Topic.name.label("topic"), CheckIn.source, CheckIn.checked_at, CheckIn.reader_id,
+                   CheckIn.duplicate, CheckIn.credited, CheckIn.credits)
+            .join(Person, Person.id == CheckIn.person_id)
+            .join(Topic, Topic.id == CheckIn.topic_id)
+            .outerjoin(Org, Org.id == Person.institution_id)
+            .where(CheckIn.project_id == project.id)
+            .order_by(Topic.starts_at, CheckIn.checked_at, CheckIn.id))

@@ -333,7 +333,7 @@ class ProjectView(ScopedModelView):
         db.session.commit()
         project = self._project(pk)
         page = max(0, request.args.get("page", 0, type=int))
-        rows = list(db.session.execute(_attendees_query(project).offset(page * ATTENDEE_PAGE).limit(ATTENDEE_PAGE)))
+        rows = list(db.session.execute(svc.attendees_query(project).offset(page * ATTENDEE_PAGE).limit(ATTENDEE_PAGE)))
         total = db.session.scalar(select(func.count(CheckIn.id)).where(CheckIn.project_id == project.id))
         upload = db.session.scalar(select(AttendanceUpload).where(AttendanceUpload.project_id == project.id)
                                    .order_by(AttendanceUpload.id.desc()).limit(1))
@@ -458,7 +458,7 @@ class ProjectView(ScopedModelView):
                   _("读卡器编号"), _("状态"), _("学分")]
 
         def rows():
-            for r in db.session.execute(_attendees_query(project).execution_options(yield_per=1000)):
+            for r in db.session.execute(svc.attendees_query(project).execution_options(yield_per=1000)):
                 yield [r.card_no, r.name, r.institution or "", r.code, r.topic, CHECKIN_SOURCES.get(r.source, r.source),
                        _date(r.checked_at), r.reader_id or "", _status(r),
                        float(r.credits) if r.credits is not None else ""]
@@ -471,17 +471,6 @@ def _status(row) -> str:
     if row.duplicate:
         return _("重复签到")
     return _("已授分") if row.credited else _("待授分")
-
-
-def _attendees_query(project: Project):
-    return (select(Person.card_no, Person.name, Org.name.label("institution"), Topic.code,
-                   Topic.name.label("topic"), CheckIn.source, CheckIn.checked_at, CheckIn.reader_id,
-                   CheckIn.duplicate, CheckIn.credited, CheckIn.credits)
-            .join(Person, Person.id == CheckIn.person_id)
-            .join(Topic, Topic.id == CheckIn.topic_id)
-            .outerjoin(Org, Org.id == Person.institution_id)
-            .where(CheckIn.project_id == project.id)
-            .order_by(Topic.starts_at, CheckIn.checked_at, CheckIn.id))
 
 
 class ProjectFlagView(ProjectView):
