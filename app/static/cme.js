@@ -118,6 +118,10 @@
     });
   }
   $(function () {
+    // Top-level menu labels may end in "…" on narrower screens (cme.css): the full text as tooltip.
+    $(".cme-navbar .navbar-nav > li > a.dropdown-toggle").each(function () {
+      if (!this.title) { this.title = $.trim($(this).text()); }
+    });
     initPickers();
     $(".cme-job").each(function () { pollJob($(this)); });
   });

@@ -222,3 +222,40 @@ def test_personnel_import_with_progress_bar(page, login_as, tmp_path):
     open_person_list(page)
     assert "吴用" not in person_rows(page)  # all or nothing
     assert not page.js_errors
+
+
+NAVBAR_LAYOUT_JS = """() => {
+  const items = Array.from(document.querySelectorAll('.navbar-collapse ul.nav > li'))
+    .filter(li => li.offsetParent !== null);
+  return {height: Math.round(document.querySelector('.cme-navbar').getBoundingClientRect().height),
+          tops: items.map(li => Math.round(li.getBoundingClientRect().top)),
+          toggle: getComputedStyle(document.querySelector('.cme-navbar .navbar-toggle')).display};
+}"""
+
+
+def test_city_navbar_stays_on_one_line_from_1280px_and_collapses_below(page, login_as):
+    login_as("city")
+    for width in (1920, 1440, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/")
+        layout = page.evaluate(NAVBAR_LAYOUT_JS)
+        assert len(layout["tops"]) >= 15, layout  # 13 menus of the city admin + language + account
+        assert len(set(layout["tops"])) == 1 and layout["height"] < 60, (width, layout)
+        assert layout["toggle"] == "none"
+    # A shortened label keeps its full text as a tooltip.
+    assert page.locator(".cme-navbar a.dropdown-toggle[title='可授学分的继续医学教育活动']").count() == 1
+
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.goto("/")
+    layout = page.evaluate(NAVBAR_LAYOUT_JS)
+    assert layout["toggle"] == "block" and layout["tops"] == [] and layout["height"] < 60, layout
+    page.click(".cme-navbar .navbar-toggle")
+    page.wait_for_selector(".cme-navbar .navbar-collapse.in")
+    page.wait_for_function("() => !document.querySelector('.cme-navbar .collapsing')")
+    tops = page.evaluate(NAVBAR_LAYOUT_JS)["tops"]
+    assert len(tops) >= 15 and tops == sorted(tops) and len(set(tops)) == len(tops)  # one per line
+    page.click(".cme-navbar .navbar-nav >> text=人员管理")
+    with page.expect_navigation():
+        page.click(".cme-navbar ul.dropdown-menu >> text=学员")
+    assert page.locator("h4.panel-title", has_text="人员列表").count() == 1
+    assert not page.js_errors
