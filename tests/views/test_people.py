@@ -62,7 +62,11 @@ def test_new_person_form_has_active_ticked_and_may_be_added_inactive(app, world,
     r = c.post("/persons/add", data=_person_form(world, card_no="N0000009", name="钱十一", id_number=number))
     assert r.status_code == 302, r.get_data(as_text=True)[:500]
     with app.app_context():
-        assert db.session.query(Person).filter_by(card_no="N0000009").one().active is False
+        person = db.session.query(Person).filter_by(card_no="N0000009").one()
+        assert person.active is False
+        # Gender and birth date come from the ID number (17th digit 7: odd, male).
+        assert (person.gender, person.birth_date) == ("男", datetime.date(1991, 2, 3))
+        assert person.name_initials == "qsy"
 
 
 def test_institution_department_and_district_can_be_saved_inactive(app, world, login):
