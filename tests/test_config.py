@@ -23,7 +23,7 @@ def _run(config: str, env: dict, tmp_path) -> subprocess.CompletedProcess:
              if k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CME_CONFIG", "TEST_DATABASE_URL")}
     clean.update(env, JOB_FILES_DIR=str(tmp_path / "jobs"), PYTHONPATH=ROOT)
     return subprocess.run([sys.executable, "-c", PROBE.format(config=config)], cwd=ROOT, env=clean,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def _config(result: subprocess.CompletedProcess) -> dict:

@@ -15,7 +15,7 @@ from tests.credit_helpers import credit
 
 def _flashes(page: str) -> str:
     return " ".join(htmllib.unescape(re.sub(r"<[^>]+>|\s+", " ", m)).strip()
-                    for m in re.findall(r'<div class="alert[^"]*">(.*?)</div>', page, re.S))
+                    for m in re.findall(r'<div class="alert[^"]*">(.*?)</div>', page, re.DOTALL))
 
 
 def _alive(app, model, *pks) -> list:

@@ -12,7 +12,7 @@ RAW = re.compile(r"can_\w+|\bcan \w+ on\b|menu_access|PersonView|\[\(|\.\*")
 
 def _cells(html: str) -> list[str]:
     return [re.sub(r"<[^>]+>|\s+", " ", m).strip()
-            for m in re.findall(r'class="[^"]*cme-role-permissions[^"]*">(.*?)</t(?:d|able)>', html, re.S)]
+            for m in re.findall(r'class="[^"]*cme-role-permissions[^"]*">(.*?)</t(?:d|able)>', html, re.DOTALL)]
 
 
 def _role_id(app, name: str) -> int:
@@ -55,7 +55,11 @@ def test_role_form_offers_permissions_in_chinese(app, world, login):
 
 
 def test_permission_reads_in_chinese_and_falls_back_outside_the_app(app):
-    from flask_appbuilder.security.sqla.models import Permission, PermissionView, ViewMenu
+    from flask_appbuilder.security.sqla.models import (
+        Permission,
+        PermissionView,
+        ViewMenu,
+    )
 
     pv = PermissionView(permission=Permission(name="can_list"), view_menu=ViewMenu(name="PersonView"))
     with app.test_request_context("/"):
