@@ -182,7 +182,8 @@ def bulk_credits(session: Session, rule_sets: dict[int, RuleSet], person_filter=
     for year, salt in ((2025, 7919), (2026, 104729)):
         rs = rule_sets[year]
         start, end = window(policy_params(rs), year)
-        profile = (Person.id * salt + year) % 100
+        # id % 10007 first: the product stays inside a 32-bit integer whatever the id (PostgreSQL int4).
+        profile = ((Person.id % 10007) * salt + year) % 100
         for idx, act in enumerate(ACTIVITIES):
             std = _standard(session, rs, act.seq)
             comp = compute_standard(std, act.inputs)

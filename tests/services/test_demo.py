@@ -302,3 +302,42 @@ def test_small_demo_fills_every_area_and_each_login_walks_its_menus(app, drop_de
         assert home.status_code == 200 and "心血管介入诊疗技术规范化培训班" in home.get_data(as_text=True)
     finally:
         app.config.pop("SUP_CAPTCHA_FIXED", None)
+
+
+def test_bulk_credits_are_set_based_and_fit_large_person_ids(app_ctx, drop_demo_rule_set):
+    """One INSERT … SELECT per activity and year, whatever the number of persons; the person's profile
+    number is computed inside a 32-bit integer (PostgreSQL int4) even at benchmark-sized ids."""
+    from app.extensions import db
+    from app.models import Credit, Person, RuleSet
+    from app.services import demo_activity
+    from tests.helpers import add_person
+
+    orgs = demo.build_orgs(db.session)
+    inst = orgs["institutions"][0]
+    dept = next(d for d in orgs["departments"] if d.institution_id == inst.id)
+    people = [add_person(inst, dept, f"测试{k}") for k in range(40)]
+    big = add_person(inst, dept, "大号")
+    db.session.execute(Person.__table__.update().where(Person.id == big.id).values(id=2_999_999))
+    db.session.commit()
+    rs = {2025: db.session.scalar(select(RuleSet).where(RuleSet.code == "BJ2025")),
+          2026: demo_activity.rule_set_2026(db.session)}
+    statements = []
+    from sqlalchemy import event
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT INTO CREDIT"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        written = demo_activity.bulk_credits(db.session, rs)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    db.session.commit()
+    assert len(statements) == 2 * len(demo_activity.ACTIVITIES)
+    assert written == db.session.scalar(select(func.count(Credit.id))) > len(people)
+    assert db.session.scalar(select(func.count(Credit.id)).where(Credit.person_id == 2_999_999)) >= 1
+    # Amounts are the engine's: 30 hours of a national project (每3小时1分，上限10分) → 10.
+    national = db.session.scalars(select(Credit.credits).where(Credit.content.like("%国家级%"),
+                                                               Credit.source == "card")).all()
+    assert national and set(national) == {10}
