@@ -147,6 +147,9 @@ class AuditReviewView(BaseView):
     @permission_name("read")
     def persons(self):
         auditor = current_auditor()
+        if not request.values.get("cycle") and R.pick_cycle(db.session, auditor, None) is None:
+            flash(_("暂无审验周期或尚未分配学员"), "info")  # the menu item on an empty system: not a 404
+            return redirect(url_for(f"{type(self).__name__}.home"))
         cycle = _cycle_or_404(auditor)
         f = _person_filters()
         page = max(request.args.get("page", 1, type=int), 1)
