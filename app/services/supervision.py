@@ -312,6 +312,53 @@ def save_manager(session: Session, venue: FilingVenue, name: str, phone: str) ->
     return manager
 
 
+def managers_of(session: Session, filing_ids: Iterable[int]) -> list[SiteManager]:
+    """The site managers of these filings that have a login account."""
+    ids = list(filing_ids)
+    if not ids:
+        return []
+    return list(session.scalars(select(SiteManager).where(SiteManager.filing_id.in_(ids),
+                                                          SiteManager.user_id.is_not(None))))
+
+
+def remove_manager_accounts(session: Session, managers: Iterable[SiteManager]) -> tuple[int, int]:
+    """The login accounts issued to these site managers (phone login) go with them, in the caller's
+    transaction, when their filing or venue is deleted: an account whose only role is 现场会务负责人 is deleted
+    (the ORM delete is written to the operation log); one that other data still refers to is deactivated
+    instead (FAB refuses its login); one holding further roles keeps them and loses only 现场会务负责人.
+    Returns (deleted, deactivated)."""
+    from sqlalchemy.orm import selectinload
+
+    from app.models import CmeUser
+    from app.services.references import blockers
+    from app.services.roles import SITE_MANAGER
+
+    managers = [m for m in managers if m.user_id]
+    if not managers:
+        return 0, 0
+    users = list(session.scalars(select(CmeUser).where(CmeUser.id.in_([m.user_id for m in managers]))
+                                 .options(selectinload(CmeUser.roles))))
+    for manager in managers:
+        manager.user_id = None
+    session.flush()  # the managers no longer hold the accounts: only other data can block their delete
+    only_site = [u for u in users if {r.name for r in u.roles} == {SITE_MANAGER}]
+    for user in users:
+        if user not in only_site:
+            user.roles = [r for r in user.roles if r.name != SITE_MANAGER]
+    blocked: set[int] = set()
+    if only_site and blockers(session, only_site):  # rare: find which ones, one by one
+        blocked = {u.id for u in only_site if blockers(session, [u])}
+    deleted = deactivated = 0
+    for user in only_site:
+        if user.id in blocked:
+            user.active = False
+            deactivated += 1
+        else:
+            session.delete(user)
+            deleted += 1
+    return deleted, deactivated
+
+
 def regenerate_code(session: Session, manager: SiteManager) -> str:
     """如登录码遗失可以重新生成登录码，则前一登录码自动失效."""
     manager.login_code = new_login_code(session)

@@ -19,6 +19,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -60,7 +61,13 @@ from app.services import attachments, photos
 from app.services import supervision as sup
 from app.services.roles import SITE_MANAGER
 from app.services.uploads import UploadError
-from app.views.base import ScopedModelView, ScopeFilter, acting_user, current_scope
+from app.views.base import (
+    ScopedModelView,
+    ScopeFilter,
+    acting_user,
+    current_scope,
+    refuse_if_referenced,
+)
 from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
 
 MODULE = "项目督查"
@@ -162,12 +169,19 @@ class _FilingBase(ChoiceFiltersMixin, ScopedModelView):
         refused = sup.can_delete(db.session, item, self.reviewer)
         if refused:
             raise sup.SupervisionError(refused)
+        refuse_if_referenced([item])  # before the managers' accounts are touched (flushed) below
         for kind in ("sup_filing", "sup_notice", "sup_schedule"):
             for att in attachments.of(kind, item.id):
                 db.session.delete(att)
+        # The site managers' login accounts go in the same transaction as the filing.
+        deleted, deactivated = sup.remove_manager_accounts(db.session, sup.managers_of(db.session, [item.id]))
+        g.setdefault("sup_removed_accounts", {})[item.id] = (deleted, deactivated)
 
     def post_delete(self, item: Filing) -> None:
-        record(MODULE, "删除", f"{item.name}（{item.project_no}）")
+        deleted, deactivated = g.get("sup_removed_accounts", {}).get(item.id, (0, 0))
+        extra = f"；删除现场负责人账号{deleted}个" if deleted else ""
+        extra += f"，停用{deactivated}个（仍被其他数据引用）" if deactivated else ""
+        record(MODULE, "删除", f"{item.name}（{item.project_no}）{extra}")
 
 
 class FilingView(_FilingBase):
@@ -248,7 +262,9 @@ class FilingView(_FilingBase):
                     setattr(existing[i], key, value)
             else:
                 filing.venues.append(FilingVenue(**v))
-        for venue in existing[len(venues):]:
+        removed = existing[len(venues):]
+        sup.remove_manager_accounts(db.session, [v.manager for v in removed if v.manager is not None])
+        for venue in removed:
             filing.venues.remove(venue)
         db.session.flush()
         for (data, kind), name in uploads:
@@ -735,8 +751,12 @@ def mobile_page(letter: bool = True):
             manager = _current_manager()
             if manager is None:
                 if acting_user() is not None and SITE_MANAGER in {r.name for r in acting_user().roles}:
+                    # Signed in with a password (no code in the session), or with a code since regenerated.
+                    expired = bool(session.get("sup_code"))
                     logout_user()
-                    flash(_("登录码已失效，请重新扫码登录"), "warning")
+                    session.pop("sup_code", None)
+                    flash(_("登录码已失效，请重新扫码登录") if expired else
+                          _("现场会务负责人请扫描项目二维码，用手机号和短信验证码登录"), "warning")
                 if request.method == "POST":
                     abort(403)
                 return redirect(url_for("SiteMobileView.login"))
