@@ -215,3 +215,12 @@ def test_evidence_preview_is_listed(app, world, aw, login):
     page = login("expert").get(f"/audit-review/person/{world.pa}?cycle={aw.cycle}").get_data(as_text=True)
     assert "学分证书.pdf" in page and "cme-preview-pdf" in page
 
+
+
+def test_menu_pages_answer_without_any_cycle(app, world, login):
+    """Before the city sets up an audit the expert's menu items still land on a page."""
+    c = login("expert")
+    r = c.get("/audit-review/persons", follow_redirects=True)
+    assert r.status_code == 200 and "暂无您参与的审验" in r.get_data(as_text=True)
+    assert c.get("/audit-results/").status_code == 200
+    assert login("inst_a").get("/audit-appeals/").status_code == 200
