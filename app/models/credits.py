@@ -123,6 +123,10 @@ class Credit(Model):
         Index("ix_credit_person_granted", "person_id", "granted_on"),
         Index("ix_credit_inst_granted", "institution_id", "granted_on"),
         Index("ix_credit_status_granted", "status", "granted_on"),
+        # Credit lists at city scale (migration c3ed17b0e003, bench/bench_credits.py).
+        Index("ix_credit_granted_id", "granted_on", "id"),
+        Index("ix_credit_inst_status_granted", "institution_id", "status", "granted_on"),
+        Index("ix_credit_district_status_granted", "district_id", "status", "granted_on"),
     )
 
     def __repr__(self) -> str:

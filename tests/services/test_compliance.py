@@ -308,3 +308,36 @@ def test_explained_and_set_based_agree(app, world, name, policy, year, rows, met
         assert (explained.met, explained.total) == (met, Decimal(total))
         assert (stored.met, Decimal(str(stored.total))) == (met, Decimal(total))
         assert explained.met == (not explained.missing) or explained.full_year
+
+
+def test_whole_scope_recompute_rewrites_only_changed_results(app, world):
+    """The job's path: every person judged and stored; a second run changes only what changed
+    (on PostgreSQL unchanged rows are not rewritten, so their computed_at stays)."""
+    from app.extensions import db
+    from app.models import ComplianceResult, Credit, Person, RuleSet
+
+    with app.app_context():
+        rs = db.session.scalar(select(RuleSet).where(RuleSet.code == "BJ2025"))
+        policy = rs.policy.params
+
+        def add(key, amount):
+            p = db.session.get(Person, getattr(world, key))
+            db.session.add(Credit(person_id=p.id, institution_id=p.institution_id, district_id=p.district_id,
+                                  activity_type="继续医学教育项目", content=f"{key}{amount}", granted_on=SPRING_2022,
+                                  category=NATIONAL, credits=Decimal(amount), status="unit_approved"))
+            db.session.commit()
+
+        add("pa", 25)
+        add("pb", 10)
+        assert recompute(db.session, policy, rs.id, 2022, Scope("all")) == 5
+        db.session.commit()
+        before = {pid: at for pid, at in db.session.execute(
+            select(ComplianceResult.person_id, ComplianceResult.computed_at))}
+        add("pb", 15)
+        assert recompute(db.session, policy, rs.id, 2022, Scope("all")) == 5
+        db.session.commit()
+        rows = {r.person_id: r for r in db.session.scalars(select(ComplianceResult))}
+        assert len(rows) == 5 and rows[world.pb].met and Decimal(rows[world.pb].total) == Decimal(25)
+        assert rows[world.pb].computed_at > before[world.pb]
+        if db.engine.dialect.name == "postgresql":
+            assert all(rows[pid].computed_at == before[pid] for pid in before if pid != world.pb)

@@ -307,3 +307,18 @@ def test_list_pages_load_persons_with_the_rows(app, world, credits, login):
             event.remove(engine, "before_cursor_execute", listener)
         per_person = [s for s in statements if "\nFROM person " in s and "\nWHERE person.id = " in s]
         assert per_person == [], url
+
+
+def test_list_count_stops_at_the_cap_and_asks_for_a_filter(app, world, credits, login, monkeypatch):
+    """City scale: the pager's count is a LIMITed count (COUNT_CAP); past it the page says so."""
+    from app.views import credits as views
+
+    c = login("city")
+    html = c.get("/credits/list/").get_data(as_text=True)
+    assert 'id="count-capped"' not in html
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    html = c.get("/credits/list/").get_data(as_text=True)
+    assert 'id="count-capped"' in html and "符合条件的学分记录超过3条" in html
+    # A narrower filter under the cap: exact count, no note.
+    html = c.get("/credits/list/?_flt_0_person=B0000001").get_data(as_text=True)
+    assert 'id="count-capped"' not in html and B_ONLY in html
