@@ -43,6 +43,9 @@ SEED = 2026
 # Above this many persons (the 300,000-person benchmark) the demo builds the city and the logins only.
 ACTIVITY_LIMIT = 50_000
 SITE_PHONE = "13900001234"
+# The day the demo's story is told on: hand entries of 2026 are made as of this day (the services take a
+# ``today``), so a demo built after the 2026 entry deadline (credit_year_closes, 12-31) still has them.
+DEMO_DAY = datetime.date(2026, 11, 29)
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
@@ -305,7 +308,7 @@ def manual_credits(session: Session, users: DemoUsers, scope: Scope) -> dict[str
         if state == "draft":
             values["certificate_no"] = "待补充"
         credit = mc.create_own(session, student, values, [] if state == "draft" else [pdf("电子学分证书.pdf")],
-                               submit=state != "draft")
+                               submit=state != "draft", today=DEMO_DAY)
         session.flush()
         made[state] = credit
     mc.review(session, users.hospital, scope, [made["rejected"].id], False,
@@ -329,7 +332,8 @@ def colleague_entries(session: Session, users: DemoUsers, institution: Org, scop
             "content": ["中华护理学会护理管理年会", "全国超声医学新技术学习班", "中国医院协会医院管理论坛"][k],
             "category": "国家级继续医学教育项目", "project_no": f"2026-15-0{k + 1}-020 (国)",
             "certificate_no": f"ZS2026-55{k:02d}", "organizer": "中华医学会", "credits": str(3 + k),
-            "hours": str(9 + 3 * k), "granted_on": f"2026-0{k + 4}-2{k}"}, [pdf("电子学分证书.pdf")])
+            "hours": str(9 + 3 * k), "granted_on": f"2026-0{k + 4}-2{k}"}, [pdf("电子学分证书.pdf")],
+            today=DEMO_DAY)
     session.flush()
     return len(people)
 
