@@ -108,3 +108,31 @@ def login_as(page):
         return page
 
     return _login
+
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_browser_world(request):
+    """Each browser test module starts on the fresh two-district world its author tested it on.
+
+    Modules run whole on one worker (``--dist loadfile`` in pytest.ini); what an earlier module left
+    behind (credits, drafts, copied rule sets…) is removed here. SQLite reuses the emptied ids, so the
+    world's ids are the same in every module."""
+    application = request.getfixturevalue("browser_app")
+    with application.app_context():
+        from sqlalchemy import delete, select
+
+        from app.extensions import db
+        from app.models import CompliancePolicy, CreditStandard, RuleSet
+        from app.services.rule_sets import SHIPPED
+
+        helpers.reset_data()
+        extra = list(db.session.scalars(select(RuleSet.id).where(RuleSet.code.not_in([r[0] for r in SHIPPED]))))
+        if extra:
+            db.session.execute(delete(CreditStandard).where(CreditStandard.rule_set_id.in_(extra)))
+            db.session.execute(delete(CompliancePolicy).where(CompliancePolicy.rule_set_id.in_(extra)))
+            db.session.execute(delete(RuleSet).where(RuleSet.id.in_(extra)))
+        db.session.commit()
+        helpers.build_world()
+        db.session.remove()
+    yield

@@ -15,6 +15,8 @@ def _choose(page, field_id: str, text: str) -> None:
 def _offered(page, field_id: str) -> list[str]:
     page.click(f"#{field_id} + .select2-container")
     page.wait_for_selector(".select2-results__option:not(.loading-results)")
+    # A reopened box may still show the last results beside "搜索中…" until its request answers.
+    page.wait_for_function("!document.querySelector('.select2-results__option.loading-results')")
     texts = [t.strip() for t in page.locator(".select2-results__option").all_inner_texts()]
     page.keyboard.press("Escape")
     return texts
