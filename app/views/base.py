@@ -440,3 +440,18 @@ __all__ = [
     "scope_for_user",
     "scoped_orgs",
 ]
+
+
+def qr_png_response(url: str):
+    """A QR code of ``url`` as an uncached PNG response (topic sign-in, site-manager login)."""
+    import io
+
+    import qrcode
+    from flask import send_file
+
+    out = io.BytesIO()
+    qrcode.make(url, box_size=8, border=2).save(out, format="PNG")
+    out.seek(0)
+    response = send_file(out, mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -9,7 +9,6 @@ inside the topic's sign-in window.
 from __future__ import annotations
 
 import datetime
-import io
 
 from flask import (
     abort,
@@ -49,6 +48,7 @@ from app.services import checkin as checkins
 from app.services import credit_rules
 from app.services import projects as svc
 from app.views.base import (
+    qr_png_response,
     ExportMixin,
     InputError,
     ScopedModelView,
@@ -580,16 +580,8 @@ class TopicView(ScopedModelView):
     @permission_name("qr")
     def qr(self, pk):
         """The sign-in QR code of a topic in scope (seed 003: 微信签到)."""
-        import qrcode
-
         topic = self._scoped_get(pk)
-        image = qrcode.make(_signin_url(topic), box_size=8, border=2)
-        out = io.BytesIO()
-        image.save(out, format="PNG")
-        out.seek(0)
-        response = send_file(out, mimetype="image/png")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return qr_png_response(_signin_url(topic))
 
 
 def _signin_url(topic: Topic) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import io
 import os
 import secrets
 import tempfile
@@ -62,6 +61,7 @@ from app.services import supervision as sup
 from app.services.roles import SITE_MANAGER
 from app.services.uploads import UploadError
 from app.views.base import (
+    qr_png_response,
     ScopedModelView,
     ScopeFilter,
     acting_user,
@@ -405,16 +405,8 @@ class FilingView(_FilingBase):
     @has_access
     @permission_name("manager")
     def qr(self, mid):
-        import qrcode
-
         manager = self._manager(mid)
-        image = qrcode.make(_login_url(manager), box_size=8, border=2)
-        out = io.BytesIO()
-        image.save(out, format="PNG")
-        out.seek(0)
-        response = send_file(out, mimetype="image/png")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return qr_png_response(_login_url(manager))
 
     @expose("/manager/<int:mid>/sheet")
     @has_access
