@@ -127,6 +127,10 @@ class Credit(Model):
         Index("ix_credit_granted_id", "granted_on", "id"),
         Index("ix_credit_inst_status_granted", "institution_id", "status", "granted_on"),
         Index("ix_credit_district_status_granted", "district_id", "status", "granted_on"),
+        # The 学分类别 choice filter (migration c7a2e9b1f010).
+        Index("ix_credit_inst_category_granted", "institution_id", "category", "granted_on"),
+        Index("ix_credit_district_category_granted", "district_id", "category", "granted_on"),
+        Index("ix_credit_category_granted", "category", "granted_on"),
     )
 
     def __repr__(self) -> str:

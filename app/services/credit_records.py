@@ -8,7 +8,10 @@ region's published rule set in force on the last day of a year's window judges t
 Results stay current in two ways: ``recompute_scope`` (the JOB-1 job, one set-based statement for a
 whole scope) and a session hook (``install``) that, before each commit, recomputes the results of the
 persons whose credits were added, changed or deleted in that transaction — set-based too, for
-exactly those persons. Bulk ``query.update()`` / ``delete()`` bypass the hook; run the job after them.
+exactly those persons — and of persons whose title level or place (district, institution,
+department) changed. Core ``insert(Credit)`` statements are not seen by the ORM: their callers
+hand the rows to ``note_credits`` so the same commit recomputes those persons (projects.grant).
+Bulk ``query.update()`` / ``delete()`` bypass the hook; run the job after them.
 """
 from __future__ import annotations
 
@@ -40,6 +43,10 @@ CHUNK = 500  # persons per recompute statement (keeps IN lists well under SQLite
 SKIP = "credit_records_skip"  # set True by bulk work that recomputes the whole scope itself
 _PENDING = "credit_records_pending"  # {person_id: {dates}} touched in this transaction
 _OLD = "credit_records_old"  # {credit id: (person_id, granted_on)} as stored before this flush
+_MOVED = "credit_records_moved"  # person ids whose title level or place changed in this transaction
+# Person attributes a stored result copies or depends on (required credits by title level; the
+# district / institution / department lists filter results by).
+PERSON_ATTRIBUTES = ("title_level", "district_id", "institution_id", "department_id")
 
 
 class CreditRecordError(ValueError):
@@ -110,10 +117,7 @@ def affected(session: Session, person_ids: Iterable[int], dates: Iterable[dateti
             year = compliance_year(policy_params(rs), day)
             if year is not None and _judge(published, year) is rs:
                 pairs.add((year, rs.id))
-    stored = set()
-    for chunk in _chunks(ids):
-        stored |= set(session.execute(select(ComplianceResult.year, ComplianceResult.rule_set_id)
-                                      .where(ComplianceResult.person_id.in_(chunk)).distinct()).tuples())
+    stored = _stored_pairs(session, ids)
     for year, rule_set_id in stored - pairs:
         rs = session.get(RuleSet, rule_set_id)
         start, end = window(policy_params(rs), year)
@@ -143,6 +147,21 @@ def recompute_scope(session: Session, scope: Scope, year: int) -> tuple[RuleSet,
     if rs is None:
         raise CreditRecordError(f"{region_name}没有适用于{year}年度的已发布规则集，请先在“授分规则”中发布")
     return rs, recompute(session, policy_params(rs), rs.id, year, scope)
+
+
+def categories(session: Session) -> list[str]:
+    """Every 学分类别 a credit can carry, for the lists' category filter: the dictionary's items in
+    their order, then the categories of the rule sets' standards not in the dictionary."""
+    from app.models import CreditStandard
+    from app.services.manual_credits import categories as dictionary
+
+    names = dictionary(session)
+    known = set(names)
+    for name in session.scalars(select(CreditStandard.category).distinct().order_by(CreditStandard.category)):
+        if name and name not in known:
+            names.append(name)
+            known.add(name)
+    return names
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -197,11 +216,31 @@ def _note(session: Session, person_id: Any, day: Any) -> None:
         session.info.setdefault(_PENDING, {}).setdefault(person_id, set()).add(day)
 
 
+def note_credits(session: Session, rows: Iterable[Any]) -> None:
+    """Tell the hook about credits written with Core statements (``insert(Credit)``), which the
+    ORM's flush does not see: each row (a mapping with ``person_id`` and ``granted_on``) marks its
+    person's result of that date's year for recompute before this transaction commits."""
+    for row in rows:
+        _note(session, row.get("person_id"), row.get("granted_on"))
+
+
+def _stored_pairs(session: Session, person_ids: list[int]) -> set[tuple[int, int]]:
+    pairs: set[tuple[int, int]] = set()
+    for chunk in _chunks(person_ids):
+        pairs |= set(session.execute(select(ComplianceResult.year, ComplianceResult.rule_set_id)
+                                     .where(ComplianceResult.person_id.in_(chunk)).distinct()).tuples())
+    return pairs
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     # The stored person and date of changed / deleted credits, read before this flush overwrites
     # them: a credit moved to another person or year changes the old result as well.
     ids = [inspect(obj).identity[0] for obj in chain(session.dirty, session.deleted)
            if isinstance(obj, Credit) and inspect(obj).identity]
+    moved = [obj.id for obj in session.dirty if isinstance(obj, Person) and obj.id is not None
+             and any(inspect(obj).attrs[name].history.has_changes() for name in PERSON_ATTRIBUTES)]
+    if moved:
+        session.info.setdefault(_MOVED, set()).update(moved)
     old = session.info.setdefault(_OLD, {})
     if ids:
         with session.no_autoflush:
@@ -228,14 +267,24 @@ def _after_flush(session: Session, flush_context) -> None:
 def _before_commit(session: Session) -> None:
     session.flush()  # the commit's own flush comes after this event: collect its changes now
     pending = session.info.pop(_PENDING, None)
-    if pending and not session.info.get(SKIP):
+    moved = session.info.pop(_MOVED, None)
+    if session.info.get(SKIP):
+        return
+    if pending:
         recompute_persons(session, list(pending), set().union(*pending.values()))
+    if moved:  # every stored result of these persons: their required total or place changed
+        ids = sorted(moved)
+        for year, rule_set_id in sorted(_stored_pairs(session, ids)):
+            rs = session.get(RuleSet, rule_set_id)
+            for chunk in _chunks(ids):
+                recompute(session, policy_params(rs), rs.id, year, Scope("all"), chunk)
 
 
 def _after_soft_rollback(session: Session, previous_transaction) -> None:
     if not previous_transaction.nested:
         session.info.pop(_PENDING, None)
         session.info.pop(_OLD, None)
+        session.info.pop(_MOVED, None)
 
 
 def install(session_class: Any = Session) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.models import CreditStandard, Org, Parameter, Person, RuleSet
 from app.models.credits import Credit
 from app.models.projects import CheckIn, Holiday, Project, ProjectCatalog, Topic
-from app.services import credit_rules
+from app.services import credit_records, credit_rules
 from app.services.rule_sets import PROJECT, active_rule_set
 
 # 学分类别 → (attendee standard, lecturer standard) by name in the region's rule set (seed 003 授分标准修改).
@@ -370,6 +370,7 @@ def grant(session: Session, project: Project, operator: str | None = None) -> Gr
         raise ProjectError("没有可授分的签到记录" + ("：" + "；".join(report.skipped) if report.skipped else ""))
     for start in range(0, len(credit_rows), 1000):
         session.execute(insert(Credit), credit_rows[start:start + 1000])
+    credit_records.note_credits(session, credit_rows)  # Core inserts: the commit recomputes these persons
     for value, ids in credited_ids.items():
         for start in range(0, len(ids), 1000):
             session.execute(update(CheckIn).where(CheckIn.id.in_(ids[start:start + 1000]),

@@ -200,6 +200,10 @@ def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:
     return [("", "")] + list(mapping.items())
 
 
+def _category_choices() -> list[tuple[str, str]]:
+    return _choices({c: c for c in credit_records.categories(db.session)})
+
+
 class ChoiceFiltersMixin:
     """Replace FAB's generated filters of some columns (``custom_filters``: column → filter classes);
     the search form shows ``search_form_extra_fields`` for them (text boxes, short selects)."""
@@ -258,11 +262,14 @@ class CreditView(ChoiceFiltersMixin, ScopedModelView):
     search_columns = ["granted_on", "source", "status", "category", "project_no", "content", "activity_type",
                       "subject", "person"]
     custom_filters = {"granted_on": [FilterOnOrAfter, FilterOnOrBefore], "source": [FilterChoice],
-                      "status": [FilterChoice], "activity_type": [FilterChoice], "person": [FilterPerson]}
+                      "status": [FilterChoice], "activity_type": [FilterChoice], "category": [FilterChoice],
+                      "person": [FilterPerson]}
     search_form_extra_fields = {
         "source": SelectField(_l("学分来源"), choices=_choices(CREDIT_SOURCES), render_kw=_BOX),
         "status": SelectField(_l("审核状态"), choices=_choices(CREDIT_STATUSES), render_kw=_BOX),
         "activity_type": SelectField(_l("学分大类"), choices=_choices({t: t for t in ACTIVITY_TYPES}), render_kw=_BOX),
+        # An exact category from a list (indexed with the scope and date), not a typed prefix.
+        "category": SelectField(_l("学分类别"), choices=_category_choices, render_kw=_BOX),
         "person": StringField(_l("学员"), render_kw=_BOX),
     }
     edit_form_extra_fields = {"person": person_ajax_field(_l("学员"), [InputRequired()])}

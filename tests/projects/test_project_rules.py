@@ -145,6 +145,11 @@ def test_grant_attendees_by_hours_and_lecturer_capped_by_project(app_ctx, world)
     assert (c.source, c.status, c.standard.name, c.project_no, c.category) == (
         "unit", "unit_approved", "参加市级继续医学教育项目", "2025-14-03-020 (京)", "市级继续医学教育项目")
     assert c.institution_id == world.a and c.grantor_org_id == world.a and t1.lecturer_credited
+    # The grant's commit brings the attendees' stored compliance results up to date (credit year 2025).
+    from app.models import ComplianceResult
+    stored = {r.person_id: r.total for r in db.session.scalars(
+        select(ComplianceResult).where(ComplianceResult.year == 2025))}
+    assert stored[world.pa] == Decimal("3.00") and stored[world.pb] == Decimal("4.00")
     # A second grant finds nothing new: once per person and topic.
     with pytest.raises(svc.ProjectError, match="没有可授分的签到记录"):
         svc.grant(db.session, project)

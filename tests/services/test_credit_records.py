@@ -207,6 +207,53 @@ def test_recompute_persons_after_a_bulk_insert(app, world):
                               (world.pb, 2025, "BJ2025"): (Decimal("25.00"), True)}
 
 
+def test_note_credits_recomputes_core_inserts_at_commit(app, world):
+    # Core inserts (projects.grant) hand their rows to note_credits: the same commit recomputes.
+    from app.extensions import db
+    from app.models import Credit, Person
+    from app.services import credit_records as cr
+
+    with app.app_context():
+        p = db.session.get(Person, world.pa)
+        row = dict(person_id=p.id, district_id=p.district_id, institution_id=p.institution_id,
+                   department_id=p.department_id, activity_type="继续医学教育项目", content="签到授分",
+                   granted_on=D(2025, 5, 1), category="市级继续医学教育项目", credits=Decimal(25),
+                   status="unit_approved", source="card", uploaded_at=datetime.datetime(2025, 5, 1))
+        db.session.execute(insert(Credit), [row])
+        cr.note_credits(db.session, [row])
+        db.session.commit()
+        assert _results() == {(world.pa, 2025, "BJ2025"): (Decimal("25.00"), True)}
+
+
+def test_a_person_moved_or_retitled_has_their_stored_results_follow(app, world):
+    from app.extensions import db
+    from app.models import ComplianceResult, Person, RuleSet
+
+    with app.app_context():
+        _add(world.pa, 20, D(2025, 3, 1))
+        db.session.commit()
+        pb = db.session.get(Person, world.pb)
+        pa = db.session.get(Person, world.pa)
+        assert pa.institution_id != pb.institution_id
+        pa.district_id, pa.institution_id, pa.department_id = pb.district_id, pb.institution_id, pb.department_id
+        db.session.commit()
+        stored = db.session.scalar(select(ComplianceResult).where(ComplianceResult.person_id == world.pa))
+        assert (stored.institution_id, stored.department_id) == (pb.institution_id, pb.department_id)
+        # A policy requiring more of one title level: changing the title changes the required total.
+        bj = db.session.scalar(select(RuleSet).where(RuleSet.code == "BJ2025"))
+        shipped = dict(bj.policy.params)  # rule sets outlive a test's data reset: put it back
+        bj.policy.params = {**shipped, "required_by_title_level": {"正高": 30}}
+        db.session.commit()
+        try:
+            pa.title_level = "正高"
+            db.session.commit()
+            stored = db.session.scalar(select(ComplianceResult).where(ComplianceResult.person_id == world.pa))
+            assert (stored.title_level, stored.required, stored.total) == ("正高", Decimal("30.00"), Decimal("20.00"))
+        finally:
+            bj.policy.params = shipped
+            db.session.commit()
+
+
 def test_recompute_scope_covers_everyone_in_the_scope_once(app, world):
     from app.extensions import db
     from app.models import Org

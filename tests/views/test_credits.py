@@ -91,6 +91,10 @@ def test_search_form_never_lists_persons(app, world, credits, login):
     assert operators["person"] == ["姓名/卡号/拼音首字母"]
     assert operators["granted_on"] == ["不早于", "不晚于"]
     assert "刷卡" in fields["source"] and "审核不通过" in fields["status"]
+    # 学分类别 is a list of the dictionary's and the rule sets' categories, matched exactly
+    assert fields["category"].startswith("<select") and operators["category"] == ["等于"]
+    for name in ("国家级继续医学教育项目", "有计划的自学", "发表论文"):
+        assert f'value="{name}"' in fields["category"], name
 
 
 def _list(c, query: str) -> set[str]:
@@ -110,6 +114,10 @@ def test_filters(app, world, credits, login):
     assert _list(c, "_flt_0_project_no=B-2025") == {B_ONLY}  # 开始于
     assert _list(c, "_flt_2_content=心血管") == {"心血管介入新进展"}  # 包含
     assert _list(c, "_flt_0_activity_type=有计划的自学") == {"自学一"}
+    # 学分类别: an exact choice (indexed), not a typed prefix
+    assert _list(c, "_flt_0_category=市级继续医学教育项目") == {"李四的活动"}
+    assert _list(c, "_flt_0_category=有计划的自学") == {"自学一"}
+    assert _list(c, "_flt_0_category=市级") == set()
     # the person by name, card or initials
     assert _list(c, "_flt_0_person=王五") == {B_ONLY}
     assert _list(c, "_flt_0_person=A0000002") == {"李四的活动"}
