@@ -29,14 +29,19 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    Integer,
     insert,
     literal,
+    literal_column,
     null,
     or_,
     select,
     true,
+    update,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import ComplianceResult, Credit, Person
 from app.models.credits import COUNTED_STATUSES, CREDIT_STATUSES
@@ -231,13 +236,43 @@ def _persons(scope: Scope, person_ids: list[int] | None) -> Select:
     return persons
 
 
+class hundredths(FunctionElement):
+    """An exact two-decimal value (credits, months: NUMERIC(…, 2)) as a whole number of hundredths.
+    The set-based judgement sums integers, not NUMERIC: PostgreSQL's integer sums keep their state
+    in a machine word, where a NUMERIC sum allocates per row and serialises its partial states
+    between parallel workers — measured 30–40 % of the recompute (bench/bench_credits.py)."""
+
+    type = Integer()
+    name = "hundredths"
+    inherit_cache = True
+
+
+@compiles(hundredths)
+def _hundredths_default(element, compiler, **kw):  # SQLite keeps NUMERIC as REAL: round before the cast
+    return f"CAST(round(({compiler.process(element.clauses, **kw)}) * 100) AS INTEGER)"
+
+
+@compiles(hundredths, "postgresql")
+def _hundredths_postgresql(element, compiler, **kw):  # exact NUMERIC; the cast to integer rounds
+    return f"CAST(({compiler.process(element.clauses, **kw)}) * 100 AS INTEGER)"
+
+
+def _cents(value: Any) -> int:
+    """A policy number (25, "0.5") in hundredths, as the SQL compares it."""
+    return int((Decimal(str(value)) * 100).to_integral_value())
+
+
+def _from_cents(value: ColumnElement) -> ColumnElement:
+    return value / literal_column("100.0")
+
+
 def _amount(*conditions) -> ColumnElement:
-    """Sum of the credits of the rows matching ``conditions`` (0 when none) — one conditional
-    aggregate of the per-person GROUP BY."""
-    return func.coalesce(func.sum(case((and_(*conditions), Credit.credits))), 0)
+    """Sum of the credits of the rows matching ``conditions``, in hundredths (0 when none) — one
+    conditional aggregate of the per-person GROUP BY."""
+    return func.coalesce(func.sum(case((and_(*conditions), hundredths(Credit.credits)))), 0)
 
 
-def _capped(value: ColumnElement, cap: Decimal) -> ColumnElement:
+def _capped(value: ColumnElement, cap: int) -> ColumnElement:
     return case((value > cap, literal(cap)), else_=value)
 
 
@@ -261,7 +296,7 @@ def result_select(policy: Mapping, rule_set_id: int, year: int, scope: Scope,
                           if split else [true()])
 
     def capped_category(cat: str, *bucket) -> ColumnElement:
-        return _capped(_amount(Credit.category == cat, *bucket), caps[cat])
+        return _capped(_amount(Credit.category == cat, *bucket), _cents(caps[cat]))
 
     def counted(*bucket) -> ColumnElement:
         """Counted credits (caps applied) of the rows in ``bucket``."""
@@ -285,10 +320,10 @@ def result_select(policy: Mapping, rule_set_id: int, year: int, scope: Scope,
         columns.append(value.label(f"min{idx}"))
     full_conditions = []
     for rule in policy.get("full_year") or []:
-        need = Decimal(str(rule.get("min_months", 0)))
+        need = _cents(rule.get("min_months", 0))
         for cat in rule["categories"]:
             if need > 0:
-                months = func.coalesce(func.sum(case((Credit.category == cat, Credit.months))), 0)
+                months = func.coalesce(func.sum(case((Credit.category == cat, hundredths(Credit.months)))), 0)
                 full_conditions.append(months >= need)
             else:  # completed (规培): any counted credit of the category
                 full_conditions.append(_amount(Credit.category == cat) > 0)
@@ -301,33 +336,41 @@ def result_select(policy: Mapping, rule_set_id: int, year: int, scope: Scope,
         per_person = per_person.where(Credit.person_id.in_(_persons(scope, person_ids).scalar_subquery()))
     per_person = per_person.group_by(Credit.person_id).subquery("per_person")
 
+    # Sums and bounds are compared in hundredths (exact integers); stored totals are converted back.
     by_level = policy.get("required_by_title_level") or {}
-    default_required = Decimal(str(policy.get("required_total", 25)))
-    required = (case(*[(Person.title_level == lvl, literal(Decimal(str(v)))) for lvl, v in by_level.items()],
-                     else_=literal(default_required)) if by_level else literal(default_required))
+    default_required = policy.get("required_total", 25)
+
+    def by_title(convert) -> ColumnElement:
+        if not by_level:
+            return literal(convert(default_required))
+        return case(*[(Person.title_level == lvl, literal(convert(v))) for lvl, v in by_level.items()],
+                    else_=literal(convert(default_required)))
+
+    required_cents = by_title(_cents)
+    required = by_title(lambda v: Decimal(str(v)))
 
     if split:
         limits = policy.get("class_limits") or {}
         l1, l2 = limits.get(CLASSES[0], {}), limits.get(CLASSES[1], {})
         c1 = func.coalesce(per_person.c.class1, 0)
         c2 = func.coalesce(per_person.c.class2, 0)
-        c1_top = _capped(c1, Decimal(str(l1["max"]))) if l1.get("max") is not None else c1
-        c2_top = _capped(c2, Decimal(str(l2["max"]))) if l2.get("max") is not None else c2
+        c1_top = _capped(c1, _cents(l1["max"])) if l1.get("max") is not None else c1
+        c2_top = _capped(c2, _cents(l2["max"])) if l2.get("max") is not None else c2
         total = c1_top + c2_top
-        class_ok = and_(c1 >= Decimal(str(l1.get("min", 0))), c2 >= Decimal(str(l2.get("min", 0))))
-        class_cols = [c1, c2]
+        class_ok = and_(c1 >= _cents(l1.get("min", 0)), c2 >= _cents(l2.get("min", 0)))
+        class_cols = [_from_cents(c1), _from_cents(c2)]
     else:
         total = func.coalesce(per_person.c.raw_total, 0)
         class_ok = literal(True)
         class_cols = [cast(null(), ComplianceResult.class1.type), cast(null(), ComplianceResult.class2.type)]
-    category_checks = [func.coalesce(per_person.c[f"min{idx}"], 0) >= low
+    category_checks = [func.coalesce(per_person.c[f"min{idx}"], 0) >= _cents(low)
                        for idx, low in enumerate(minimums.values())]
     category_ok = and_(*category_checks) if category_checks else literal(True)
     full = func.coalesce(per_person.c.full_year, 0) == 1
-    met = case((full, True), (and_(total >= required, class_ok, category_ok), True), else_=False)
+    met = case((full, True), (and_(total >= required_cents, class_ok, category_ok), True), else_=False)
 
     values = [Person.id, literal(year), literal(rule_set_id), Person.district_id, Person.institution_id,
-              Person.department_id, Person.title_level, total, required, *class_cols,
+              Person.department_id, Person.title_level, _from_cents(total), required, *class_cols,
               case((full, True), else_=False), met, literal(datetime.datetime.now())]
     stmt = (select(*[v.label(name) for v, name in zip(values, RESULT_COLUMNS)])
             .select_from(Person).outerjoin(per_person, per_person.c.person_id == Person.id))
@@ -383,9 +426,10 @@ STAGED_TABLE = "compliance_staged"
 
 def _recompute_staged(session: Session, source: Select) -> int:
     """PostgreSQL, whole scope: judge everyone into a temporary table first (CREATE TABLE AS may
-    run the SELECT with parallel workers; INSERT … SELECT may not), then upsert only the rows
-    whose result changed (``computed_at`` is when a stored result last changed), so a recompute
-    that changes little writes little. Returns the number of persons judged."""
+    run the SELECT with parallel workers; INSERT … SELECT may not), then update only the stored
+    rows whose result changed (``computed_at`` is when a stored result last changed) and insert
+    the missing ones, so a recompute that changes little writes little. Returns the number of
+    persons judged."""
     from sqlalchemy import column, table
 
     conn = session.connection()
@@ -395,15 +439,19 @@ def _recompute_staged(session: Session, source: Select) -> int:
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGED_TABLE}")
     judged = conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGED_TABLE} ON COMMIT DROP AS {compiled}",
                                   compiled.params).rowcount
+    conn.exec_driver_sql(f"ANALYZE {STAGED_TABLE}")  # the planner hash-joins it with the stored results
     staged = table(STAGED_TABLE, *[column(name) for name in RESULT_COLUMNS])
-    stmt = _upsert_for("postgresql")(ComplianceResult).from_select(RESULT_COLUMNS, select(*staged.c))
-    stored = ComplianceResult.__table__.c
+    stored = ComplianceResult.__table__
+    same_key = and_(*[stored.c[name] == staged.c[name] for name in KEY_COLUMNS])
     compared = [name for name in RESULT_COLUMNS if name not in KEY_COLUMNS and name != "computed_at"]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS),
-        set_={name: stmt.excluded[name] for name in RESULT_COLUMNS if name not in KEY_COLUMNS},
-        where=or_(*[stored[name].is_distinct_from(stmt.excluded[name]) for name in compared]))
-    session.execute(stmt)
+    # Changed results: one UPDATE … FROM (a hash join; measured faster than 300,000 ON CONFLICT probes).
+    session.execute(update(stored).where(same_key, or_(*[
+        stored.c[name].is_distinct_from(staged.c[name]) for name in compared])).values(
+        {name: staged.c[name] for name in RESULT_COLUMNS if name not in KEY_COLUMNS}))
+    # New results; a person's own recompute (the credit hook) may have stored one meanwhile: keep it.
+    missing = select(*staged.c).where(~select(stored.c.id).where(same_key).exists())
+    session.execute(_upsert_for("postgresql")(stored).from_select(RESULT_COLUMNS, missing)
+                    .on_conflict_do_nothing(index_elements=list(KEY_COLUMNS)))
     conn.exec_driver_sql(f"DROP TABLE {STAGED_TABLE}")
     for name in STAGED_SETTINGS:
         conn.exec_driver_sql(f"RESET {name}")
