@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import and_, event, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.i18n import _mark
 from app.models import ComplianceResult, Credit, Parameter, Person, RuleSet
 from app.services.compliance import (
     Evaluation,
@@ -147,6 +148,21 @@ def recompute_scope(session: Session, scope: Scope, year: int) -> tuple[RuleSet,
     if rs is None:
         raise CreditRecordError(f"{region_name}没有适用于{year}年度的已发布规则集，请先在“授分规则”中发布")
     return rs, recompute(session, policy_params(rs), rs.id, year, scope)
+
+
+RULE_SET_MISSING = _mark("%(region)s没有在今天（%(day)s）生效的已发布授分规则集，新录入的学分无法按规则计算。"
+                         "请在“授分规则”中复制上一年度的规则集，核对后发布")
+
+
+def rule_set_missing(session: Session, today: datetime.date | None = None) -> dict[str, str] | None:
+    """The home page's to-do for whoever publishes rule sets: the region has no published rule set
+    in force today (a fresh install ships Beijing 2025; the wizard, manual entry and check-in grants
+    compute with today's rule set). ``None`` when one is in force, else the message's arguments."""
+    today = today or datetime.date.today()
+    region_name = region(session)
+    if active_rule_set(session, region_name, today) is not None:
+        return None
+    return {"region": region_name, "day": today.isoformat()}
 
 
 def categories(session: Session) -> list[str]:

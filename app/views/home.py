@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import Notice
+from app.services import credit_records
 from app.services.dashboard import home_counts, home_todos
 from app.services.review_todos import review_todos
 from app.views.base import current_scope, role_names
@@ -32,6 +33,10 @@ class HomeView(IndexView):
                  home_todos(db.session, current_user.id)]
         todos += [(gettext(t.label, n=t.count), url_for(t.endpoint, **t.args)) for t in review_todos(
             db.session, current_user, current_scope(), lambda perm, view: self.appbuilder.sm.has_access(perm, view))]
+        if self.appbuilder.sm.has_access("can_publish", "RuleSetView"):
+            missing = credit_records.rule_set_missing(db.session)
+            if missing:
+                todos.insert(0, (gettext(credit_records.RULE_SET_MISSING, **missing), url_for("RuleSetView.list")))
         from app.services.supervision import published_results
 
         return self.render_template(self.index_template, counts=counts, roles=sorted(role_names()),

@@ -213,3 +213,29 @@ def test_notice_board_lists_every_addressed_notice_by_page(app, world, login):
     assert titles2 == [f"市级通知{i:02d}" for i in range(4, -1, -1)] and "下一页" not in second
     assert "西城区通知" not in first + second
     assert "西城区通知" in login("tech_b").get("/notice/").get_data(as_text=True)
+
+
+def test_city_admin_is_told_when_no_rule_set_is_in_force_today(app, world, login):
+    """A fresh install ships Beijing 2025 (in force 2025-01-01 … 2025-12-31): once that year is over,
+    the wizard and manual entry have no rule set to compute with — the publisher's home says so."""
+    import datetime
+
+    from app.extensions import db
+    from app.services import credit_records
+
+    with app.app_context():
+        assert credit_records.rule_set_missing(db.session, datetime.date(2025, 6, 1)) is None
+        assert credit_records.rule_set_missing(db.session, datetime.date(2026, 11, 29)) == {
+            "region": "北京市", "day": "2026-11-29"}
+        in_force = credit_records.rule_set_missing(db.session) is None
+    c = login("city")
+    html = c.get("/").get_data(as_text=True)
+    todos = re.search(r'id="todo-list">(.*?)</ul>', html, re.DOTALL)
+    if in_force:  # the tests run on a day Beijing 2025 is in force
+        assert "没有在今天" not in html
+    else:
+        assert "北京市没有在今天" in todos.group(1) and "请在“授分规则”中复制上一年度的规则集" in todos.group(1)
+        href = re.search(r'<a href="([^"]+)"[^>]*>\s*北京市没有在今天', todos.group(1)).group(1)
+        assert href.startswith("/rulesets/list") and c.get(href).status_code == 200
+    # only the publisher of rule sets is told
+    assert "没有在今天" not in login("inst_a").get("/").get_data(as_text=True)
