@@ -71,6 +71,13 @@ def _csrf_form(action: str, label: str, confirm: str = "", css: str = "btn-link"
         action, onsubmit, generate_csrf(), css, label)
 
 
+def _city_cycle(cycle_id: int) -> AuditCycle:
+    """A cycle for the city-only pages (final list, allocation); 404 for anyone else."""
+    if not current_scope().is_all:
+        abort(404)
+    return db.session.get(AuditCycle, cycle_id) or abort(404)
+
+
 def _job_of(kind: str):
     from app.models import Job
 
@@ -81,8 +88,17 @@ def _job_of(kind: str):
     return job if job is not None and job.user_id == current_user.id and job.kind == kind else None
 
 
+class _DrawJobList:
+    """A list page (audit/_draw_job_list.html) that shows the progress of the draw job just started (?job=)."""
+
+    def render_template(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["job"] = _job_of("audit_draw")
+        return super().render_template(template, **kwargs)
+
+
 # =========================================================================== 审验时间设置 (AUD-1)
-class AuditCycleView(ExportMixin, ModelView):
+class AuditCycleView(_DrawJobList, ExportMixin, ModelView):
     datamodel = SQLAInterface(AuditCycle)
     route_base = "/auditcycle"
     list_title = show_title = _l("审验时间设置")
@@ -120,13 +136,7 @@ class AuditCycleView(ExportMixin, ModelView):
     export_formatters = {"status": lambda c: c.status_label}
     list_template = "audit/cycle_list.html"
 
-    @property
-    def formatters_columns(self):
-        return {"status": lambda v: CYCLE_STATUSES.get(v, v)}
-
-    @formatters_columns.setter
-    def formatters_columns(self, value):
-        pass
+    formatters_columns = {"status": lambda v: CYCLE_STATUSES.get(v, v)}
 
     def prefill_form(self, form, pk):
         item = self.datamodel.get(pk)
@@ -174,11 +184,6 @@ class AuditCycleView(ExportMixin, ModelView):
             return super()._edit(pk)
         finally:
             _discard()
-
-    def render_template(self, template, **kwargs):
-        if template == self.list_template:
-            kwargs["job"] = _job_of("audit_draw")
-        return super().render_template(template, **kwargs)
 
     @expose("/draw/<int:pk>", methods=["POST"])
     @has_access
@@ -281,13 +286,7 @@ class AuditExpertView(ExportMixin, ModelView):
     export_name = "审验专家"
     export_formatters = {"username": lambda e: e.user.username, "status": lambda e: e.status_label}
 
-    @property
-    def formatters_columns(self):
-        return {"status": lambda v: EXPERT_STATUSES.get(v, v)}
-
-    @formatters_columns.setter
-    def formatters_columns(self, value):
-        pass
+    formatters_columns = {"status": lambda v: EXPERT_STATUSES.get(v, v)}
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -412,7 +411,7 @@ def _cycle_choices():
                                                             .order_by(AuditCycle.year.desc()))]
 
 
-class AuditStandardView(ScopedModelView):
+class AuditStandardView(_DrawJobList, ScopedModelView):
     datamodel = SQLAInterface(AuditStandard)
     route_base = "/auditstandard"
     list_title = show_title = _l("审验标准设置")
@@ -461,14 +460,9 @@ class AuditStandardView(ScopedModelView):
         form.f_specialties.data = item.specialties or []
         form.f_units.data = [str(i) for i in item.institution_ids or []]
 
-    @property
-    def formatters_columns(self):
-        return {"allow_repeat": lambda v: _("是") if v else _("否"), "status": lambda v: STANDARD_STATUSES.get(v, v),
-                "per_department": lambda v: _("全部") if v == 0 else v}
-
-    @formatters_columns.setter
-    def formatters_columns(self, value):
-        pass
+    formatters_columns = {"allow_repeat": lambda v: _("是") if v else _("否"),
+                          "status": lambda v: STANDARD_STATUSES.get(v, v),
+                          "per_department": lambda v: _("全部") if v == 0 else v}
 
     def _apply(self, item: AuditStandard) -> None:
         scope = current_scope()
@@ -504,11 +498,6 @@ class AuditStandardView(ScopedModelView):
 
     def pre_delete(self, item):
         S.delete_standard(db.session, current_scope(), item)
-
-    def render_template(self, template, **kwargs):
-        if template == self.list_template:
-            kwargs["job"] = _job_of("audit_draw")
-        return super().render_template(template, **kwargs)
 
     @expose("/draw/<int:pk>", methods=["POST"])
     @has_access
@@ -614,13 +603,7 @@ class AuditDrawView(ScopedModelView):
                      "created_at": _l("抽取时间"), "finished_at": _l("完成时间"), "params_text": _l("抽取参数"),
                      "message": _l("说明"), "rerun_of_id": _l("重新抽取自"), "ops": _l("操作")}
 
-    @property
-    def formatters_columns(self):
-        return {"kind": lambda v: DRAW_KINDS.get(v, v), "status": lambda v: _draw_status(v)}
-
-    @formatters_columns.setter
-    def formatters_columns(self, value):
-        pass
+    formatters_columns = {"kind": lambda v: DRAW_KINDS.get(v, v), "status": lambda v: _draw_status(v)}
 
     @expose("/rerun/<int:pk>", methods=["POST"])
     @has_access
@@ -682,11 +665,6 @@ class AuditListView(BaseView):
             abort(404)
         return standard
 
-    def _city_cycle(self, cycle_id: int) -> AuditCycle:
-        if not current_scope().is_all:
-            abort(404)
-        return db.session.get(AuditCycle, cycle_id) or abort(404)
-
     def _page(self, model, criterion, year: int):
         page = max(0, request.args.get("page", 0, type=int))
         counts = S.group_counts(db.session, model, criterion)
@@ -703,7 +681,8 @@ class AuditListView(BaseView):
         pages = (counts["persons"] + PAGE_SIZE - 1) // PAGE_SIZE
         return counts, lines, page, pages
 
-    def _export(self, model, criterion, year: int, filename: str):
+    def _export(self, model, criterion, year: int, filename: str, what: str):
+        record(MODULE, "导出", what)
         counts = S.group_counts(db.session, model, criterion)
 
         def rows():
@@ -726,29 +705,45 @@ class AuditListView(BaseView):
                        "" if state is None else ("达标" if state else "不达标")]
         return stream_xlsx(filename, LIST_HEADER, rows())
 
+    def _render_list(self, model, criterion, year: int, **context):
+        """audit/list.html for a standard's list or the final list: one page of rows and the group counts."""
+        counts, lines, page, pages = self._page(model, criterion, year)
+        return self.render_template("audit/list.html", counts=counts, lines=lines, page=page, pages=pages, **context)
+
+    def _remove(self, row, remove, action: str, owner: str, done: str, back: str):
+        """Take one person off a list through the service (lock and scope checks), log it, back to the list."""
+        person = row.person
+        try:
+            remove(db.session, current_scope(), row)
+            db.session.commit()
+        except S.AuditError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            record(MODULE, action, f"{owner}：{person.name}（{person.card_no}）")
+            flash(done, "success")
+        return redirect(back)
+
     # ------------------------------------------------------------ a standard's list
     @expose("/standard/<int:standard_id>")
     @has_access
     @permission_name("read")
     def standard(self, standard_id):
         standard = self._standard(standard_id)
-        crit = S.standard_list_criterion(standard.id, current_scope())
-        counts, lines, page, pages = self._page(AuditDrawnPerson, crit, standard.year)
         last = db.session.scalar(select(AuditDraw).where(AuditDraw.standard_id == standard.id)
                                  .order_by(AuditDraw.id.desc()).limit(1))
-        return self.render_template("audit/list.html", title=standard.name, counts=counts, lines=lines, page=page,
-                                    pages=pages, standard=standard, cycle=standard.cycle, draw=last, final=False,
-                                    locked=standard.cycle.allocation_locked,
-                                    export_url=url_for("AuditListView.standard_export", standard_id=standard.id))
+        return self._render_list(AuditDrawnPerson, S.standard_list_criterion(standard.id, current_scope()),
+                                 standard.year, title=standard.name, standard=standard, cycle=standard.cycle,
+                                 draw=last, final=False, locked=standard.cycle.allocation_locked,
+                                 export_url=url_for("AuditListView.standard_export", standard_id=standard.id))
 
     @expose("/standard/<int:standard_id>/export")
     @has_access
     @permission_name("read")
     def standard_export(self, standard_id):
         standard = self._standard(standard_id)
-        record(MODULE, "导出", f"抽取名单 {standard.name}")
         return self._export(AuditDrawnPerson, S.standard_list_criterion(standard.id, current_scope()), standard.year,
-                            f"抽取名单-{standard.name}.xlsx")
+                            f"抽取名单-{standard.name}.xlsx", f"抽取名单 {standard.name}")
 
     @expose("/standard/<int:standard_id>/remove/<int:row_id>", methods=["POST"])
     @has_access
@@ -758,17 +753,9 @@ class AuditListView(BaseView):
         row = db.session.get(AuditDrawnPerson, row_id)
         if row is None or row.standard_id != standard.id:
             abort(404)
-        person = row.person
-        try:
-            S.remove_drawn_person(db.session, current_scope(), row)
-            db.session.commit()
-        except S.AuditError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            record(MODULE, "删除名单人员", f"{standard.name}：{person.name}（{person.card_no}）")
-            flash(_("已从名单中删除 %(name)s", name=person.name), "success")
-        return redirect(url_for("AuditListView.standard", standard_id=standard.id))
+        return self._remove(row, S.remove_drawn_person, "删除名单人员", standard.name,
+                            _("已从名单中删除 %(name)s", name=row.person.name),
+                            url_for("AuditListView.standard", standard_id=standard.id))
 
     # ------------------------------------------------------------ the final list
     @expose("/")
@@ -787,34 +774,31 @@ class AuditListView(BaseView):
     @has_access
     @permission_name("read")
     def final(self, cycle_id):
-        cycle = self._city_cycle(cycle_id)
-        crit = S.final_list_criterion(cycle.id, current_scope())
-        counts, lines, page, pages = self._page(AuditFinalPerson, crit, cycle.year)
+        cycle = _city_cycle(cycle_id)
         counts_by_standard = dict(db.session.execute(
             select(AuditDrawnPerson.standard_id, func.count()).where(AuditDrawnPerson.cycle_id == cycle.id)
             .group_by(AuditDrawnPerson.standard_id)).all())
         standards = [(s, counts_by_standard.get(s.id, 0)) for s in db.session.scalars(
             select(AuditStandard).where(AuditStandard.cycle_id == cycle.id).order_by(AuditStandard.id))]
         cycles = list(db.session.scalars(select(AuditCycle).order_by(AuditCycle.year.desc())))
-        return self.render_template("audit/list.html", title=_("%(name)s 最终抽取名单", name=cycle.name), counts=counts,
-                                    lines=lines, page=page, pages=pages, standard=None, cycle=cycle, final=True,
-                                    standards=standards, cycles=cycles, locked=cycle.allocation_locked,
-                                    export_url=url_for("AuditListView.final_export", cycle_id=cycle.id))
+        return self._render_list(AuditFinalPerson, S.final_list_criterion(cycle.id, current_scope()), cycle.year,
+                                 title=_("%(name)s 最终抽取名单", name=cycle.name), standard=None, cycle=cycle,
+                                 final=True, standards=standards, cycles=cycles, locked=cycle.allocation_locked,
+                                 export_url=url_for("AuditListView.final_export", cycle_id=cycle.id))
 
     @expose("/final/<int:cycle_id>/export")
     @has_access
     @permission_name("read")
     def final_export(self, cycle_id):
-        cycle = self._city_cycle(cycle_id)
-        record(MODULE, "导出", f"最终抽取名单 {cycle.name}")
+        cycle = _city_cycle(cycle_id)
         return self._export(AuditFinalPerson, S.final_list_criterion(cycle.id, current_scope()), cycle.year,
-                            f"最终抽取名单-{cycle.year}.xlsx")
+                            f"最终抽取名单-{cycle.year}.xlsx", f"最终抽取名单 {cycle.name}")
 
     @expose("/final/<int:cycle_id>/merge", methods=["POST"])
     @has_access
     @permission_name("write")
     def merge(self, cycle_id):
-        cycle = self._city_cycle(cycle_id)
+        cycle = _city_cycle(cycle_id)
         try:
             ids = [int(i) for i in request.form.getlist("standard")]
             n = S.merge_into_final(db.session, current_scope(), cycle, ids, current_user.id)
@@ -833,32 +817,19 @@ class AuditListView(BaseView):
     @has_access
     @permission_name("write")
     def final_remove(self, cycle_id, row_id):
-        cycle = self._city_cycle(cycle_id)
+        cycle = _city_cycle(cycle_id)
         row = db.session.get(AuditFinalPerson, row_id)
         if row is None or row.cycle_id != cycle.id:
             abort(404)
-        person = row.person
-        try:
-            S.remove_final_person(db.session, current_scope(), row)
-            db.session.commit()
-        except S.AuditError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            record(MODULE, "删除最终名单人员", f"{cycle.name}：{person.name}（{person.card_no}）")
-            flash(_("已从最终名单中删除 %(name)s", name=person.name), "success")
-        return redirect(url_for("AuditListView.final", cycle_id=cycle.id))
+        return self._remove(row, S.remove_final_person, "删除最终名单人员", cycle.name,
+                            _("已从最终名单中删除 %(name)s", name=row.person.name),
+                            url_for("AuditListView.final", cycle_id=cycle.id))
 
 
 # =========================================================================== 专家分配 (AUD-5)
 class AuditAllocationView(BaseView):
     route_base = "/auditallocation"
     default_view = "start"
-
-    def _cycle(self, cycle_id: int) -> AuditCycle:
-        if not current_scope().is_all:
-            abort(404)
-        return db.session.get(AuditCycle, cycle_id) or abort(404)
 
     def _expert(self, cycle: AuditCycle, expert_id: int) -> AuditExpert:
         expert = db.session.get(AuditExpert, expert_id)
@@ -880,7 +851,7 @@ class AuditAllocationView(BaseView):
     @has_access
     @permission_name("read")
     def index(self, cycle_id):
-        cycle = self._cycle(cycle_id)
+        cycle = _city_cycle(cycle_id)
         name, unit = request.args.get("name", "").strip(), request.args.get("unit", "").strip()
         cycles = list(db.session.scalars(select(AuditCycle).order_by(AuditCycle.year.desc())))
         return self.render_template("audit/allocation.html", cycle=cycle, cycles=cycles,
@@ -892,7 +863,7 @@ class AuditAllocationView(BaseView):
     @permission_name("write")
     def assign(self, cycle_id, expert_id):
         """分配学员: the dialog of seed 003 — units and departments with learner counts."""
-        cycle = self._cycle(cycle_id)
+        cycle = _city_cycle(cycle_id)
         expert = self._expert(cycle, expert_id)
         if request.method == "POST":
             units, departments = [], []
@@ -927,7 +898,7 @@ class AuditAllocationView(BaseView):
     @has_access
     @permission_name("write")
     def clear(self, cycle_id, expert_id):
-        cycle = self._cycle(cycle_id)
+        cycle = _city_cycle(cycle_id)
         expert = self._expert(cycle, expert_id)
         try:
             n = A.clear_allocation(db.session, cycle, expert.id)
@@ -944,7 +915,7 @@ class AuditAllocationView(BaseView):
     @has_access
     @permission_name("write")
     def lock(self, cycle_id):
-        cycle = self._cycle(cycle_id)
+        cycle = _city_cycle(cycle_id)
         try:
             A.lock_allocation(db.session, cycle, current_user.id)
             db.session.commit()
@@ -976,7 +947,7 @@ class AuditAllocationView(BaseView):
     @permission_name("read")
     def result(self, cycle_id):
         """分配结果查询 (all experts, or one with ?expert=)."""
-        cycle = self._cycle(cycle_id)
+        cycle = _city_cycle(cycle_id)
         expert_id = request.args.get("expert", type=int)
         expert = self._expert(cycle, expert_id) if expert_id else None
         page = max(0, request.args.get("page", 0, type=int))
@@ -989,7 +960,7 @@ class AuditAllocationView(BaseView):
     @has_access
     @permission_name("read")
     def export(self, cycle_id):
-        cycle = self._cycle(cycle_id)
+        cycle = _city_cycle(cycle_id)
         expert_id = request.args.get("expert", type=int)
         if expert_id:
             self._expert(cycle, expert_id)
