@@ -113,6 +113,41 @@ def _pages(total: int, size: int = R.PAGE_SIZE) -> int:
     return max(1, math.ceil(total / size))
 
 
+def _auditor_cycle_person(person_id: int, allowed, status: int) -> tuple[R.Auditor, AuditCycle, Person]:
+    """The auditor, the cycle asked for (404 if none) and the person when ``allowed`` (R.may_audit, R.may_see)
+    lets the auditor at them; else abort with ``status``."""
+    auditor = current_auditor()
+    cycle = _cycle_or_404(auditor)
+    person = db.session.get(Person, person_id)
+    if person is None or not allowed(db.session, auditor, cycle, person_id):
+        abort(status)
+    return auditor, cycle, person
+
+
+def _auditor_cycles() -> tuple[R.Auditor, list[AuditCycle], AuditCycle | None]:
+    """The auditor, their cycles and the one the page shows (?cycle=, else the current one; None if none)."""
+    auditor = current_auditor()
+    return (auditor, R.cycles_for(db.session, auditor),
+            R.pick_cycle(db.session, auditor, request.args.get("cycle", type=int)))
+
+
+def _page(query) -> dict:
+    """One page (?page=) of a list query as template arguments; no query (no cycle) is an empty list."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, total = R.page_of(db.session, query, page) if query is not None else ([], 0)
+    return {"rows": rows, "total": total, "page": page, "pages": _pages(total)}
+
+
+def _person_credits(cycle: AuditCycle, person: Person) -> dict:
+    """学分明细 of a person (the request's credit filters) with verdicts, appeals and result, as template arguments."""
+    f = R.clamp(cycle, _credit_filters())
+    rows = R.person_credits(db.session, cycle, person.id, f)
+    return {"cycle": cycle, "person": person, "rows": rows, "f": f,
+            "appeals": R.appeals_by_verdict(db.session, [v.id for _c, v in rows if v is not None]),
+            "result": R.result_of(db.session, cycle.id, person.id), "sources": CREDIT_SOURCES,
+            "verdict_filter": VERDICT_FILTER, "verdicts": VERDICTS, "number": number}
+
+
 def _safe_file(att: Attachment):
     response = send_file(att.path, mimetype=att.mimetype, as_attachment=False, download_name=att.name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -125,19 +160,15 @@ class AuditReviewView(BaseView):
     route_base = "/audit-review"
     default_view = "home"
 
-    def _person_or_403(self, auditor: R.Auditor, cycle: AuditCycle, person_id: int) -> Person:
-        person = db.session.get(Person, person_id)
-        if person is None or not R.may_audit(db.session, auditor, cycle, person_id):
-            abort(403)
-        return person
+    def _allocated(self, person_id: int) -> tuple[R.Auditor, AuditCycle, Person]:
+        """A person allocated to the auditor (403 for any other), with the auditor and the cycle."""
+        return _auditor_cycle_person(person_id, R.may_audit, 403)
 
     @expose("/")
     @has_access
     @permission_name("read")
     def home(self):
-        auditor = current_auditor()
-        cycles = R.cycles_for(db.session, auditor)
-        cycle = R.pick_cycle(db.session, auditor, request.args.get("cycle", type=int))
+        auditor, cycles, cycle = _auditor_cycles()
         stats = R.counts(db.session, auditor, cycle) if cycle else {"total": 0, "reviewed": 0, "pending": 0}
         return self.render_template("audit_review/home.html", cycle=cycle, cycles=cycles, stats=stats,
                                     title=_("专家审验"))
@@ -152,30 +183,22 @@ class AuditReviewView(BaseView):
             return redirect(url_for(f"{type(self).__name__}.home"))
         cycle = _cycle_or_404(auditor)
         f = _person_filters()
-        page = max(request.args.get("page", 1, type=int), 1)
-        rows, total = R.page_of(db.session, R.persons_select(auditor, cycle, f), page)
+        listing = _page(R.persons_select(auditor, cycle, f))
         return self.render_template("audit_review/persons.html", cycle=cycle, cycles=R.cycles_for(db.session, auditor),
-                                    rows=rows, total=total, page=page, pages=_pages(total), f=f, mask=mask,
-                                    offset=(page - 1) * R.PAGE_SIZE, title=_("学分审验"))
+                                    f=f, mask=mask, offset=(listing["page"] - 1) * R.PAGE_SIZE, title=_("学分审验"),
+                                    **listing)
 
     @expose("/person/<int:person_id>")
     @has_access
     @permission_name("read")
     def person(self, person_id):
-        auditor = current_auditor()
-        cycle = _cycle_or_404(auditor)
-        person = self._person_or_403(auditor, cycle, person_id)
-        f = R.clamp(cycle, _credit_filters())
-        rows = R.person_credits(db.session, cycle, person_id, f)
-        files = attachments.of_many("credit", [c.id for c, _v in rows])
-        appeals = R.appeals_by_verdict(db.session, [v.id for _c, v in rows if v is not None])
-        result = R.result_of(db.session, cycle.id, person_id)
-        return self.render_template("audit_review/person.html", cycle=cycle, person=person, rows=rows, files=files,
-                                    appeals=appeals, result=result, stale=R.result_is_stale(db.session, result),
-                                    f=f, sources=CREDIT_SOURCES,
-                                    verdict_filter=VERDICT_FILTER, verdicts=VERDICTS, number=number,
+        _auditor, cycle, person = self._allocated(person_id)
+        detail = _person_credits(cycle, person)
+        return self.render_template("audit_review/person.html",
+                                    files=attachments.of_many("credit", [c.id for c, _v in detail["rows"]]),
+                                    stale=R.result_is_stale(db.session, detail["result"]),
                                     judge=self.appbuilder.sm.has_access("can_judge", "AuditReviewView"),
-                                    title=_("学分明细审核"))
+                                    title=_("学分明细审核"), **detail)
 
     def _back(self, cycle: AuditCycle, person_id: int):
         target = request.form.get("next") or ""
@@ -183,13 +206,17 @@ class AuditReviewView(BaseView):
             target = url_for("AuditReviewView.person", person_id=person_id, cycle=cycle.id)
         return redirect(target)
 
+    def _refused(self, cycle: AuditCycle, person_id: int, exc: R.ReviewError):
+        """A judging action the service refused: roll back, show why, back to the person."""
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return self._back(cycle, person_id)
+
     @expose("/person/<int:person_id>/verdict", methods=["POST"])
     @has_access
     @permission_name("judge")
     def verdict(self, person_id):
-        auditor = current_auditor()
-        cycle = _cycle_or_404(auditor)
-        self._person_or_403(auditor, cycle, person_id)
+        auditor, cycle, _person = self._allocated(person_id)
         decision = request.form.get("decision", "")
         only = request.form.get("only", type=int)
         ids = [only] if only else [int(x) for x in request.form.getlist("rowid") if x.isdigit()]
@@ -199,10 +226,9 @@ class AuditReviewView(BaseView):
             n = R.set_verdicts(db.session, auditor, cycle, person_id, seen, decision, reason)
             db.session.commit()
         except R.ReviewError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+            back = self._refused(cycle, person_id, exc)
             record(VERDICT_MODULE, "修改", f"失败：{exc}", False)
-            return self._back(cycle, person_id)
+            return back
         record(VERDICT_MODULE, "修改", f"{cycle.name} 学员#{person_id} {n}条学分审核为“{VERDICTS[decision]}”"
                + (f"，原因：{reason.strip()}" if decision == "failed" else ""))
         flash(_("已将%(n)s条学分审核为“%(v)s”", n=n, v=_(VERDICTS[decision])), "success")
@@ -212,17 +238,13 @@ class AuditReviewView(BaseView):
     @has_access
     @permission_name("judge")
     def mark(self, person_id):
-        auditor = current_auditor()
-        cycle = _cycle_or_404(auditor)
-        self._person_or_403(auditor, cycle, person_id)
+        auditor, cycle, _person = self._allocated(person_id)
         reviewed = request.form.get("reviewed") == "1"
         try:
             R.set_reviewed(db.session, auditor, cycle, person_id, reviewed)
             db.session.commit()
         except R.ReviewError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-            return self._back(cycle, person_id)
+            return self._refused(cycle, person_id, exc)
         record(MODULE, "修改", f"{cycle.name} 学员#{person_id} 标记为{'已审' if reviewed else '未审'}")
         flash(_("已标记为已审") if reviewed else _("已标记为未审"), "success")
         return self._back(cycle, person_id)
@@ -231,17 +253,13 @@ class AuditReviewView(BaseView):
     @has_access
     @permission_name("judge")
     def compute(self, person_id):
-        auditor = current_auditor()
-        cycle = _cycle_or_404(auditor)
-        self._person_or_403(auditor, cycle, person_id)
+        auditor, cycle, _person = self._allocated(person_id)
         try:
             result = R.compute(db.session, auditor, cycle, person_id)
             summary = result.summary
             db.session.commit()
         except R.ReviewError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-            return self._back(cycle, person_id)
+            return self._refused(cycle, person_id, exc)
         record(MODULE, "达标计算", f"{cycle.name} 学员#{person_id}：{summary}")
         flash(_("达标计算完成：%(s)s", s=summary), "success")
         return self._back(cycle, person_id)
@@ -363,45 +381,30 @@ class AuditResultView(BaseView):
     route_base = "/audit-results"
     default_view = "list"
 
-    def _visible_person(self, auditor: R.Auditor, cycle: AuditCycle, person_id: int) -> Person:
-        person = db.session.get(Person, person_id)
-        if person is None or not R.may_see(db.session, auditor, cycle, person_id):
-            abort(404)
-        return person
+    def _visible(self, person_id: int) -> tuple[R.Auditor, AuditCycle, Person]:
+        """A person inside the auditor's scope (404 for any other), with the auditor and the cycle."""
+        return _auditor_cycle_person(person_id, R.may_see, 404)
 
     @expose("/")
     @has_access
     @permission_name("read")
     def list(self):
-        auditor = current_auditor()
-        cycles = R.cycles_for(db.session, auditor)
-        cycle = R.pick_cycle(db.session, auditor, request.args.get("cycle", type=int))
+        auditor, cycles, cycle = _auditor_cycles()
         f = _person_filters()
-        page = max(request.args.get("page", 1, type=int), 1)
-        rows, total = R.page_of(db.session, R.persons_select(auditor, cycle, f), page) if cycle else ([], 0)
         sm = self.appbuilder.sm
-        return self.render_template("audit_review/results.html", cycle=cycle, cycles=cycles, rows=rows, total=total,
-                                    page=page, pages=_pages(total), f=f, mask=mask,
+        return self.render_template("audit_review/results.html", cycle=cycle, cycles=cycles, f=f, mask=mask,
                                     can_cert=sm.has_access("can_certificate", "AuditResultView"),
                                     can_export=sm.has_access("can_export", "AuditResultView"),
-                                    title=_("审验结果"))
+                                    title=_("审验结果"), **_page(R.persons_select(auditor, cycle, f) if cycle else None))
 
     @expose("/person/<int:person_id>")
     @has_access
     @permission_name("read")
     def person(self, person_id):
-        auditor = current_auditor()
-        cycle = _cycle_or_404(auditor)
-        person = self._visible_person(auditor, cycle, person_id)
-        f = R.clamp(cycle, _credit_filters())
-        rows = R.person_credits(db.session, cycle, person_id, f)
-        appeals = R.appeals_by_verdict(db.session, [v.id for _c, v in rows if v is not None])
-        return self.render_template("audit_review/result_person.html", cycle=cycle, person=person, rows=rows,
-                                    result=R.result_of(db.session, cycle.id, person_id), appeals=appeals, f=f,
-                                    sources=CREDIT_SOURCES, verdict_filter=VERDICT_FILTER, verdicts=VERDICTS,
-                                    number=number, unit=_org_name(person.institution_id),
+        _auditor, cycle, person = self._visible(person_id)
+        return self.render_template("audit_review/result_person.html", unit=_org_name(person.institution_id),
                                     can_cert=self.appbuilder.sm.has_access("can_certificate", "AuditResultView"),
-                                    title=_("审验结果明细"))
+                                    title=_("审验结果明细"), **_person_credits(cycle, person))
 
     @expose("/certificate/<int:person_id>")
     @has_access
@@ -410,9 +413,7 @@ class AuditResultView(BaseView):
         """证明 (PDF) of the person's final result, with its verification code and QR."""
         from app.services.audit_certificate import render_pdf
 
-        auditor = current_auditor()
-        cycle = _cycle_or_404(auditor)
-        person = self._visible_person(auditor, cycle, person_id)
+        auditor, cycle, person = self._visible(person_id)
         result = R.result_of(db.session, cycle.id, person_id)
         if result is None or result.met is None:
             flash(_("尚未进行达标计算，不能出具证明"), "warning")
@@ -433,25 +434,26 @@ class AuditResultView(BaseView):
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
             "X-Certificate-Code": cert.code, "Cache-Control": "private, no-store"})
 
+    def _export(self, what: str, header: list[str], rows):
+        """``what``-<year>.xlsx of the cycle asked for; ``rows(auditor, cycle)`` yields its lines."""
+        auditor = current_auditor()
+        cycle = _cycle_or_404(auditor)
+        record(MODULE, "导出", f"{cycle.name} {what}")
+        return stream_xlsx(f"{what}-{cycle.year}.xlsx", header, rows(auditor, cycle))
+
     @expose("/export")
     @has_access
     @permission_name("export")
     def export(self):
-        auditor = current_auditor()
-        cycle = _cycle_or_404(auditor)
-        record(MODULE, "导出", f"{cycle.name} 审验结果")
-        return stream_xlsx(f"审验结果-{cycle.year}.xlsx", R.RESULT_HEADER,
-                           R.result_rows(db.session, auditor, cycle, _person_filters()))
+        return self._export("审验结果", R.RESULT_HEADER,
+                            lambda auditor, cycle: R.result_rows(db.session, auditor, cycle, _person_filters()))
 
     @expose("/export-verdicts")
     @has_access
     @permission_name("export")
     def export_verdicts(self):
-        auditor = current_auditor()
-        cycle = _cycle_or_404(auditor)
-        record(MODULE, "导出", f"{cycle.name} 学分审核结论")
-        return stream_xlsx(f"学分审核结论-{cycle.year}.xlsx", R.VERDICT_HEADER,
-                           R.verdict_rows(db.session, auditor, cycle))
+        return self._export("学分审核结论", R.VERDICT_HEADER,
+                            lambda auditor, cycle: R.verdict_rows(db.session, auditor, cycle))
 
 
 # =========================================================================== 复审 (AUD-7)
@@ -463,23 +465,19 @@ class AuditAppealView(BaseView):
     @has_access
     @permission_name("read")
     def list(self):
-        auditor = current_auditor()
-        cycles = R.cycles_for(db.session, auditor)
-        cycle = R.pick_cycle(db.session, auditor, request.args.get("cycle", type=int))
+        auditor, cycles, cycle = _auditor_cycles()
         status = request.args.get("status", "")
         status = status if status in APPEAL_STATUSES or status == "none" else ""
         q = (request.args.get("q") or "").strip()[:64]
-        page = max(request.args.get("page", 1, type=int), 1)
-        rows, total = R.page_of(db.session, R.failed_select(auditor, cycle, status, q), page) if cycle else ([], 0)
-        files = attachments.of_many("audit_appeal", [a.id for *_x, a in rows if a is not None])
+        listing = _page(R.failed_select(auditor, cycle, status, q) if cycle else None)
+        files = attachments.of_many("audit_appeal", [a.id for *_x, a in listing["rows"] if a is not None])
         sm = self.appbuilder.sm
-        return self.render_template("audit_review/appeals.html", cycle=cycle, cycles=cycles, rows=rows, total=total,
-                                    page=page, pages=_pages(total), status=status, q=q, files=files,
-                                    statuses=APPEAL_STATUSES, number=number,
+        return self.render_template("audit_review/appeals.html", cycle=cycle, cycles=cycles, status=status, q=q,
+                                    files=files, statuses=APPEAL_STATUSES, number=number,
                                     open=cycle is not None and R.appeal_open(cycle),
                                     can_appeal=sm.has_access("can_appeal", "AuditAppealView"),
                                     can_decide=sm.has_access("can_decide", "AuditAppealView") and auditor.is_city,
-                                    title=_("审验复审"))
+                                    title=_("审验复审"), **listing)
 
     def _verdict_or_404(self, auditor: R.Auditor, verdict_id: int) -> AuditVerdict:
         verdict = db.session.get(AuditVerdict, verdict_id)
