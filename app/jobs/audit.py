@@ -1,25 +1,22 @@
 """审验抽取 job (AUD-3, JOB-1): run one recorded draw, thin over services.audit_sampling."""
 from __future__ import annotations
 
-import time
-
 from app.extensions import db
 from app.jobs import JobContext, JobFailed
-from app.models import CmeUser
+from app.jobs.common import JobLog
 from app.models.audit import AuditDraw
 from app.oplog import record
 from app.services import audit_sampling
 
-MODULE = "审验抽取"
+MODULE, ACTION = "审验抽取", "抽取"
 
 
 def run_draw(ctx: JobContext, draw_id: int) -> dict:
     """Sample institutions or persons for the draw ``draw_id`` (seed and parameters on the row)."""
-    user = db.session.get(CmeUser, ctx.user_id)
+    log = JobLog(ctx, MODULE, ACTION)
     draw = db.session.get(AuditDraw, draw_id)
     if draw is None:
         raise JobFailed("抽取记录不存在")
-    started = time.perf_counter()
     draw.status = "running"
     label = "抽审单位" if draw.kind == "institution" else f"名单“{draw.standard.name if draw.standard else ''}”"
     try:
@@ -27,12 +24,11 @@ def run_draw(ctx: JobContext, draw_id: int) -> dict:
     except audit_sampling.AuditError as exc:
         db.session.rollback()
         _fail(draw_id, str(exc))
-        record(MODULE, "抽取", f"{label}：{exc}", False, operator=user.username)
+        record(MODULE, ACTION, f"{label}：{exc}", False, operator=log.operator)
         raise JobFailed(str(exc)) from None
     db.session.commit()
     message = f"{label}抽取完成，共{n}{'家' if draw.kind == 'institution' else '人'}（随机种子 {draw.seed}）"
-    record(MODULE, "抽取", message, True, int((time.perf_counter() - started) * 1000), operator=user.username)
-    return {"message": message, "total": n}
+    return log.finished(message, n)
 
 
 def _fail(draw_id: int, message: str) -> None:

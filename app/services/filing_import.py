@@ -9,20 +9,13 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 
-import openpyxl
-import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Org
 from app.models.supervision import PROJECT_TYPES, Filing, FilingVenue
-from app.services.people_import import (
-    UNREADABLE,
-    ImportFileError,
-    ImportResult,
-    RowError,
-    _text,
-)
+from app.services import sheets
+from app.services.people_import import ImportResult, RowError
 from app.services.supervision import validate_filing, validate_venue
 
 COLUMNS = ["项目编号", "项目名称", "项目类型", "年度", "主办单位", "举办省份", "举办城市", "举办区县", "开始时间",
@@ -39,17 +32,7 @@ _LABEL_TO_COLUMN = {"举办地点": "会场地址"}
 
 
 def template_workbook() -> io.BytesIO:
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
-    ws = wb.add_worksheet("项目报备")
-    bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
-    text = wb.add_format({"num_format": "@"})
-    for col, name in enumerate(COLUMNS):
-        ws.write_string(0, col, name, bold)
-        ws.set_column(col, col, 18, text)
-    ws.data_validation(1, 2, 5000, 2, {"validate": "list", "source": PROJECT_TYPES})
-    notes = wb.add_worksheet("填写说明")
-    for i, line in enumerate([
+    return sheets.template("项目报备", COLUMNS, [
         "必填：项目编号、项目名称、项目类型、开始时间、结束时间、会场名称、会场地址",
         "项目编号不能与已报备的项目重复，文件内也不能重复",
         f"项目类型：{'、'.join(PROJECT_TYPES)}",
@@ -57,36 +40,11 @@ def template_workbook() -> io.BytesIO:
         "负责人联系电话为11位手机号；会场日期格式 2025-04-22",
         "每行一个项目及其第一个会场，其他会场导入后在报备详情中添加",
         "文件中任一行有错误时，整个文件都不会导入，请按错误报告修改后重新上传",
-    ]):
-        notes.write(i, 0, line)
-    notes.set_column(0, 0, 90)
-    wb.close()
-    out.seek(0)
-    return out
+    ], width=18, choices={"项目类型": PROJECT_TYPES})
 
 
 def read_rows(path: str) -> Iterable[tuple[int, dict]]:
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise ImportFileError(UNREADABLE) from exc
-    try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = [str(c).strip().lstrip("*") if c is not None else "" for c in next(rows, ())]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise ImportFileError("表头不正确，缺少列：" + "、".join(missing))
-        index = {name: header.index(name) for name in COLUMNS}
-        for number, values in enumerate(rows, start=2):
-            if values is None or all(v is None or str(v).strip() == "" for v in values):
-                continue
-            yield number, {name: _cell(values[i] if i < len(values) else None) for name, i in index.items()}
-    except ImportFileError:
-        raise
-    except Exception as exc:
-        raise ImportFileError(UNREADABLE) from exc
-    finally:
-        wb.close()
+    return sheets.read_rows(path, COLUMNS, cell=_cell)
 
 
 def _cell(value):
@@ -96,7 +54,7 @@ def _cell(value):
         return value.strftime("%Y-%m-%d %H:%M") if (value.hour, value.minute) != (0, 0) else f"{value:%Y-%m-%d}"
     if isinstance(value, datetime.date):
         return f"{value:%Y-%m-%d}"
-    return _text(value)
+    return sheets.text(value)
 
 
 def validate(session: Session, institution: Org, rows: Iterable[tuple[int, dict]],

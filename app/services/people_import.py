@@ -10,15 +10,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import openpyxl
-import xlsxwriter
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.models import DictItem, DictType, Org, Person
-from app.services import idcard
+from app.services import idcard, sheets
 from app.services.pinyin import initials
 from app.services.scope import Scope
+from app.services.sheets import ImportFileError  # noqa: F401 - raised by read_rows, caught by the jobs
 
 COLUMNS = ["IC卡号", "姓名", "身份证号", "单位", "科室", "职称", "专业", "联系电话"]
 REQUIRED = {"IC卡号", "姓名", "身份证号", "单位"}
@@ -44,69 +43,20 @@ class ImportResult:
         return not self.errors
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (wrong headers, not a workbook)."""
-
-
-UNREADABLE = "无法读取Excel文件，请使用下载的模板"
-
-
 def template_workbook() -> io.BytesIO:
-    """The template offered for download: headers, one example row, a notes sheet."""
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
-    ws = wb.add_worksheet("人员")
-    bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
-    text = wb.add_format({"num_format": "@"})
-    for col, name in enumerate(COLUMNS):
-        ws.write_string(0, col, name, bold)
-        ws.set_column(col, col, 22, text)
-    notes = wb.add_worksheet("填写说明")
-    for i, line in enumerate([
+    """The template offered for download: the column titles and a notes sheet."""
+    return sheets.template("人员", COLUMNS, [
         "带*为必填：IC卡号*、姓名*、身份证号*、单位*",
         "IC卡号全市唯一；身份证号为18位并校验；性别和出生日期由身份证号自动生成",
         "单位填写机构全称（须在本账号管辖范围内）；科室须为该单位下已有科室",
         "职称须为字典“职称”中的名称，职称级别自动取字典设置",
         "文件中任一行有错误时，整个文件都不会导入，请按错误报告修改后重新上传",
-    ]):
-        notes.write(i, 0, line)
-    notes.set_column(0, 0, 90)
-    wb.close()
-    out.seek(0)
-    return out
+    ], width=22)
 
 
 def read_rows(path: str) -> Iterable[tuple[int, dict]]:
     """Yield (excel_row_number, {column: text}) from the first sheet; checks the header."""
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # any unreadable file is the user's to fix
-        raise ImportFileError(UNREADABLE) from exc
-    try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = [str(c).strip().lstrip("*") if c is not None else "" for c in next(rows, ())]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise ImportFileError("表头不正确，缺少列：" + "、".join(missing))
-        index = {name: header.index(name) for name in COLUMNS}
-        for number, values in enumerate(rows, start=2):
-            if values is None or all(v is None or str(v).strip() == "" for v in values):
-                continue
-            yield number, {name: _text(values[i] if i < len(values) else None) for name, i in index.items()}
-    except ImportFileError:
-        raise
-    except Exception as exc:  # a damaged sheet inside a readable zip
-        raise ImportFileError(UNREADABLE) from exc
-    finally:
-        wb.close()
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    return sheets.read_rows(path, COLUMNS)
 
 
 def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],

@@ -2,11 +2,13 @@
 
 ``read_rows(path, columns)`` yields (Excel row number, {column title: cell}) for the non-empty rows, after
 checking that every column title is in the header row; any unreadable file raises ImportFileError with a
-Chinese message. people_import and filing_import hold older copies of the same loop.
+Chinese message. ``template(...)`` writes the matching download: that header row over text columns, and a
+sheet of notes.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 UNREADABLE = "无法读取Excel文件，请使用下载的模板"
@@ -23,6 +25,32 @@ def text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def template(sheet: str, columns: Sequence[str], notes: Sequence[str], *, width: int,
+             choices: Mapping[str, Sequence[str]] | None = None) -> io.BytesIO:
+    """An import template: sheet ``sheet`` with the column titles in bold over text-formatted columns of
+    ``width`` (a drop-down list of ``choices[title]`` under the titles named there), then the notes sheet."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    ws = wb.add_worksheet(sheet)
+    bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
+    text_format = wb.add_format({"num_format": "@"})
+    for col, name in enumerate(columns):
+        ws.write_string(0, col, name, bold)
+        ws.set_column(col, col, width, text_format)
+    for name, values in (choices or {}).items():
+        col = columns.index(name)
+        ws.data_validation(1, col, 5000, col, {"validate": "list", "source": list(values)})
+    notes_sheet = wb.add_worksheet("填写说明")
+    for i, line in enumerate(notes):
+        notes_sheet.write(i, 0, line)
+    notes_sheet.set_column(0, 0, 90)
+    wb.close()
+    out.seek(0)
+    return out
 
 
 def read_rows(path: str, columns: Sequence[str], cell: Callable[[Any], Any] = text,
