@@ -72,26 +72,48 @@ def backend(request):
 
 
 @pytest.fixture(scope="session")
-def app(backend, tmp_path_factory):
+def _apps(tmp_path_factory):
+    """One app per backend for the whole session, built on first use and dropped at the end.
+
+    ``app`` depends on the session-scoped ``backend`` parameter, so pytest tears ``app`` down
+    whenever the backend changes — with pytest-xdist's --dist loadfile that is at every test
+    file (each file runs its SQLite tests, then its PostgreSQL ones). Building the app (migrations,
+    permissions, dictionaries) at each switch cost 10–30 s per file; the cache builds it once per
+    backend and worker, as a single-process run always did."""
     from app import create_app
     from app.cli import init_database
     from app.extensions import db
 
-    folder = tmp_path_factory.mktemp(f"app-{backend}")
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'test.db'}"
-    else:
-        url = _create_pg_database()
-    application = create_app("testing", SQLALCHEMY_DATABASE_URI=url, JOB_FILES_DIR=str(folder / "jobs"),
-                             JOBS_SYNC=True)
-    with application.app_context():
-        init_database()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if backend == "postgresql":
+    built: dict[str, object] = {}
+    pg_urls: list[str] = []
+
+    def get(backend: str):
+        if backend not in built:
+            folder = tmp_path_factory.mktemp(f"app-{backend}")
+            if backend == "sqlite":
+                url = f"sqlite:///{folder / 'test.db'}"
+            else:
+                url = _create_pg_database()
+                pg_urls.append(url)
+            application = create_app("testing", SQLALCHEMY_DATABASE_URI=url, JOB_FILES_DIR=str(folder / "jobs"),
+                                     JOBS_SYNC=True)
+            with application.app_context():
+                init_database()
+            built[backend] = application
+        return built[backend]
+
+    yield get
+    for application in built.values():
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    for url in pg_urls:
         _drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def app(backend, _apps):
+    return _apps(backend)
 
 
 @pytest.fixture(autouse=True)
