@@ -9,13 +9,22 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from app.i18n import _mark
 from app.models import Org
-from app.models.audit import AuditAllocation, AuditCycle, AuditExpert, AuditFinalPerson
+from app.models.audit import (
+    AuditAllocation,
+    AuditCycle,
+    AuditDraw,
+    AuditExpert,
+    AuditFinalPerson,
+    AuditStandard,
+)
 
 
 def credit_window(cycle: AuditCycle) -> tuple[datetime.date, datetime.date]:
@@ -75,6 +84,44 @@ def expert_may_see_person(session, expert_user: Any, person_id: int, cycle_id: i
 # =========================================================================== cycles (AUD-1)
 class AuditAdminError(Exception):
     """A refused audit-administration action; the message is Chinese."""
+
+
+# Messages a view shows in the user's language (marked for extraction, translated where flashed).
+QUOTA_NOT_INTEGER = _mark("配额必须是整数")
+CYCLE_HAS_DRAWS = _mark("该审验年度已有抽取记录，不能删除，可将其关闭")
+CYCLE_HAS_STANDARDS = _mark("该审验年度已有抽取标准，不能删除")
+EXPERT_ALLOCATED = _mark("该专家已分配审验人员，不能删除；请先清空分配")
+
+
+def cycle_quotas(per_district: Mapping[str, Any], *, tertiary_all: bool) -> dict[str, Any]:
+    """The 抽审单位配额 of the 审验时间设置 form (seed 001 四(二)2(1)): 三级 "all" when every tertiary
+    institution takes part (else 0), then each level's number per district as typed (``{"二级": "1", …}``).
+
+    Raises AuditAdminError("配额必须是整数") when a number is not an integer; the ranges are
+    checked by ``validate_cycle``.
+    """
+    quotas: dict[str, Any] = {"三级": "all"} if tertiary_all else {"三级": 0}
+    for level, value in per_district.items():
+        try:
+            quotas[level] = int(value)
+        except (TypeError, ValueError):
+            raise AuditAdminError(QUOTA_NOT_INTEGER) from None
+    return quotas
+
+
+def prepare_cycle(session, cycle: AuditCycle, *, per_district: Mapping[str, Any], tertiary_all: bool) -> None:
+    """Before a cycle is added or saved: set its quotas from the form (``cycle_quotas``) and check it
+    (``validate_cycle``). Raises AuditAdminError; the caller commits."""
+    cycle.quotas = cycle_quotas(per_district, tertiary_all=tertiary_all)
+    validate_cycle(session, cycle)
+
+
+def check_cycle_deletable(session, cycle: AuditCycle) -> None:
+    """A cycle with draws or sampling standards stays (it can be closed); raises AuditAdminError."""
+    if session.scalar(select(AuditDraw.id).where(AuditDraw.cycle_id == cycle.id).limit(1)):
+        raise AuditAdminError(CYCLE_HAS_DRAWS)
+    if session.scalar(select(AuditStandard.id).where(AuditStandard.cycle_id == cycle.id).limit(1)):
+        raise AuditAdminError(CYCLE_HAS_STANDARDS)
 
 
 def validate_cycle(session, cycle: AuditCycle) -> None:
@@ -193,16 +240,29 @@ def expert_allocated_count(session, expert_id: int) -> int:
                           .where(AuditAllocation.expert_id == expert_id)) or 0
 
 
+def check_expert_deletable(session, expert: AuditExpert) -> None:
+    """An expert with allocated persons stays (清空分配 first); raises AuditAdminError."""
+    if expert_allocated_count(session, expert.id):
+        raise AuditAdminError(EXPERT_ALLOCATED)
+
+
+def retire_expert_login(session, user: Any) -> bool:
+    """After an expert row is deleted: the login (it holds only the expert role) goes with its last
+    year. Returns True when the login was switched off (the caller commits)."""
+    if session.scalar(select(AuditExpert.id).where(AuditExpert.user_id == user.id)):
+        return False
+    user.active = False  # the account stays (log rows name it) but can no longer sign in
+    return True
+
+
 def delete_expert(session, expert: AuditExpert) -> None:
     """Delete an expert of a year — only when nobody is allocated to it. The login goes with its
     last year (it holds only the expert role)."""
-    if expert_allocated_count(session, expert.id):
-        raise AuditAdminError("该专家已分配审验人员，不能删除；请先清空分配")
+    check_expert_deletable(session, expert)
     user = expert.user
     session.delete(expert)
     session.flush()
-    if not session.scalar(select(AuditExpert.id).where(AuditExpert.user_id == user.id)):
-        user.active = False  # the account stays (log rows name it) but can no longer sign in
+    retire_expert_login(session, user)
 
 
 # =========================================================================== allocation (AUD-5)

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
+from app.i18n import _mark
 from app.models import Org, Person
 from app.models.audit import (
     DEFAULT_QUOTAS,
@@ -50,6 +51,14 @@ AUDIT_SCOPE_SPECIALTIES = {
 
 class AuditError(Exception):
     """A refused audit action; the message is Chinese and shown to the user."""
+
+
+# Messages a view shows in the user's language (marked for extraction, translated where flashed).
+STANDARD_CYCLE_NOT_OPEN = _mark("请选择开启中的审验年度")
+STANDARD_LOCKED = _mark("专家分配已锁定，不能再修改抽取标准")
+STANDARD_NOT_YOURS = _mark("无权维护抽取标准")
+STANDARD_HAS_LIST = _mark("该标准已有抽取名单，请先清空名单再修改")
+RERUN_STANDARD_GONE = _mark("抽取标准已删除，不能重新抽取")
 
 
 def new_seed() -> int:
@@ -113,6 +122,17 @@ def create_draw(session: Session, cycle: AuditCycle, operator_id: int, *, kind: 
     return draw
 
 
+def set_draw_job(session: Session, draw_id: int, job_id: Any) -> None:
+    """Remember the job that runs a draw (one UPDATE; the draw row may have been committed by the job)."""
+    session.execute(AuditDraw.__table__.update().where(AuditDraw.id == draw_id).values(job_id=job_id))
+
+
+def check_rerun(draw: AuditDraw) -> None:
+    """按同一种子重新抽取 needs the draw's standard (a person draw); raises AuditError when it was deleted."""
+    if draw.kind == "person" and draw.standard is None:
+        raise AuditError(RERUN_STANDARD_GONE)
+
+
 def run_draw(session: Session, draw: AuditDraw, progress: Progress = None) -> int:
     """Run a recorded draw (institutions or persons); returns the number drawn. Caller commits."""
     if draw.kind == "institution":
@@ -174,6 +194,34 @@ def check_standard_scope(scope: Scope, standard: AuditStandard) -> None:
     if scope.level == "district" and standard.district_id is not None and standard.district_id == scope.org_id:
         return
     raise AuditError("无权操作该抽取标准")
+
+
+def prepare_standard(session: Session, scope: Scope, standard: AuditStandard, *, cycle_id: int,
+                     unit_levels: list[str], titles: list[str], specialties: list[str],
+                     institution_ids: list[int]) -> None:
+    """Before a standard is added or saved (审验标准设置): it belongs to an open, unlocked cycle (and takes
+    its year), a district admin's standard is its district's, the values are valid (``validate_standard``)
+    and a standard with a drawn list is not changed. Raises AuditError; the caller commits."""
+    cycle = session.get(AuditCycle, cycle_id)
+    if cycle is None or cycle.status != "open":
+        raise AuditError(STANDARD_CYCLE_NOT_OPEN)
+    if cycle.allocation_locked:
+        raise AuditError(STANDARD_LOCKED)
+    standard.cycle_id, standard.year = cycle.id, cycle.year
+    standard.unit_levels = list(unit_levels)
+    standard.titles = list(titles)
+    standard.specialties = list(specialties)
+    standard.institution_ids = list(institution_ids)
+    if scope.is_all:
+        pass  # a city standard (district_id stays as it was: NULL)
+    elif scope.level == "district":
+        standard.district_id = scope.org_id
+    else:
+        raise AuditError(STANDARD_NOT_YOURS)
+    validate_standard(session, standard)
+    if standard.id is not None and session.scalar(select(AuditDrawnPerson.id)
+                                                  .where(AuditDrawnPerson.standard_id == standard.id).limit(1)):
+        raise AuditError(STANDARD_HAS_LIST)
 
 
 def validate_standard(session: Session, standard: AuditStandard) -> None:

@@ -8,6 +8,8 @@ inside the cycle's sampled institutions. Rows outside the user's scope answer 40
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -69,6 +71,15 @@ def _csrf_form(action: str, label: str, confirm: str = "", css: str = "btn-link"
     return Markup('<form method="post" action="{}" style="display:inline"{}><input type="hidden" name="csrf_token" '
                   'value="{}"><button type="submit" class="btn btn-xs {}">{}</button></form>').format(
         action, onsubmit, generate_csrf(), css, label)
+
+
+@contextmanager
+def _translated(*errors: type[Exception]):
+    """Re-raise a service's refusal in the user's language: FAB flashes ``str(exc)`` of a pre_* hook."""
+    try:
+        yield
+    except errors as exc:
+        raise type(exc)(_(str(exc))) from None
 
 
 def _city_cycle(cycle_id: int) -> AuditCycle:
@@ -146,20 +157,12 @@ class AuditCycleView(_DrawJobList, ExportMixin, ModelView):
         form.quota_tertiary_all.data = quotas.get("三级") == "all"
 
     def _apply(self, item: AuditCycle) -> None:
-        from flask import request as rq
-
-        def num(name):
-            try:
-                return int(rq.form.get(name, ""))
-            except ValueError:
-                raise A.AuditAdminError(_("配额必须是整数")) from None
-        quotas = {"三级": "all"} if rq.form.get("quota_tertiary_all") else {"三级": 0}
-        for field, level in self._quota_fields.items():
-            quotas[level] = num(field)
-        item.quotas = quotas
+        per_district = {level: request.form.get(field, "") for field, level in self._quota_fields.items()}
         for attr in ("quota_secondary", "quota_primary", "quota_private", "quota_tertiary_all"):
-            item.__dict__.pop(attr, None)
-        A.validate_cycle(db.session, item)
+            item.__dict__.pop(attr, None)  # the form's extra fields, not columns
+        with _translated(A.AuditAdminError):
+            A.prepare_cycle(db.session, item, per_district=per_district,
+                            tertiary_all=bool(request.form.get("quota_tertiary_all")))
 
     def pre_add(self, item):
         self._apply(item)
@@ -168,10 +171,8 @@ class AuditCycleView(_DrawJobList, ExportMixin, ModelView):
         self._apply(item)
 
     def pre_delete(self, item):
-        if db.session.scalar(select(AuditDraw.id).where(AuditDraw.cycle_id == item.id).limit(1)):
-            raise A.AuditAdminError(_("该审验年度已有抽取记录，不能删除，可将其关闭"))
-        if db.session.scalar(select(AuditStandard.id).where(AuditStandard.cycle_id == item.id).limit(1)):
-            raise A.AuditAdminError(_("该审验年度已有抽取标准，不能删除"))
+        with _translated(A.AuditAdminError):
+            A.check_cycle_deletable(db.session, item)
 
     def _add(self):
         try:
@@ -310,13 +311,11 @@ class AuditExpertView(ExportMixin, ModelView):
         return self.render_template(self.add_template, title=self.add_title, widgets=self._get_add_widget(form=form))
 
     def pre_delete(self, item):
-        if A.expert_allocated_count(db.session, item.id):
-            raise A.AuditAdminError(_("该专家已分配审验人员，不能删除；请先清空分配"))
+        with _translated(A.AuditAdminError):
+            A.check_expert_deletable(db.session, item)
 
     def post_delete(self, item):
-        user = item.user
-        if not db.session.scalar(select(AuditExpert.id).where(AuditExpert.user_id == user.id)):
-            user.active = False
+        if A.retire_expert_login(db.session, item.user):
             db.session.commit()
 
     def _expert(self, pk: int) -> AuditExpert:
@@ -465,30 +464,14 @@ class AuditStandardView(_DrawJobList, ScopedModelView):
                           "per_department": lambda v: _("全部") if v == 0 else v}
 
     def _apply(self, item: AuditStandard) -> None:
-        scope = current_scope()
         form = request.form
-        cycle = db.session.get(AuditCycle, int(form.get("cycle_id") or 0))
-        if cycle is None or cycle.status != "open":
-            raise S.AuditError(_("请选择开启中的审验年度"))
-        if cycle.allocation_locked:
-            raise S.AuditError(_("专家分配已锁定，不能再修改抽取标准"))
-        item.cycle_id, item.year = cycle.id, cycle.year
-        item.unit_levels = form.getlist("f_levels")
-        item.titles = form.getlist("f_titles")
-        item.specialties = form.getlist("f_specialties")
-        item.institution_ids = [int(i) for i in form.getlist("f_units")]
+        values = {"cycle_id": int(form.get("cycle_id") or 0), "unit_levels": form.getlist("f_levels"),
+                  "titles": form.getlist("f_titles"), "specialties": form.getlist("f_specialties"),
+                  "institution_ids": [int(i) for i in form.getlist("f_units")]}
         for attr in ("f_levels", "f_titles", "f_specialties", "f_units"):
-            item.__dict__.pop(attr, None)
-        if scope.is_all:
-            pass  # a city standard (district_id stays as it was: NULL)
-        elif scope.level == "district":
-            item.district_id = scope.org_id
-        else:
-            raise S.AuditError(_("无权维护抽取标准"))
-        S.validate_standard(db.session, item)
-        if item.id is not None and db.session.scalar(select(AuditDrawnPerson.id)
-                                                     .where(AuditDrawnPerson.standard_id == item.id).limit(1)):
-            raise S.AuditError(_("该标准已有抽取名单，请先清空名单再修改"))
+            item.__dict__.pop(attr, None)  # the form's extra fields, not columns
+        with _translated(S.AuditError):
+            S.prepare_standard(db.session, current_scope(), item, **values)
 
     def pre_add(self, item):
         self._apply(item)
@@ -580,7 +563,7 @@ def _start_draw(cycle: AuditCycle, kind: str, standard: AuditStandard | None, se
         return redirect(back)
     title = _("抽取抽审单位") if kind == "institution" else _("抽取名单：%(name)s", name=standard.name)
     job = enqueue("audit_draw", "app.jobs.audit:run_draw", user_id=current_user.id, title=title, draw_id=draw.id)
-    db.session.execute(AuditDraw.__table__.update().where(AuditDraw.id == draw.id).values(job_id=job.id))
+    S.set_draw_job(db.session, draw.id, job.id)
     db.session.commit()
     sep = "&" if "?" in back else "?"
     return redirect(f"{back}{sep}job={job.id}")
@@ -611,11 +594,13 @@ class AuditDrawView(ScopedModelView):
     def rerun(self, pk):
         """Re-run with the same seed: the same data gives the same list."""
         draw = self._scoped_get(pk)
+        try:
+            S.check_rerun(draw)
+        except S.AuditError as exc:
+            flash(_(str(exc)), "danger")
+            return redirect(url_for("AuditDrawView.list"))
         if draw.kind == "person":
             standard = draw.standard
-            if standard is None:
-                flash(_("抽取标准已删除，不能重新抽取"), "danger")
-                return redirect(url_for("AuditDrawView.list"))
             if not current_scope().is_all:
                 try:
                     S.check_standard_scope(current_scope(), standard)
