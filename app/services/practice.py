@@ -1,4 +1,4 @@
-"""Practice-activity plans (教学活动计划, ICME-6), Flask-free: validate, submit, resubmit, review.
+"""Practice-activity plans (教学活动计划, ICME-6), Flask-free: validate, save (submit / resubmit), review.
 
 Seed 003 计划上传: "机构按页面要求填写计划名称、计划类型、活动形式、备注信息、并上传计划文件。点击“提交”到主管部门审核。"
 Seed 003 计划审核: "主管部门 … 进行“通过/不通过”的审核操作" — status 待审核 / 已通过 / 不通过 with a 审核日志.
@@ -6,12 +6,18 @@ Seed 003 计划审核: "主管部门 … 进行“通过/不通过”的审核�
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.i18n import _mark
+from app.models import Org
 from app.models.practice import PLAN_STATUSES, PLAN_TYPES, PracticePlan, PracticePlanLog
+from app.services import attachments
+
+FILE_MISSING = _mark("请上传计划文件（PDF、PNG、JPG）")
+NOT_INSTITUTION = _mark("只有医疗机构可以上传教学活动计划")
 
 
 class PlanError(ValueError):
@@ -49,6 +55,39 @@ def validate(session: Session, name: str, plan_type: str, forms: Iterable[str], 
         raise PlanError("；".join(errors))
     ordered = [f for f in allowed if f in forms]
     return {"name": name, "plan_type": plan_type, "activity_forms": "、".join(ordered), "remark": remark or None}
+
+
+def save_plan(session: Session, user: Any, values: Mapping[str, Any], storage: Any = None,
+              plan: PracticePlan | None = None, *, institution: Org | None = None) -> PracticePlan:
+    """计划上传: a new plan of ``institution`` (``plan`` None, a file required) or an edit of ``plan``
+    (back to 待审核; the file optional). ``values`` holds name, plan_type, forms and remark as posted;
+    ``storage`` the uploaded plan file. Raises PlanError or UploadError before anything is added; stores
+    the file and flushes, the caller commits."""
+    from app.services.activities import evidence_max_bytes
+
+    clean = validate(session, values.get("name", ""), values.get("plan_type", ""), values.get("forms", ()),
+                     values.get("remark", ""))
+    upload = None
+    if storage is not None and storage.filename:
+        upload = attachments.check(storage, max_bytes=evidence_max_bytes(session))
+    elif plan is None:
+        raise PlanError(FILE_MISSING)
+    if plan is None:
+        if institution is None:
+            raise PlanError(NOT_INSTITUTION)
+        plan = PracticePlan(institution_id=institution.id, district_id=institution.district_id, status="pending",
+                            created_by_fk=user.id, **clean)
+        session.add(plan)
+        log(plan, "提交", user)
+    else:
+        for key, value in clean.items():
+            setattr(plan, key, value)
+        resubmit(plan, user)
+    session.flush()
+    if upload is not None:
+        data, kind = upload
+        attachments.store_bytes(data, kind, storage.filename, "practice_plan", plan.id, user_id=user.id)
+    return plan
 
 
 def log(plan: PracticePlan, action: str, operator: Any, reason: str | None = None,

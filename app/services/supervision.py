@@ -1,11 +1,13 @@
 """Project supervision rules (seed 003 part 02, SUP-1..7), Flask-free.
 
-Filing states and their one transition table; half-day periods; site-manager login codes, SMS codes
-and the commitment letter; period feedback with photo checks; the supervision overview and export.
+Filing states and their one transition table; saving a filing with its venues; half-day periods;
+site-manager login codes, SMS codes and the commitment letter; period feedback (photos stamped and
+checked, lecturers, submit); the supervision overview and export.
 """
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import secrets
 from collections.abc import Iterable
@@ -15,10 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.models import Parameter
+from app.models import Attachment, Org, Parameter
 from app.models.supervision import (
     FIXED_SLOTS,
     HALVES,
+    PHOTO_SLOTS,
     PROJECT_TYPES,
     SCORES,
     Feedback,
@@ -30,11 +33,21 @@ from app.models.supervision import (
     SiteManager,
     SmsCode,
 )
+from app.services import attachments, photos
 from app.services.scope import Scope
+from app.services.uploads import UploadError
 
 
 class SupervisionError(ValueError):
     """A refused supervision action; message in Chinese."""
+
+
+class FilingInvalid(SupervisionError):
+    """The filing form's problems, each (field label, Chinese reason), listed above the form at once."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__("；".join(reason for _, reason in errors))
+        self.errors = errors
 
 
 # ----------------------------------------------------------------------------------------- filings
@@ -163,6 +176,70 @@ def project_no_taken(session: Session, project_no: str, exclude_id: int | None =
     if exclude_id:
         query = query.where(Filing.id != exclude_id)
     return session.scalar(query.limit(1)) is not None
+
+
+def filing_max_bytes(session: Session) -> int:
+    """The size limit of one 报备附件 / 通知公告 / 项目日程 file (parameter filing_attachment_max_mb, 2 MB)."""
+    value = session.scalar(select(Parameter.value).where(Parameter.key == "filing_attachment_max_mb"))
+    try:
+        return int(float(value or 2) * 1024 * 1024)
+    except ValueError:
+        return 2 * 1024 * 1024
+
+
+def save_filing(session: Session, user, values: dict, files: Iterable = (), filing: Filing | None = None, *,
+                institution: Org | None = None) -> Filing:
+    """项目报备 add (``filing`` None: a draft of ``institution``) or edit, with its venues and attachments.
+
+    ``values`` holds the FILING_FIELDS as posted plus ``venues`` (dicts of VENUE_FIELDS); ``files`` the
+    uploaded 报备附件. Every problem is checked before anything changes and raised together as
+    FilingInvalid. Venues keep their ids (and managers) by position; extra ones are added, missing ones
+    removed with their managers' accounts. Stores the files and flushes; the caller commits."""
+    clean, errors = validate_filing(values)
+    venues = []
+    for number, venue in enumerate(values["venues"], start=1):
+        v, problems = validate_venue(venue, number)
+        venues.append(v)
+        errors += problems
+    if not venues:
+        errors.append(("会场信息", "请至少填写一个会场"))
+    if clean.get("project_no") and project_no_taken(session, clean["project_no"], filing.id if filing else None):
+        errors.append(("项目编号", f"项目编号{clean['project_no']}已报备，不能重复报备"))
+    uploads = []
+    try:
+        for storage in files:
+            if storage and storage.filename:
+                uploads.append((attachments.check(storage, {"jpg", "pdf"}, filing_max_bytes(session)),
+                                storage.filename))
+    except UploadError as exc:
+        errors.append(("附件", str(exc)))
+    inst = institution if filing is None else filing.institution
+    if inst is None:
+        errors.append(("申报单位", "只有医疗机构账号可以报备项目"))
+    if errors:
+        raise FilingInvalid(errors)
+    if filing is None:
+        filing = Filing(institution_id=inst.id, district_id=inst.district_id, status="draft",
+                        created_by_fk=user.id, **clean)
+        session.add(filing)
+    else:
+        for key, value in clean.items():
+            setattr(filing, key, value)
+    existing = list(filing.venues)
+    for i, v in enumerate(venues):
+        if i < len(existing):
+            for key, value in v.items():
+                setattr(existing[i], key, value)
+        else:
+            filing.venues.append(FilingVenue(**v))
+    removed = existing[len(venues):]
+    remove_manager_accounts(session, [v.manager for v in removed if v.manager is not None])
+    for venue in removed:
+        filing.venues.remove(venue)
+    session.flush()
+    for (data, kind), name in uploads:
+        attachments.store_bytes(data, kind, name, "sup_filing", filing.id, user_id=user.id)
+    return filing
 
 
 def log(filing: Filing, action: str, user, reason: str | None = None) -> None:
@@ -459,10 +536,85 @@ def check_slot(fb: Feedback, slot: str, lecturer_no: int) -> None:
         raise SupervisionError("照片类别不正确")
 
 
+def photo_label(slot: str, lecturer_no: int) -> str:
+    """场地 / 背板 / … / 主讲教师2: the photo's category as the pages and the stamp name it."""
+    return PHOTO_SLOTS[slot] + (str(lecturer_no) if slot == "lecturer" else "")
+
+
+def add_photo(session: Session, period: Period, fb: Feedback, slot: str, lecturer_no: int, storage, *,
+              max_bytes: int, user_id: int | None, browser_time: datetime.datetime | None = None,
+              browser_lat: float | None = None, browser_lon: float | None = None,
+              now: datetime.datetime | None = None) -> FeedbackPhoto:
+    """A site manager's photo of one slot of the period's feedback (SUP-6), replacing the slot's old one.
+
+    Time and place come from the photo's EXIF, else from the browser, else the time is now; the original
+    is kept and a stamped copy (time, place, project, period, slot) is stored beside it. A photo taken
+    outside the period or without a place is kept but flagged (``photo.flags``). Raises SupervisionError
+    (slot), UploadError (file) or photos.PhotoError (unreadable image); flushes, the caller commits."""
+    check_slot(fb, slot, lecturer_no)
+    data, kind = attachments.check(storage, {"jpg", "png"}, max_bytes)
+    exif_time, exif_lat, exif_lon = photos.read_exif(data)
+    taken = exif_time or browser_time or now or datetime.datetime.now()
+    lat = exif_lat if exif_lat is not None else browser_lat
+    lon = exif_lon if exif_lon is not None else browser_lon
+    label = photo_label(slot, lecturer_no)
+    stamped = photos.stamp(data, taken, lat, lon, f"{period.filing.name} {period.label} {label}")
+    for old in [p for p in fb.photos if p.slot == slot and p.lecturer_no == lecturer_no]:
+        drop_photo(session, fb, old)
+    original = attachments.store_bytes(data, kind, storage.filename, "sup_photo", None, user_id=user_id)
+    copy = attachments.store_bytes(stamped, "jpg", f"stamped-{os.path.splitext(storage.filename)[0]}.jpg",
+                                   "sup_photo_stamped", None, user_id=user_id)
+    session.flush()
+    flags = photo_flags(period, taken, lat, lon)
+    photo = FeedbackPhoto(slot=slot, lecturer_no=lecturer_no, original_id=original.id, stamped_id=copy.id,
+                          exif_time=exif_time, exif_lat=exif_lat, exif_lon=exif_lon, browser_time=browser_time,
+                          browser_lat=browser_lat, browser_lon=browser_lon, taken_at=taken,
+                          flags="；".join(flags) or None)
+    fb.photos.append(photo)
+    session.flush()
+    original.owner_id = copy.owner_id = photo.id
+    return photo
+
+
+def drop_photo(session: Session, fb: Feedback, photo: FeedbackPhoto) -> None:
+    """Remove a feedback photo with its original and stamped files' rows."""
+    for att_id in (photo.original_id, photo.stamped_id):
+        att = session.get(Attachment, att_id)
+        if att is not None:
+            session.delete(att)
+    fb.photos.remove(photo)
+    session.flush()
+
+
+MAX_LECTURERS = 30
+
+
+def add_lecturer(fb: Feedback) -> None:
+    """One more 主讲教师 slot (at most 30)."""
+    if fb.lecturers >= MAX_LECTURERS:
+        raise SupervisionError("主讲教师不能超过30位")
+    fb.lecturers += 1
+
+
+def remove_lecturer(session: Session, fb: Feedback) -> None:
+    """The last 主讲教师 slot goes with its photos; one always stays."""
+    if fb.lecturers <= 1:
+        raise SupervisionError("至少保留一位主讲教师")
+    for photo in [p for p in fb.photos if p.slot == "lecturer" and p.lecturer_no == fb.lecturers]:
+        drop_photo(session, fb, photo)
+    fb.lecturers -= 1
+
+
+def submit_feedback(fb: Feedback, now: datetime.datetime | None = None) -> None:
+    """提交 the period's feedback once every required photo is there."""
+    missing = missing_photos(fb)
+    if missing:
+        raise SupervisionError("请先上传：" + "、".join(missing))
+    fb.submitted_at = now or datetime.datetime.now()
+
+
 def missing_photos(fb: Feedback) -> list[str]:
     have = {(p.slot, p.lecturer_no) for p in fb.photos}
-    from app.models.supervision import PHOTO_SLOTS
-
     missing = [PHOTO_SLOTS[s] for s in FIXED_SLOTS if (s, 0) not in have]
     missing += [f"主讲教师{n}" for n in range(1, fb.lecturers + 1) if ("lecturer", n) not in have]
     return missing
@@ -572,8 +724,10 @@ def export_rows(session: Session, filings: list[Filing], now: datetime.datetime)
 
 __all__ = [
     "HALVES",
+    "FilingInvalid",
     "SmsLimits",
     "SupervisionError",
+    "add_photo",
     "apply",
     "can_delete",
     "feedback_for",
@@ -588,6 +742,7 @@ __all__ = [
     "project_stats",
     "published_results",
     "regenerate_code",
+    "save_filing",
     "save_manager",
     "split",
     "validate_filing",

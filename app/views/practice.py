@@ -20,7 +20,7 @@ from app.models.practice import PLAN_STATUSES, PLAN_TYPES, PracticePlan
 from app.oplog import record
 from app.services import attachments
 from app.services.activities import evidence_max_bytes
-from app.services.practice import PlanError, practice_forms, resubmit, validate
+from app.services.practice import PlanError, practice_forms, save_plan
 from app.services.practice import review as review_plan
 from app.services.uploads import UploadError
 from app.views.base import ScopedModelView, acting_user
@@ -103,36 +103,12 @@ class PracticePlanView(_PlanBase):
     def _save(self, plan: PracticePlan | None):
         values = self._values()
         try:
-            clean = validate(db.session, values["name"], values["plan_type"], values["forms"], values["remark"])
-            storage = request.files.get("plan_file")
-            upload = None
-            if storage is not None and storage.filename:
-                upload = attachments.check(storage, max_bytes=evidence_max_bytes(db.session))
-            elif plan is None:
-                raise PlanError(_("请上传计划文件（PDF、PNG、JPG）"))
-            user = acting_user()
-            if plan is None:
-                inst = self._institution()
-                if inst is None:
-                    raise PlanError(_("只有医疗机构可以上传教学活动计划"))
-                plan = PracticePlan(institution_id=inst.id, district_id=inst.district_id, status="pending",
-                                    created_by_fk=user.id, **clean)
-                db.session.add(plan)
-                from app.services.practice import log
-
-                log(plan, "提交", user)
-            else:
-                for key, value in clean.items():
-                    setattr(plan, key, value)
-                resubmit(plan, user)
-            db.session.flush()
-            if upload is not None:
-                data, kind = upload
-                attachments.store_bytes(data, kind, storage.filename, "practice_plan", plan.id, user_id=user.id)
+            plan = save_plan(db.session, acting_user(), values, request.files.get("plan_file"), plan,
+                             institution=self._institution() if plan is None else None)
             db.session.commit()
         except (PlanError, UploadError) as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
             return self._form_page(plan if plan is not None and plan.id else None, values)
         flash(_("计划已提交，等待主管部门审核"), "success")
         return redirect(url_for("PracticePlanView.list"))

@@ -86,16 +86,6 @@ def _date(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _max_filing_bytes() -> int:
-    from app.models import Parameter
-
-    value = db.session.scalar(select(Parameter.value).where(Parameter.key == "filing_attachment_max_mb"))
-    try:
-        return int(float(value or 2) * 1024 * 1024)
-    except ValueError:
-        return 2 * 1024 * 1024
-
-
 def _institution() -> Org | None:
     org = getattr(acting_user(), "org", None)
     if org is None or not org.institution_id:
@@ -218,57 +208,16 @@ class FilingView(_FilingBase):
     def _form(self, filing: Filing | None, values: dict, errors=None):
         return self.render_template("supervision/filing_form.html", filing=filing, values=values,
                                     types=PROJECT_TYPES, errors=errors or [],
-                                    max_mb=_max_filing_bytes() // (1024 * 1024))
+                                    max_mb=sup.filing_max_bytes(db.session) // (1024 * 1024))
 
     def _save(self, filing: Filing | None):
         values = self._values()
-        clean, errors = sup.validate_filing(values)
-        venues = []
-        for number, venue in enumerate(values["venues"], start=1):
-            v, problems = sup.validate_venue(venue, number)
-            venues.append(v)
-            errors += problems
-        if not venues:
-            errors.append(("会场信息", "请至少填写一个会场"))
-        if clean.get("project_no") and sup.project_no_taken(db.session, clean["project_no"],
-                                                           filing.id if filing else None):
-            errors.append(("项目编号", f"项目编号{clean['project_no']}已报备，不能重复报备"))
-        uploads = []
         try:
-            for storage in request.files.getlist("files"):
-                if storage and storage.filename:
-                    uploads.append((attachments.check(storage, {"jpg", "pdf"}, _max_filing_bytes()), storage.filename))
-        except UploadError as exc:
-            errors.append(("附件", str(exc)))
-        inst = _institution() if filing is None else filing.institution
-        if inst is None:
-            errors.append(("申报单位", "只有医疗机构账号可以报备项目"))
-        if errors:  # listed above the form, each with its field
+            filing = sup.save_filing(db.session, acting_user(), values, request.files.getlist("files"), filing,
+                                     institution=_institution() if filing is None else None)
+        except sup.FilingInvalid as exc:  # listed above the form, each with its field
             db.session.rollback()
-            return self._form(filing, values, errors)
-        user = acting_user()
-        if filing is None:
-            filing = Filing(institution_id=inst.id, district_id=inst.district_id, status="draft",
-                            created_by_fk=user.id, **clean)
-            db.session.add(filing)
-        else:
-            for key, value in clean.items():
-                setattr(filing, key, value)
-        # Venues keep their ids (and managers) by position; extra ones are added, missing ones removed.
-        existing = list(filing.venues)
-        for i, v in enumerate(venues):
-            if i < len(existing):
-                for key, value in v.items():
-                    setattr(existing[i], key, value)
-            else:
-                filing.venues.append(FilingVenue(**v))
-        removed = existing[len(venues):]
-        sup.remove_manager_accounts(db.session, [v.manager for v in removed if v.manager is not None])
-        for venue in removed:
-            filing.venues.remove(venue)
-        db.session.flush()
-        for (data, kind), name in uploads:
-            attachments.store_bytes(data, kind, name, "sup_filing", filing.id, user_id=user.id)
+            return self._form(filing, values, exc.errors)
         try:
             db.session.commit()
         except Exception:  # noqa: BLE001 - the unique project number raced with another save
@@ -425,7 +374,8 @@ class FilingView(_FilingBase):
         if kind not in DOC_KINDS:
             abort(404)
         try:
-            data, file_kind = attachments.check(request.files.get("file"), {"pdf", "jpg", "png"}, _max_filing_bytes())
+            data, file_kind = attachments.check(request.files.get("file"), {"pdf", "jpg", "png"},
+                                                sup.filing_max_bytes(db.session))
         except UploadError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("FilingView.show", pk=pk) + "#docs")
@@ -937,33 +887,14 @@ class SiteMobileView(BaseView):
                 number = int(request.form.get("lecturer_no") or 0) if slot == "lecturer" else 0
             except ValueError:
                 number = -1
-            sup.check_slot(fb, slot, number)
-            storage = request.files.get("photo")
-            data, kind = attachments.check(storage, {"jpg", "png"},
-                                           current_app.config.get("SUP_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
-            exif_time, exif_lat, exif_lon = photos.read_exif(data)
-            browser_time = sup.parse_datetime(request.form.get("browser_time", ""))
-            browser_lat, browser_lon = _float(request.form.get("lat"), 90), _float(request.form.get("lon"), 180)
-            taken = exif_time or browser_time or datetime.datetime.now()
-            lat = exif_lat if exif_lat is not None else browser_lat
-            lon = exif_lon if exif_lon is not None else browser_lon
-            label = PHOTO_SLOTS[slot] + (str(number) if slot == "lecturer" else "")
-            stamped = photos.stamp(data, taken, lat, lon, f"{manager.filing.name} {period.label} {label}")
-            for old in [p for p in fb.photos if p.slot == slot and p.lecturer_no == number]:
-                _drop_photo(fb, old)
-            original = attachments.store_bytes(data, kind, storage.filename, "sup_photo", None, user_id=acting_user().id)
-            copy = attachments.store_bytes(stamped, "jpg", f"stamped-{os.path.splitext(storage.filename)[0]}.jpg",
-                                           "sup_photo_stamped", None, user_id=acting_user().id)
-            db.session.flush()
-            flags = sup.photo_flags(period, taken, lat, lon)
-            photo = FeedbackPhoto(slot=slot, lecturer_no=number, original_id=original.id, stamped_id=copy.id,
-                                  exif_time=exif_time, exif_lat=exif_lat, exif_lon=exif_lon, browser_time=browser_time,
-                                  browser_lat=browser_lat, browser_lon=browser_lon, taken_at=taken,
-                                  flags="；".join(flags) or None)
-            fb.photos.append(photo)
-            db.session.flush()
-            original.owner_id = copy.owner_id = photo.id
-            return _("%(label)s照片已上传", label=label) + (f"（{'；'.join(flags)}）" if flags else "")
+            photo = sup.add_photo(db.session, period, fb, slot, number, request.files.get("photo"),
+                                  max_bytes=current_app.config.get("SUP_PHOTO_MAX_BYTES", 10 * 1024 * 1024),
+                                  user_id=acting_user().id,
+                                  browser_time=sup.parse_datetime(request.form.get("browser_time", "")),
+                                  browser_lat=_float(request.form.get("lat"), 90),
+                                  browser_lon=_float(request.form.get("lon"), 180))
+            return (_("%(label)s照片已上传", label=sup.photo_label(photo.slot, photo.lecturer_no))
+                    + (f"（{photo.flags}）" if photo.flags else ""))
         return self._post(manager, pid, action)
 
     @expose("/period/<int:pid>/photo/<int:photo_id>/delete", methods=["POST"])
@@ -973,7 +904,7 @@ class SiteMobileView(BaseView):
             photo = next((p for p in fb.photos if p.id == photo_id), None)
             if photo is None:
                 abort(404)
-            _drop_photo(fb, photo)
+            sup.drop_photo(db.session, fb, photo)
             return _("照片已删除")
         return self._post(manager, pid, action)
 
@@ -982,15 +913,9 @@ class SiteMobileView(BaseView):
     def lecturer(self, manager, pid):
         def action(period, fb):
             if request.form.get("op") == "remove":
-                if fb.lecturers <= 1:
-                    raise sup.SupervisionError("至少保留一位主讲教师")
-                for photo in [p for p in fb.photos if p.slot == "lecturer" and p.lecturer_no == fb.lecturers]:
-                    _drop_photo(fb, photo)
-                fb.lecturers -= 1
+                sup.remove_lecturer(db.session, fb)
                 return _("已删除主讲教师")
-            if fb.lecturers >= 30:
-                raise sup.SupervisionError("主讲教师不能超过30位")
-            fb.lecturers += 1
+            sup.add_lecturer(fb)
             return _("已添加主讲教师")
         return self._post(manager, pid, action)
 
@@ -998,10 +923,7 @@ class SiteMobileView(BaseView):
     @mobile_page()
     def submit(self, manager, pid):
         def action(period, fb):
-            missing = sup.missing_photos(fb)
-            if missing:
-                raise sup.SupervisionError("请先上传：" + "、".join(missing))
-            fb.submitted_at = datetime.datetime.now()
+            sup.submit_feedback(fb)
             return _("本时段督查信息已提交")
         response = self._post(manager, pid, action)
         if response.status_code == 302:  # logged after the commit (its own connection)
@@ -1017,15 +939,6 @@ class SiteMobileView(BaseView):
             abort(404)
         return _send(db.session.get(Attachment, photo.original_id if request.args.get("original") == "1"
                                     else photo.stamped_id))
-
-
-def _drop_photo(fb: Feedback, photo: FeedbackPhoto) -> None:
-    for att_id in (photo.original_id, photo.stamped_id):
-        att = db.session.get(Attachment, att_id)
-        if att is not None:
-            db.session.delete(att)
-    fb.photos.remove(photo)
-    db.session.flush()
 
 
 def _float(value, limit: float):
