@@ -578,11 +578,13 @@ def add_photo(session: Session, period: Period, fb: Feedback, slot: str, lecture
 
 def drop_photo(session: Session, fb: Feedback, photo: FeedbackPhoto) -> None:
     """Remove a feedback photo with its original and stamped files' rows."""
-    for att_id in (photo.original_id, photo.stamped_id):
+    files = (photo.original_id, photo.stamped_id)
+    fb.photos.remove(photo)
+    session.flush()  # the photo's row first: it refers to both files (PostgreSQL checks the foreign keys)
+    for att_id in files:
         att = session.get(Attachment, att_id)
         if att is not None:
             session.delete(att)
-    fb.photos.remove(photo)
     session.flush()
 
 
