@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 from urllib.parse import quote
 
 import xlsxwriter
 from flask import Response
 
 
-def write_xlsx(path: str, header: Sequence[str], rows: Iterable[Sequence]) -> int:
-    """Write rows to ``path`` row by row; returns the row count."""
+def write_xlsx(path: str, header: Sequence[str], rows: Iterable[Sequence],
+               progress: Callable[[int], None] | None = None, every: int = 1000) -> int:
+    """Write rows to ``path`` row by row; returns the row count. ``progress(rows written)`` is
+    called every ``every`` rows (an export job's progress bar)."""
     workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "default_date_format": "yyyy-mm-dd"})
     sheet = workbook.add_worksheet()
     bold = workbook.add_format({"bold": True})
@@ -22,6 +24,8 @@ def write_xlsx(path: str, header: Sequence[str], rows: Iterable[Sequence]) -> in
     for count, row in enumerate(rows, start=1):
         for col, value in enumerate(row):
             sheet.write(count, col, value)
+        if progress is not None and count % every == 0:
+            progress(count)
     workbook.close()
     return count
 
@@ -45,3 +49,12 @@ def stream_xlsx(filename: str, header: Sequence[str], rows: Iterable[Sequence]) 
 
     return Response(chunks(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+def more_than(session, query, limit: int) -> bool:
+    """Whether ``query`` (an ORM Query) has more than ``limit`` rows — a LIMITed count, so a
+    city-wide list answers without counting millions of rows."""
+    from sqlalchemy import func
+
+    limited = query.limit(limit + 1).subquery()
+    return (session.query(func.count()).select_from(limited).scalar() or 0) > limit

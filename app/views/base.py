@@ -122,16 +122,10 @@ class ExportMixin:
         query = self.datamodel.session.query(self.datamodel.obj)
         return self.datamodel.apply_all(query, joined) if hasattr(self.datamodel, "apply_all") else query
 
-    @expose("/export/")
-    @has_access
-    @permission_name("export")
-    def export(self):
-        from app.services.exports import stream_xlsx
-
-        if not self.export_columns:
-            abort(404)
-        from app.oplog import record
-
+    def export_sheet(self) -> tuple[str, list[str], Any, Any]:
+        """(file name, column titles, the query, rows) of the export as the request filters it —
+        used by the streamed response and, for big exports, by the export job (app.jobs.exports),
+        which replays the user's request so scope and filters are the list's own."""
         labels = [str(self.label_columns.get(c, c)) for c in self.export_columns]
         query = self.export_query()
         formatters = getattr(self, "export_formatters", {})
@@ -141,9 +135,30 @@ class ExportMixin:
                 yield [formatters[c](item) if c in formatters else _cell(getattr(item, c, ""))
                        for c in self.export_columns]
 
+        return f"{self.export_name}-{datetime.date.today():%Y%m%d}.xlsx", labels, query, rows()
+
+    @expose("/export/")
+    @has_access
+    @permission_name("export")
+    def export(self):
+        from flask import current_app
+
+        from app.jobs import enqueue
+        from app.oplog import record
+        from app.services.exports import more_than, stream_xlsx
+
+        if not self.export_columns:
+            abort(404)
+        name, labels, query, rows = self.export_sheet()
         record(getattr(self.datamodel.obj, "__module_label__", self.export_name), "导出")
-        name = f"{self.export_name}-{datetime.date.today():%Y%m%d}.xlsx"
-        return stream_xlsx(name, labels, rows())
+        inline_max = current_app.config["EXPORT_INLINE_MAX"]
+        if not more_than(self.datamodel.session, query, inline_max):
+            return stream_xlsx(name, labels, rows)
+        job = enqueue("export", "app.jobs.exports:export_list", user_id=acting_user().id,
+                      title=_("导出%(name)s", name=self.export_name), view=type(self).__name__,
+                      args=[[k, v] for k, v in request.args.items(multi=True)])
+        return self.render_template("jobs/export.html", job=job, inline_max=inline_max,
+                                    back=request.referrer or self.get_redirect())
 
 
 class ScopedModelView(ExportMixin, ModelView):

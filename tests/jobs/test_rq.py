@@ -194,3 +194,34 @@ def test_plain_rq_worker_builds_the_app_itself(rq_app, world):
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert job_row(rq_app, counting)[:4] == ("finished", 1, 1, "数完了")
+
+
+def test_big_export_waits_queued_then_a_worker_writes_the_file(rq_app, world, login):
+    # Above EXPORT_INLINE_MAX rows the export is a job: Redis holds it until a real worker runs it,
+    # replaying the user's request (scope and filters) to write the file only its owner downloads.
+    from app.extensions import db
+    from app.models import Person
+
+    saved = rq_app.config["EXPORT_INLINE_MAX"]
+    rq_app.config["EXPORT_INLINE_MAX"] = 1
+    try:
+        c = login("inst_a")
+        html = c.get("/persons/export/").get_data(as_text=True)
+        job_id = html.split('data-status-url="/jobs/', 1)[1].split("/", 1)[0]
+        assert job_row(rq_app, job_id)[0] == "queued" and queue_of(rq_app).job_ids == [job_id]
+        work(rq_app)
+        # pytest-flask keeps one app context (one session) around the test's requests: forget the
+        # Job row the export request loaded while it was queued.
+        db.session.expire_all()
+        with rq_app.app_context():
+            cards = {p.card_no for p in db.session.query(Person).filter(Person.institution_id == world.a)}
+        status, done, total, message, _ = job_row(rq_app, job_id)
+        assert (status, done, total, message) == ("finished", len(cards), len(cards), f"导出完成，共{len(cards)}条")
+        r = c.get(f"/jobs/{job_id}/download")
+        assert r.status_code == 200
+        rows = list(openpyxl.load_workbook(io.BytesIO(r.data)).active.iter_rows(values_only=True))
+        column = rows[0].index("IC卡号")
+        assert len(cards) >= 2 and {r[column] for r in rows[1:]} == cards
+        assert login("inst_b").get(f"/jobs/{job_id}/download").status_code == 404
+    finally:
+        rq_app.config["EXPORT_INLINE_MAX"] = saved
