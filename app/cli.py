@@ -107,8 +107,15 @@ def register_cli(app: Flask) -> None:
     @cme.command("init")
     def init_cmd():
         """Create / upgrade the database, roles and dictionaries."""
+        from app.services import credit_records
+
         init_database()
         click.echo("数据库已初始化 (database ready)")
+        missing = credit_records.rule_set_missing(db.session)
+        if missing:  # the wizard, manual entry and check-in grants compute with today's rule set
+            click.echo(f"注意：{missing['region']}没有在今天（{missing['day']}）生效的已发布授分规则集，新学分无法计算；"
+                       "请以市继教办身份登录，在“授分规则”中复制上一年度的规则集，核对后发布 "
+                       "(warning: no published rule set in force today; copy last year's and publish it)")
 
     @cme.command("demo")
     @click.option("--persons", default=2000, show_default=True, help="number of persons")

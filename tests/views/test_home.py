@@ -239,3 +239,19 @@ def test_city_admin_is_told_when_no_rule_set_is_in_force_today(app, world, login
         assert href.startswith("/rulesets/list") and c.get(href).status_code == 200
     # only the publisher of rule sets is told
     assert "没有在今天" not in login("inst_a").get("/").get_data(as_text=True)
+
+
+def test_flask_cme_init_warns_when_no_rule_set_is_in_force_today(app, world):
+    """The installer hears it too: ``flask cme init`` ends with the warning on a day no published rule
+    set is in force (Beijing 2025, the one shipped, is in force in 2025 only)."""
+    from app.extensions import db
+    from app.services import credit_records
+
+    with app.app_context():
+        missing = credit_records.rule_set_missing(db.session)
+    output = app.test_cli_runner().invoke(args=["cme", "init"]).output
+    assert "数据库已初始化" in output
+    if missing:
+        assert f"注意：北京市没有在今天（{missing['day']}）生效的已发布授分规则集" in output
+    else:
+        assert "注意" not in output
