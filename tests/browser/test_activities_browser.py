@@ -177,10 +177,12 @@ def test_practice_plan_passed_then_single_session_and_lecturer_credits(page, log
     with reviewer.expect_navigation():
         reviewer.click("form[name=login] [type=submit]")
     reviewer.goto("/practiceplanreview/list/")
-    with reviewer.expect_navigation():
+    # The plan page embeds the PDF in an iframe; headless Chromium's PDF viewer may hold the page's
+    # "load" event for seconds, so wait for the document itself.
+    with reviewer.expect_navigation(wait_until="domcontentloaded"):
         reviewer.click("a:has-text('查看 / 审核日志')")
     assert reviewer.locator("iframe").count() == 1
-    with reviewer.expect_navigation():
+    with reviewer.expect_navigation(wait_until="domcontentloaded"):
         reviewer.click("#review-pass")
     expect(reviewer.locator("table.table-bordered")).to_contain_text("已通过")
     context.close()
