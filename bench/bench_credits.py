@@ -39,7 +39,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_people import DEFAULT_ADMIN_URL, StatementCounter, _admin_sql, build, login
+from bench_people import (
+    DEFAULT_ADMIN_URL,
+    StatementCounter,
+    _admin_sql,
+    build,
+    explain,
+    login,
+)
 
 # (weight, category, activity type, credits, hours, months, source, from a project?) — the mix of a
 # credit year: mostly project attendance of 1–10 credits, practice sessions, capped self-study, a
@@ -364,13 +371,13 @@ def run_benchmarks(url: str, args) -> None:
                 "ORDER BY count(*) DESC LIMIT 1"), {"s": start, "e": end})
             n_lines = None
 
-            def explain():
+            def transcript_once():
                 person = db.session.get(Person, pid)
                 data = credit_records.transcript(db.session, person, year, region)
                 db.session.remove()
                 return data
 
-            ex_ms, ex_times, data = timed(explain, args.repeat * 4)
+            ex_ms, ex_times, data = timed(transcript_once, args.repeat * 4)
             n_lines = len(data.evaluation.lines)
         line(f"transcript() = query + evaluate, person {pid} ({n_lines} lines)", ex_ms, ex_times,
              f"  {verdict(ex_ms, 50, ' ms')}")
@@ -408,22 +415,12 @@ def run_benchmarks(url: str, args) -> None:
                 for statement, params in statements:
                     if "FROM credit" in statement:
                         print(f"    EXPLAIN ({label}): {' '.join(statement.split())[:120]}…")
-                        for row in explain_rows(db.engine, statement, params):
+                        for row in explain(db.engine, statement, params):
                             print("      " + row)
         print()
 
     if "export" in only:
         export_benchmark(app, admin_client, args)
-
-
-def explain_rows(engine, statement: str, parameters) -> list[str]:
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, parameters)
-        return [row[0] for row in cur.fetchall()]
-    finally:
-        raw.close()
 
 
 EXPORT_SQL = """

@@ -24,10 +24,7 @@ def export_list(ctx: JobContext, view: str, args: list[list[str]]) -> dict:
         raise JobFailed("该列表不支持导出")
     if user is None or not user.active:
         raise JobFailed("用户不存在或已停用，不能导出")
-    # ``g`` belongs to the app context, which a worker (``flask cme worker``) keeps between jobs:
-    # the scope, roles and user of an earlier request must not leak into this one.
-    for key in [k for k in list(g) if k.startswith(("cme_", "_login_user"))]:
-        g.pop(key)
+    _forget_request_globals()
     with current_app.test_request_context("/", query_string=[tuple(a) for a in args]):
         login_user(user)
         name, labels, query, rows = target.export_sheet()
@@ -35,6 +32,12 @@ def export_list(ctx: JobContext, view: str, args: list[list[str]]) -> dict:
         ctx.progress(0, total, "正在导出")
         path = ctx.result_path(name)
         written = write_xlsx(path, labels, rows, progress=lambda done: ctx.progress(done, total))
+    _forget_request_globals()
+    return {"message": f"导出完成，共{written}条", "total": written, "result_path": path, "result_name": name}
+
+
+def _forget_request_globals() -> None:
+    """``g`` belongs to the app context, which a worker (``flask cme worker``) keeps between jobs:
+    the scope, roles and user of one replayed request must not leak into the next."""
     for key in [k for k in list(g) if k.startswith(("cme_", "_login_user"))]:
         g.pop(key)
-    return {"message": f"导出完成，共{written}条", "total": written, "result_path": path, "result_name": name}

@@ -25,7 +25,14 @@ from sqlalchemy import and_, event, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.i18n import _mark
-from app.models import ComplianceResult, Credit, Parameter, Person, RuleSet
+from app.models import (
+    ComplianceResult,
+    Credit,
+    CreditStandard,
+    Parameter,
+    Person,
+    RuleSet,
+)
 from app.services.compliance import (
     Evaluation,
     compliance_year,
@@ -33,6 +40,7 @@ from app.services.compliance import (
     recompute,
     window,
 )
+from app.services.manual_credits import categories as dictionary_categories
 from app.services.rule_sets import active_rule_set, policy_params
 from app.services.scope import Scope
 
@@ -132,8 +140,13 @@ def recompute_persons(session: Session, person_ids: Iterable[int], dates: Iterab
     ``dates`` touch, with compliance.recompute (set-based, CHUNK persons per statement). Returns the
     number of results written; the caller commits."""
     ids = sorted({p for p in person_ids if p is not None})
+    return _recompute_pairs(session, ids, affected(session, ids, dates))
+
+
+def _recompute_pairs(session: Session, ids: list[int], pairs: set[tuple[int, int]]) -> int:
+    """Recompute ``ids`` for each (year, rule set id) of ``pairs``, CHUNK persons per statement."""
     written = 0
-    for year, rule_set_id in sorted(affected(session, ids, dates)):
+    for year, rule_set_id in sorted(pairs):
         rs = session.get(RuleSet, rule_set_id)
         for chunk in _chunks(ids):
             written += recompute(session, policy_params(rs), rs.id, year, Scope("all"), chunk)
@@ -168,10 +181,7 @@ def rule_set_missing(session: Session, today: datetime.date | None = None) -> di
 def categories(session: Session) -> list[str]:
     """Every 学分类别 a credit can carry, for the lists' category filter: the dictionary's items in
     their order, then the categories of the rule sets' standards not in the dictionary."""
-    from app.models import CreditStandard
-    from app.services.manual_credits import categories as dictionary
-
-    names = dictionary(session)
+    names = dictionary_categories(session)
     known = set(names)
     for name in session.scalars(select(CreditStandard.category).distinct().order_by(CreditStandard.category)):
         if name and name not in known:
@@ -290,10 +300,7 @@ def _before_commit(session: Session) -> None:
         recompute_persons(session, list(pending), set().union(*pending.values()))
     if moved:  # every stored result of these persons: their required total or place changed
         ids = sorted(moved)
-        for year, rule_set_id in sorted(_stored_pairs(session, ids)):
-            rs = session.get(RuleSet, rule_set_id)
-            for chunk in _chunks(ids):
-                recompute(session, policy_params(rs), rs.id, year, Scope("all"), chunk)
+        _recompute_pairs(session, ids, _stored_pairs(session, ids))
 
 
 def _after_soft_rollback(session: Session, previous_transaction) -> None:
