@@ -10,13 +10,13 @@ import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 
-import xlsxwriter
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.models import DictItem, DictType
 from app.models.projects import PROJECT_CATEGORIES, ProjectCatalog
 from app.services import sheets
+from app.services.exports import workbook
 from app.services.people_import import ImportResult, RowError, _existing
 from app.services.sheets import ImportFileError  # noqa: F401 - raised by read_rows, caught by the job
 
@@ -31,7 +31,7 @@ CATEGORY_ALIASES = {c.replace("继续医学教育项目", ""): c for c in PROJEC
 
 def template_workbook() -> io.BytesIO:
     out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    wb = workbook(out)
     ws = wb.add_worksheet("继教项目")
     bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
     text = wb.add_format({"num_format": "@"})

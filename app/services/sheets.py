@@ -31,10 +31,10 @@ def template(sheet: str, columns: Sequence[str], notes: Sequence[str], *, width:
              choices: Mapping[str, Sequence[str]] | None = None) -> io.BytesIO:
     """An import template: sheet ``sheet`` with the column titles in bold over text-formatted columns of
     ``width`` (a drop-down list of ``choices[title]`` under the titles named there), then the notes sheet."""
-    import xlsxwriter
+    from app.services.exports import workbook
 
     out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    wb = workbook(out)
     ws = wb.add_worksheet(sheet)
     bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
     text_format = wb.add_format({"num_format": "@"})

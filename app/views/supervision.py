@@ -594,7 +594,7 @@ class SupervisionView(BaseView):
     @permission_name("export")
     def export(self):
         """导出: one row per project on the first sheet, one row per period on the second."""
-        import xlsxwriter
+        from app.services.exports import workbook
 
         filings = list(db.session.scalars(self._query().options(selectinload(Filing.institution))
                                           .order_by(Filing.starts_at, Filing.id)))
@@ -602,7 +602,7 @@ class SupervisionView(BaseView):
         projects, _stats = sup.export_rows(db.session, filings, now)
         fd, path = tempfile.mkstemp(suffix=".xlsx")
         os.close(fd)
-        wb = xlsxwriter.Workbook(path, {"constant_memory": True, "default_date_format": "yyyy-mm-dd hh:mm"})
+        wb = workbook(path, constant_memory=True, default_date_format="yyyy-mm-dd hh:mm")
         bold = wb.add_format({"bold": True})
         ws = wb.add_worksheet("项目督查汇总")
         header = ["项目编号", "项目名称", "项目类型", "申报单位", "举办地点", "开始时间", "结束时间", "反馈数量",
