@@ -4,9 +4,15 @@ Every test that uses ``app`` (or ``client`` / ``world``) runs once per database 
 PostgreSQL, Redis and Chromium are used when reachable; when they are not, their tests are
 skipped with a plain reason — unless CME_REQUIRE_ALL=1 (set by .ci/run), which turns those
 skips into failures.
+
+Time: a test whose outcome depends on the hour or the day takes its clock from the ``clock`` fixture
+(a fixed instant, time-machine moves ``datetime.now``/``date.today``/``time.time`` of this process,
+the live server thread of the browser tests included). ``CME_TEST_NOW="2026-10-31 23:59"`` runs a
+whole session at that instant (ticking), to look for tests that still depend on the real clock.
 """
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import socket
@@ -15,12 +21,58 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 
 from tests import helpers
 
 REQUIRE_ALL = os.environ.get("CME_REQUIRE_ALL") == "1"
 PG_ADMIN_URL = os.environ.get("CME_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("CME_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+# The instant time-dependent tests run at unless they choose another: a Wednesday morning in the
+# middle of the 2026 credit year (11-01 … 10-31), after the shipped Beijing 2025 rule set came into force.
+FIXED_NOW = datetime.datetime(2026, 3, 18, 10, 30)
+
+
+def _local(when: datetime.datetime) -> datetime.datetime:
+    """time-machine reads a naive destination as UTC; the app's naive datetimes are local time."""
+    return when.astimezone() if when.tzinfo is None else when
+
+
+def pytest_configure(config):
+    forced = os.environ.get("CME_TEST_NOW")
+    if forced:
+        traveller = time_machine.travel(_local(datetime.datetime.fromisoformat(forced)), tick=True)
+        traveller.start()
+        config._cme_forced_clock = traveller
+
+
+class Clock:
+    """``clock.at(datetime)`` moves this process's clock there (frozen unless ``tick=True``);
+    the test ends on the real clock again. ``clock.at()`` alone is ``FIXED_NOW``."""
+
+    def __init__(self):
+        self._travel = None
+
+    def at(self, when: datetime.datetime | None = None, tick: bool = False) -> datetime.datetime:
+        self.stop()
+        when = when or FIXED_NOW
+        self._travel = time_machine.travel(_local(when), tick=tick)
+        self._travel.start()
+        return when
+
+    def stop(self) -> None:
+        if self._travel is not None:
+            self._travel.stop()
+            self._travel = None
+
+
+@pytest.fixture
+def clock():
+    c = Clock()
+    yield c
+    c.stop()
 
 
 def missing(what: str) -> None:

@@ -92,12 +92,12 @@ def test_save_filing_refusals_list_each_problem_and_add_nothing(app, world, over
 
 # ------------------------------------------------------------------------------------------ feedback
 @pytest.fixture
-def feedback(app, world):
+def feedback(app, world, clock):
+    now = clock.at()
     with app.app_context():
         all_day_hours()
         filing = add_filing(world.a, status="approved")
         manager = add_manager(filing)
-        now = datetime.datetime.now()
         period = next(p for p in filing.periods if sup.is_open(p, now))
         fb = sup.feedback_for(db.session, period, manager, create=True)
         db.session.commit()

@@ -26,6 +26,7 @@ from app.models.supervision import (
     SiteManager,
     SmsOutbox,
 )
+from tests.conftest import FIXED_NOW
 from tests.helpers import xlsx_bytes
 from tests.supervision.helpers import (
     PHONE,
@@ -299,19 +300,24 @@ def test_captcha_and_wrong_phone_are_refused(app, world, fixed_captcha):
         assert _count(SmsOutbox) == 0
 
 
-def test_phone_pages_letter_feedback_and_past_period(app, world, login, fixed_captcha):
-    now = datetime.datetime.now()
+@pytest.mark.parametrize("hour", ["00:05", "11:59", "12:01", "23:59"])
+def test_phone_pages_letter_feedback_and_past_period(app, world, login, fixed_captcha, clock, hour):
+    """The phone pages at four instants of one day: the current half day is open, yesterday's morning
+    is locked, whatever the hour (the filing runs from yesterday 00:00 to tomorrow 23:59:59)."""
+    now = clock.at(datetime.datetime.combine(FIXED_NOW.date(), datetime.time.fromisoformat(hour)))
+    midnight = datetime.datetime.combine(now.date(), datetime.time())
     with app.app_context():
         all_day_hours()
-        f = add_filing(world.a, status="approved", starts_at=now - datetime.timedelta(days=1),
-                       ends_at=now + datetime.timedelta(days=1))
+        f = add_filing(world.a, status="approved", starts_at=midnight - datetime.timedelta(days=1),
+                       ends_at=midnight + datetime.timedelta(days=2, seconds=-1))
         manager = add_manager(f)
         other = add_filing(world.b, project_no="P-B-9", status="approved")
         db.session.commit()
         code = manager.login_code
         periods = {p.label: p.id for p in f.periods}
+        assert len(periods) == 6
         past = periods[f"{(now - datetime.timedelta(days=1)).date():%Y-%m-%d}上午"]
-        current = next(p.id for p in f.periods if p.starts_at <= now <= p.ends_at)
+        current = periods[f"{now.date():%Y-%m-%d}{'上午' if now.hour < 12 else '下午'}"]
         foreign = other.periods[0].id
     c, r = _phone_login(app, code)
     letter = c.get("/m/letter").data.decode()
