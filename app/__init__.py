@@ -87,7 +87,8 @@ def _register_error_pages(app: Flask) -> None:
 
     def handler(error):
         code = getattr(error, "code", 500) or 500
-        message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
+        # An error may carry its own Chinese text (views/files.StoredFileNotFound: the file is missing).
+        message = getattr(error, "user_message", None) or ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify(message=message), code
         try:

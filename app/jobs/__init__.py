@@ -20,6 +20,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import Job
+from app.services import files
 
 
 class JobContext:
@@ -74,6 +75,11 @@ def _session_holds_sqlite_write_lock() -> bool:
     return bool(session.connection().connection.dbapi_connection.in_transaction)
 
 
+def _stored(path: str | None) -> str | None:
+    """A result file as the Job row keeps it: relative to JOB_FILES_DIR (services/files.py)."""
+    return files.relative(current_app.config["JOB_FILES_DIR"], path) if path else None
+
+
 def _update(job_id: str, **values: Any) -> None:
     with db.engine.begin() as conn:
         conn.execute(update(Job).where(Job.id == job_id).values(**values))
@@ -97,7 +103,7 @@ def execute(job_id: str, func_path: str, kwargs: dict) -> None:
     except JobFailed as exc:
         db.session.rollback()
         _update(job_id, **ctx.unsaved_counts(), status="failed", message=str(exc),
-                result_path=exc.result_path, result_name=exc.result_name,
+                result_path=_stored(exc.result_path), result_name=exc.result_name,
                 finished_at=datetime.datetime.now())
         return
     except Exception:  # noqa: BLE001 - a job must always end with a status
@@ -112,7 +118,7 @@ def execute(job_id: str, func_path: str, kwargs: dict) -> None:
     values = {**ctx.unsaved_counts(), "status": "finished", "finished_at": datetime.datetime.now(),
               "message": result.get("message", "完成")}
     if result.get("result_path"):
-        values.update(result_path=result["result_path"], result_name=result.get("result_name"))
+        values.update(result_path=_stored(result["result_path"]), result_name=result.get("result_name"))
     job_row_total = result.get("total")
     if job_row_total is not None:
         values.update(done=job_row_total, total=job_row_total)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.attachments import Attachment
+from app.services import files
 from app.services.uploads import KIND_LABELS, UploadError, format_size, sniff
 
 EVIDENCE_KINDS = {"pdf", "png", "jpg"}
@@ -26,6 +27,12 @@ EVIDENCE_MAX_BYTES = 5 * 1024 * 1024  # ICME-3: PDF/PNG/JPG, ≤ 5 MB each
 def folder() -> str:
     return current_app.config.get("ATTACHMENT_DIR") or os.path.join(current_app.config["JOB_FILES_DIR"],
                                                                      "attachments")
+
+
+def path_of(att: Attachment) -> str:
+    """The file of an attachment on disk (its path is stored relative to ``folder()``); MissingFile
+    (views answer 404 with a Chinese message) when it is not there or its path leaves the folder."""
+    return files.resolve(folder(), att.path)
 
 
 def check(storage, kinds: set[str] = EVIDENCE_KINDS, max_bytes: int = EVIDENCE_MAX_BYTES) -> tuple[bytes, str]:
@@ -59,7 +66,8 @@ def store_bytes(data: bytes, kind: str, name: str, owner_type: str, owner_id: in
     with open(path, "wb") as fh:
         fh.write(data)
     att = Attachment(owner_type=owner_type, owner_id=owner_id, name=os.path.basename(name)[:256], kind=kind,
-                     size=len(data), sha256=hashlib.sha256(data).hexdigest(), path=path, uploaded_by_fk=user_id)
+                     size=len(data), sha256=hashlib.sha256(data).hexdigest(), path=files.relative(base, path),
+                     uploaded_by_fk=user_id)
     db.session.add(att)
     return att
 
@@ -82,4 +90,4 @@ def of_many(owner_type: str, owner_ids: list[int]) -> dict[int, list[Attachment]
 
 
 __all__ = ["Attachment", "UploadError", "EVIDENCE_KINDS", "EVIDENCE_MAX_BYTES", "check", "store",
-           "store_bytes", "of", "of_many", "folder"]
+           "store_bytes", "of", "of_many", "folder", "path_of"]

@@ -25,6 +25,7 @@ from app.services.rule_sets import PRACTICE
 from app.services.uploads import UploadError
 from app.views.base import acting_user, current_scope
 from app.views.credits import number
+from app.views.files import stored_path
 
 MODULE = "可授学分的继续医学教育活动"
 CATEGORY = "可授学分的继续医学教育活动"
@@ -305,7 +306,7 @@ class ActivityView(BaseView):
     @permission_name("grant")
     def evidence(self, draft_id, att_id):
         att = self._evidence(self._draft(draft_id), att_id)
-        return send_file(att.path, mimetype=att.mimetype, download_name=att.name)
+        return send_file(stored_path(att), mimetype=att.mimetype, download_name=att.name)
 
     @expose("/wizard/<int:draft_id>/evidence/<int:att_id>/delete", methods=["POST"])
     @has_access

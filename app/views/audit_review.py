@@ -56,6 +56,7 @@ from app.services.roles import EXPERT
 from app.services.uploads import UploadError
 from app.views.base import acting_user, current_scope, role_names
 from app.views.credits import BrowserCsrfMixin, number
+from app.views.files import stored_path
 
 MODULE = "学分审验"
 VERDICT_MODULE = "审核学分"  # seed 003 操作日志: 系统模块 "审核学分", 操作类型 "修改"
@@ -149,7 +150,7 @@ def _person_credits(cycle: AuditCycle, person: Person) -> dict:
 
 
 def _safe_file(att: Attachment):
-    response = send_file(att.path, mimetype=att.mimetype, as_attachment=False, download_name=att.name, max_age=0)
+    response = send_file(stored_path(att), mimetype=att.mimetype, as_attachment=False, download_name=att.name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

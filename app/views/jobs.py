@@ -1,6 +1,4 @@
 """Job progress (JOB-1): status JSON polled by the progress bar; result file for its owner only."""
-import os
-
 from flask import abort, jsonify, send_file
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
@@ -8,6 +6,15 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import Job
+from app.views.files import StoredFileNotFound, job_file_path
+
+
+def has_file(job: Job) -> bool:
+    """Offer a download only for a file that is there (a queue failure or a lost file has none)."""
+    try:
+        return bool(job.result_path) and bool(job_file_path(job.result_path))
+    except StoredFileNotFound:
+        return False
 
 
 def _own_job(job_id: str) -> Job:
@@ -28,7 +35,7 @@ class JobView(BaseView):
     def mine(self):
         jobs = (db.session.query(Job).filter(Job.user_id == current_user.id)
                 .order_by(Job.created_at.desc()).limit(50).all())
-        return self.render_template("jobs/list.html", jobs=jobs)
+        return self.render_template("jobs/list.html", jobs=jobs, has_file=has_file)
 
     @expose("/<job_id>/status")
     @has_access
@@ -37,13 +44,12 @@ class JobView(BaseView):
         job = _own_job(job_id)
         return jsonify(id=job.id, status=job.status, done=job.done, total=job.total,
                        percent=job.percent, message=job.message or "",
-                       has_file=bool(job.result_path), title=job.title)
+                       has_file=has_file(job), title=job.title)
 
     @expose("/<job_id>/download")
     @has_access
     @permission_name("read")
     def download(self, job_id):
         job = _own_job(job_id)
-        if not job.result_path or not os.path.exists(job.result_path):
-            abort(404)
-        return send_file(job.result_path, as_attachment=True, download_name=job.result_name or "结果.xlsx")
+        return send_file(job_file_path(job.result_path), as_attachment=True,
+                         download_name=job.result_name or "结果.xlsx")

@@ -25,6 +25,7 @@ from app.services.practice import review as review_plan
 from app.services.uploads import UploadError
 from app.views.base import ScopedModelView, acting_user
 from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
+from app.views.files import stored_path
 
 MODULE = "教学活动计划"
 PLAN_LABELS = {"name": _l("计划名称"), "plan_type": _l("计划类型"), "activity_forms": _l("活动形式"),
@@ -73,7 +74,7 @@ class _PlanBase(ChoiceFiltersMixin, ScopedModelView):
         att = _file(plan)
         if att is None:
             abort(404)
-        return send_file(att.path, mimetype=att.mimetype, as_attachment=request.args.get("download") == "1",
+        return send_file(stored_path(att), mimetype=att.mimetype, as_attachment=request.args.get("download") == "1",
                          download_name=att.name)
 
 

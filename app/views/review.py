@@ -26,6 +26,7 @@ from app.services import attachments, manual_credits, workflow
 from app.services.manual_credits import EntryError, Filters
 from app.services.uploads import UploadError
 from app.views.base import current_scope
+from app.views.files import stored_path
 
 PAGE_SIZE = 20
 MODULE = "手工录入学分"
@@ -207,7 +208,7 @@ class ManualCreditView(BaseView):
         att = manual_credits.attachment_in_scope(db.session, current_scope(), attachment_id)
         if att is None:
             abort(404)
-        response = send_file(att.path, mimetype=att.mimetype, as_attachment=False, download_name=att.name,
+        response = send_file(stored_path(att), mimetype=att.mimetype, as_attachment=False, download_name=att.name,
                              max_age=0)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-store"

@@ -27,6 +27,7 @@ from app.services import attachments, selfstudy, workflow
 from app.services.selfstudy import SelfStudyError
 from app.services.uploads import UploadError
 from app.views.base import current_scope
+from app.views.files import stored_path
 
 PAGE_SIZE = 20
 MODULE = "有计划的自学"
@@ -247,7 +248,7 @@ class SelfStudyView(BaseView):
         att = selfstudy.attachment_in_scope(db.session, current_scope(), attachment_id)
         if att is None:
             abort(404)
-        response = send_file(att.path, mimetype=att.mimetype, as_attachment=False, download_name=att.name, max_age=0)
+        response = send_file(stored_path(att), mimetype=att.mimetype, as_attachment=False, download_name=att.name, max_age=0)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-store"
         return response

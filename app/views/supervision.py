@@ -69,6 +69,7 @@ from app.views.base import (
     refuse_if_referenced,
 )
 from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
+from app.views.files import stored_path
 
 MODULE = "项目督查"
 DOC_KINDS = {"notice": "通知公告", "schedule": "项目日程"}
@@ -108,7 +109,7 @@ def _attachment(owner_type: str, owner_id: int, att_id: int) -> Attachment:
 
 
 def _send(att: Attachment, download: bool = False):
-    return send_file(att.path, mimetype=att.mimetype, as_attachment=download, download_name=att.name)
+    return send_file(stored_path(att), mimetype=att.mimetype, as_attachment=download, download_name=att.name)
 
 
 # ================================================================================ 项目报备 (SUP-1)
