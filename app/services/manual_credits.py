@@ -478,6 +478,7 @@ def review(session: Session, user: Any, scope: Scope, credit_ids: list[int], pas
     actor = workflow.actor_of(user)
     found = list(session.scalars(pending_select(scope, actor).where(Credit.id.in_(ids))))
     if len(found) != len(ids):
+        _decided_elsewhere(session, scope, set(ids) - {c.id for c in found})
         raise EntryError("所选学分中有不在您待审核范围内的记录，未做任何修改")
     action = {(workflow.UNIT, True): "unit_pass", (workflow.UNIT, False): "unit_fail",
               (workflow.CITY, True): "city_pass", (workflow.CITY, False): "city_fail"}.get((actor, passed))
@@ -490,6 +491,20 @@ def review(session: Session, user: Any, scope: Scope, credit_ids: list[int], pas
     except workflow.WorkflowError as exc:
         raise EntryError(str(exc)) from None
     return len(found)
+
+
+_REVIEW_LABELS = {workflow.CREDIT.by_action[a].label for a in ("unit_pass", "unit_fail", "city_pass", "city_fail")}
+
+
+def _decided_elsewhere(session: Session, scope: Scope, missing: set[int]) -> None:
+    """A selected credit that left the pending list since the page was shown (another reviewer
+    decided it first): say what they decided, instead of "not in your list"."""
+    query = select(Credit).join(ManualCredit, ManualCredit.credit_id == Credit.id).where(Credit.id.in_(missing))
+    for credit in session.scalars(scope.filter(query, Credit).order_by(Credit.id)):
+        what = workflow.last_entry(session, credit)[2]
+        if what in _REVIEW_LABELS:
+            raise EntryError(f"操作未执行：学分“{credit.content}”已由他人先审核，"
+                             f"{workflow.state_text(session, credit)}，未做任何修改，请刷新页面查看")
 
 
 # ------------------------------------------------------------------------------ own list / files

@@ -45,6 +45,44 @@ class WorkflowError(ValueError):
     """A transition that is not allowed (state, role or scope); message in Chinese."""
 
 
+class TransitionConflict(WorkflowError):
+    """Someone else moved the record first: the guarded UPDATE found another status. The message
+    says what they decided (status, who, when); the caller rolls back."""
+
+
+def guarded_set(session: Session, obj: Any, expected: Any, target: Any, *, column: str = "status",
+                describe: Callable[[], str] | None = None, **also: Any) -> None:
+    """The one guarded status change: ``UPDATE … SET column = target WHERE id = :id AND column =
+    :expected`` (compare-and-swap). On PostgreSQL a concurrent writer of the same row waits for the
+    first one's commit, then finds the new value and changes nothing. A rowcount other than 1 raises
+    TransitionConflict with ``describe()`` (what the other side decided). The ORM attribute is set
+    too, so session hooks (the credit compliance hook) see the change; ``also`` are further
+    columns written by the same statement."""
+    table = obj.__table__
+    col = table.c[column]
+    condition = col.is_(None) if expected is None else col == expected
+    done = session.execute(table.update().where(table.c.id == obj.id, condition)
+                           .values({column: target, **also}))
+    if done.rowcount != 1:
+        raise TransitionConflict(describe() if describe else "该记录已被他人处理，请刷新页面后查看")
+    setattr(obj, column, target)
+    for name, value in also.items():
+        setattr(obj, name, value)
+
+
+def current_value(session: Session, obj: Any, column: str = "status") -> Any:
+    """The committed value of ``column`` now (a fresh statement: under READ COMMITTED it sees the
+    other side's commit even inside this transaction)."""
+    table = obj.__table__
+    return session.execute(select(table.c[column]).where(table.c.id == obj.id)).scalar()
+
+
+def decided_by(who: str | None, when: datetime.datetime | None, what: str | None) -> str:
+    """"（张三 于 2026-03-01 10:00 单位审核通过）" — empty when nothing is known."""
+    parts = [p for p in ((who or "").strip(), f"于 {when:%Y-%m-%d %H:%M:%S}" if when else "", what or "") if p]
+    return f"（{' '.join(parts)}）" if parts else ""
+
+
 @dataclass(frozen=True)
 class Transition:
     action: str
@@ -62,6 +100,10 @@ class Machine:
     states: dict[str, str]
     transitions: list[Transition]
     editable: tuple[str, ...] = ()  # states in which the owner side may still edit the record
+    # A machine whose records keep their own log (practice plans): writer(session, obj, t, before,
+    # user, reason, when) instead of a ReviewLog row, last(session, obj) → (who, when, what).
+    writer: Callable[..., Any] | None = None
+    last: Callable[[Session, Any], tuple] | None = None
     by_action: dict[str, Transition] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -171,7 +213,7 @@ def check(obj: Any, action: str, user: Any, reason: str | None = None, *, creati
     if current not in t.sources:
         if current is None:
             raise WorkflowError(f"不能以“{t.label}”方式新建")
-        raise WorkflowError(f"当前状态为“{machine.states.get(current, current)}”，不能执行“{t.label}”")
+        raise TransitionConflict(f"{state_text(session, obj)}，不能执行“{t.label}”")
     actor = actor_of(user)
     if actor not in t.actors:
         raise WorkflowError(f"无权执行“{t.label}”")
@@ -206,8 +248,29 @@ def editable(obj: Any, user: Any) -> bool:
     return obj.status in machine.editable and within(user, obj)
 
 
+def last_entry(session: Session, obj: Any) -> tuple:
+    """(who, when, what) of the record's latest log row, or (None, None, None)."""
+    machine = machine_for(obj)
+    if machine.last is not None:
+        return machine.last(session, obj)
+    row = session.scalars(select(ReviewLog).where(
+        ReviewLog.owner_type == machine.owner_type, ReviewLog.owner_id == obj.id)
+        .order_by(ReviewLog.created_at.desc(), ReviewLog.id.desc()).limit(1)).first()
+    return (row.user_name, row.created_at, row.result) if row is not None else (None, None, None)
+
+
+def state_text(session: Session, obj: Any, status: str | None = None) -> str:
+    """"当前状态为“单位审核通过”（张三 于 … 单位审核通过）" from the committed row and its log."""
+    machine = machine_for(obj)
+    status = status if status is not None else obj.status
+    return f"当前状态为“{machine.states.get(status, status)}”{decided_by(*last_entry(session, obj))}"
+
+
 def _log(session: Session, obj: Any, t: Transition, before: str | None, user: Any, reason: str | None,
-         when: datetime.datetime | None) -> ReviewLog:
+         when: datetime.datetime | None) -> Any:
+    machine = machine_for(obj)
+    if machine.writer is not None:
+        return machine.writer(session, obj, t, before, user, reason, when)
     name = None
     if user is not None:
         name = (getattr(user, "get_full_name", lambda: "")() or "").strip() or getattr(user, "username", None)
@@ -244,8 +307,14 @@ def apply(obj: Any, action: str, user: Any, reason: str | None = None, *, sessio
     session = _session(session)
     t = check(obj, action, user, reason, session=session)
     before = obj.status
-    obj.status = t.target
+    guarded_set(session, obj, before, t.target, describe=lambda: _lost(session, obj, t))
     return _log(session, obj, t, before, user, reason, when)
+
+
+def _lost(session: Session, obj: Any, t: Transition) -> str:
+    """The loser's message: someone else decided first, and what they decided."""
+    return (f"操作未执行：该记录已由他人先处理，{state_text(session, obj, current_value(session, obj))}。"
+            f"您的“{t.label}”未生效，请刷新页面查看")
 
 
 def log_creation(session: Session | None, credits: Iterable[Any], user_id: int | None = None,
@@ -302,6 +371,7 @@ __all__ = [
     "SELF_STUDY_STATUSES",
     "Machine",
     "Transition",
+    "TransitionConflict",
     "WorkflowError",
     "actor_of",
     "allowed",
@@ -309,11 +379,16 @@ __all__ = [
     "apply_many",
     "check",
     "created",
+    "current_value",
+    "decided_by",
     "editable",
+    "guarded_set",
+    "last_entry",
     "last_reasons",
     "log_creation",
     "logs",
     "machine_for",
+    "state_text",
     "status_label",
     "within",
 ]
