@@ -40,6 +40,12 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app.services import credit_records
 
     credit_records.install()  # a person's compliance results follow their credits
+    from app.services import filestore
+
+    filestore.install()  # files written in a transaction that does not commit are deleted
+    from app.services import submissions
+
+    submissions.install()  # a form token claimed in a transaction is free again when it rolls back
 
     @app.before_request
     def _start_request():
@@ -54,15 +60,22 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app import i18n
 
     i18n.init_app(app)
+    from app import security
+
+    security.configure(app)  # login rate-limit defaults, read once by AppBuilder's limiter
     with app.app_context():
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
         from app.views import register
 
         register(appbuilder)
+    security.install(app)  # login rate limits, sessions ended at logout, security headers
     from app import role_labels
 
     role_labels.install(app)  # the role editor names permissions in Chinese
+    from app.views import submit
+
+    submit.init_app(app)  # {{ submit_token() }}: the one-time token of idempotent forms
 
     _register_error_pages(app)
 

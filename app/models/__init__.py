@@ -20,3 +20,4 @@ from .audit_review import AuditVerdict, AuditResult, AuditAppeal, AuditCertifica
 from .supervision import (Filing, FilingVenue, FilingLog, Period, SiteManager, SmsCode, SmsOutbox,  # noqa: F401
                           Feedback, FeedbackPhoto)
 from .projects import ProjectCatalog, Project, Topic, AttendanceUpload, SwipeProblem, CheckIn, Holiday  # noqa: F401
+from .submissions import FormSubmission  # noqa: F401

@@ -20,6 +20,7 @@ class Job(Model):
     message = Column(Text)
     result_path = Column(String(512))
     result_name = Column(String(256))
+    upload_sha256 = Column(String(64))  # an import's uploaded file: the same file again soon is the same job
     created_at = Column(DateTime, default=datetime.datetime.now, nullable=False, index=True)
     finished_at = Column(DateTime)
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.attachments import Attachment
-from app.services import files
+from app.services import files, filestore
 from app.services.uploads import KIND_LABELS, UploadError, format_size, sniff
 
 EVIDENCE_KINDS = {"pdf", "png", "jpg"}
@@ -61,10 +61,8 @@ def store(storage, owner_type: str, owner_id: int | None, *, user_id: int | None
 def store_bytes(data: bytes, kind: str, name: str, owner_type: str, owner_id: int | None, *,
                 user_id: int | None = None) -> Attachment:
     base = folder()
-    os.makedirs(base, exist_ok=True)
     path = os.path.join(base, f"{uuid.uuid4().hex}.{kind}")
-    with open(path, "wb") as fh:
-        fh.write(data)
+    filestore.write(path, data, session=db.session)  # deleted again unless this transaction commits
     att = Attachment(owner_type=owner_type, owner_id=owner_id, name=os.path.basename(name)[:256], kind=kind,
                      size=len(data), sha256=hashlib.sha256(data).hexdigest(), path=files.relative(base, path),
                      uploaded_by_fk=user_id)

@@ -46,7 +46,8 @@ def format_size(size: int) -> str:
 
 
 def save_upload(storage, kinds: set[str], max_bytes: int, folder: str | None = None) -> str:
-    """Check and store an uploaded file; returns its path. Nothing is stored when refused."""
+    """Check and store an uploaded file; returns its path. Nothing is stored when refused, and the file is
+    deleted again unless the session's transaction (the job row) commits."""
     if storage is None or not storage.filename:
         raise UploadError("请选择要上传的文件")
     data = storage.stream.read(max_bytes + 1)
@@ -58,12 +59,11 @@ def save_upload(storage, kinds: set[str], max_bytes: int, folder: str | None = N
     if kind not in kinds:
         allowed = "、".join(KIND_LABELS.get(k, k) for k in sorted(kinds))
         raise UploadError(f"文件类型不正确，只能上传{allowed}文件")
-    folder = folder or upload_folder()
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{uuid.uuid4().hex}.{kind}")
-    with open(path, "wb") as fh:
-        fh.write(data)
-    return path
+    from app.extensions import db
+    from app.services import filestore
+
+    path = os.path.join(folder or upload_folder(), f"{uuid.uuid4().hex}.{kind}")
+    return filestore.write(path, data, session=db.session)  # kept once its job row commits
 
 
 def upload_folder() -> str:
