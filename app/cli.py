@@ -57,6 +57,75 @@ def add_user(username: str, role: str, *, last_name: str, first_name: str, org=N
     return user
 
 
+def _interactive() -> bool:
+    import sys
+
+    return sys.stdin.isatty()
+
+
+def install_region(city_name: str | None, city_code: str | None, admin_username: str | None,
+                   admin_password: str | None) -> None:
+    """The city node and the first 市继教办 administrator anchored to it (`flask cme init`).
+
+    Asks for what is missing when run in a terminal; otherwise says what is missing and leaves it.
+    Never changes an existing city or user."""
+    from app.models import CmeUser
+    from app.services import region
+    from app.services import roles as R
+    from app.services.passwords import check_password
+
+    city = region.city(db.session)
+    if city is None:
+        if _interactive():
+            city_name = city_name or click.prompt("市的名称 (city name, e.g. 北京市)")
+            city_code = city_code or click.prompt("市的编码 (city code, e.g. 1100)")
+        if not (city_name and city_code):
+            click.echo("尚未设置所在市：请用 --city-name 与 --city-code（或环境变量 CME_CITY_NAME、CME_CITY_CODE）"
+                       "再运行 flask cme init (no city yet: pass --city-name and --city-code)", err=True)
+            return
+        try:
+            result = region.ensure_city(db.session, city_name, city_code)
+        except region.RegionError as exc:
+            db.session.rollback()
+            raise click.ClickException(f"{exc} (invalid city name or code)") from exc
+        db.session.commit()
+        city = result.city
+        click.echo(f"已创建市：{city.name}（编码 {city.code}），所在地区参数已设为 {city.name} (city created)")
+    else:
+        result = region.ensure_city(db.session, city_name, city_code)
+        note = "；本次给出的名称或编码未应用 (given name/code not applied)" if result.differs else ""
+        click.echo(f"所在市已存在：{city.name}（编码 {city.code}），未修改{note} (city exists, unchanged)")
+
+    role = current_app.appbuilder.sm.find_role(R.CITY_ADMIN)
+    admins = [u for u in db.session.scalars(select(CmeUser).order_by(CmeUser.id)) if role in u.roles]
+    if admin_username is None and admins:
+        click.echo(f"市继教办管理员已存在：{', '.join(u.username for u in admins)}，未修改 (admin exists, unchanged)")
+        return
+    if admin_username is None and _interactive():
+        admin_username = click.prompt("第一个市继教办管理员的登录名 (first city admin's login)")
+    if not admin_username:
+        click.echo("尚未创建市继教办管理员：请用 --admin-username 与 --admin-password（或环境变量 CME_ADMIN_USERNAME、"
+                   "CME_ADMIN_PASSWORD）再运行 flask cme init (no admin yet)", err=True)
+        return
+    admin_username = admin_username.strip()
+    existing = current_app.appbuilder.sm.find_user(username=admin_username)
+    if existing is not None:
+        click.echo(f"用户 {admin_username} 已存在，未修改其密码和角色 (user exists, unchanged)")
+        return
+    if not admin_password and _interactive():
+        admin_password = click.prompt("其密码 (password)", hide_input=True, confirmation_prompt=True)
+    if not admin_password:
+        raise click.ClickException("请用 --admin-password 或环境变量 CME_ADMIN_PASSWORD 给出管理员密码 (password missing)")
+    problem = check_password(admin_password, current_app.config["PASSWORD_MIN_LENGTH"],
+                             current_app.config["PASSWORD_MIN_CLASSES"])
+    if problem:
+        raise click.ClickException(f"{problem} (password too weak)")
+    add_user(admin_username, R.CITY_ADMIN, last_name="市继教办", first_name="管理员", org=city,
+             password=admin_password)
+    db.session.commit()
+    click.echo(f"已创建市继教办管理员 {admin_username}，所属 {city.name} (city admin created)")
+
+
 def build_demo(persons: int = 2000, progress=None, institutions: int | None = None,
                activity: bool | None = None, say=None) -> list[tuple[str, str, str]]:
     """Demo city plus one user per role; returns (username, password, role) triples.
@@ -78,14 +147,14 @@ def build_demo(persons: int = 2000, progress=None, institutions: int | None = No
     dept = db.session.scalar(select(Org).where(Org.parent_id == tertiary.id).order_by(Org.id))
     person = db.session.scalar(select(Person).where(Person.department_id == dept.id).order_by(Person.id))
     logins = [
-        ("admin", R.CITY_ADMIN, dict(last_name="市继教办", first_name="管理员", org=orgs["city"])),
-        ("district", R.DISTRICT_ADMIN, dict(last_name=district.name, first_name="卫健委", org=district)),
-        ("hospital", R.INSTITUTION_ADMIN, dict(last_name=tertiary.name, first_name="继教办", org=tertiary)),
-        ("secretary", R.DEPARTMENT_SECRETARY, dict(last_name=dept.name, first_name="秘书", org=dept)),
-        ("expert", R.EXPERT, dict(last_name="审验", first_name="专家", org=orgs["city"])),
-        ("site", R.SITE_MANAGER, dict(last_name="现场", first_name="负责人", org=tertiary)),
-        ("student", R.TECHNICIAN, dict(last_name=person.name if person else "学员", first_name="",
-                                       person=person)),
+        ("admin", R.CITY_ADMIN, {"last_name": "市继教办", "first_name": "管理员", "org": orgs["city"]}),
+        ("district", R.DISTRICT_ADMIN, {"last_name": district.name, "first_name": "卫健委", "org": district}),
+        ("hospital", R.INSTITUTION_ADMIN, {"last_name": tertiary.name, "first_name": "继教办", "org": tertiary}),
+        ("secretary", R.DEPARTMENT_SECRETARY, {"last_name": dept.name, "first_name": "秘书", "org": dept}),
+        ("expert", R.EXPERT, {"last_name": "审验", "first_name": "专家", "org": orgs["city"]}),
+        ("site", R.SITE_MANAGER, {"last_name": "现场", "first_name": "负责人", "org": tertiary}),
+        ("student", R.TECHNICIAN, {"last_name": person.name if person else "学员", "first_name": "",
+                                       "person": person}),
     ]
     out, users = [], {}
     for username, role, kw in logins:
@@ -105,12 +174,23 @@ def register_cli(app: Flask) -> None:
         """继续医学教育学分管理系统 commands."""
 
     @cme.command("init")
-    def init_cmd():
-        """Create / upgrade the database, roles and dictionaries."""
+    @click.option("--city-name", envvar="CME_CITY_NAME", help="市的名称 city name, e.g. 北京市 (env CME_CITY_NAME)")
+    @click.option("--city-code", envvar="CME_CITY_CODE", help="市的编码 city code, e.g. 1100 (env CME_CITY_CODE)")
+    @click.option("--admin-username", envvar="CME_ADMIN_USERNAME",
+                  help="第一个市继教办管理员的登录名 first city admin's login (env CME_ADMIN_USERNAME)")
+    @click.option("--admin-password", envvar="CME_ADMIN_PASSWORD",
+                  help="其密码 its password (env CME_ADMIN_PASSWORD; prompted when interactive)")
+    def init_cmd(city_name: str | None, city_code: str | None, admin_username: str | None,
+                 admin_password: str | None):
+        """Create / upgrade the database, roles and dictionaries; the city and its first admin.
+
+        Idempotent: an existing city and an existing user are left as they are (the password is never
+        overwritten). Missing answers are asked for when run in a terminal."""
         from app.services import credit_records
 
         init_database()
         click.echo("数据库已初始化 (database ready)")
+        install_region(city_name, city_code, admin_username, admin_password)
         missing = credit_records.rule_set_missing(db.session)
         if missing:  # the wizard, manual entry and check-in grants compute with today's rule set
             click.echo(f"注意：{missing['region']}没有在今天（{missing['day']}）生效的已发布授分规则集，新学分无法计算；"
@@ -147,6 +227,10 @@ def register_cli(app: Flask) -> None:
         if site:
             click.echo(f"  现场会务负责人手机登录 (site manager, phone): /m/login?code={site[0]}  手机号 {site[1]}，"
                        "短信验证码见 admin 的“短信发送记录” (/supervision/sms)")
+
+    from app.cli_backup import register as register_backup
+
+    register_backup(cme)  # backup / restore
 
     @cme.command("worker")
     @click.option("--burst", is_flag=True, help="exit when the queue is empty")

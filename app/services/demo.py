@@ -22,7 +22,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.models import DictItem, DictType, Org, Person
-from app.services import idcard
+from app.services import idcard, region
 from app.services.pinyin import initials
 
 DISTRICTS = [
@@ -144,11 +144,8 @@ def build_orgs(session: Session, city_name: str = "北京市", institutions: int
 
     Departments (thousands at benchmark scale) go in as one bulk insert; the ancestor ids that the
     Org flush hook fills for single rows are set here directly."""
-    city = session.scalar(select(Org).where(Org.kind == "city"))
-    if city is None:
-        city = Org(kind="city", name=city_name, code="1100")
-        session.add(city)
-        session.flush()
+    # The same city node as `flask cme init` (an installed city is kept, its name and code too).
+    city = region.ensure_city(session, city_name, "1100").city
     districts = []
     for idx, (code, dname) in enumerate(DISTRICTS):
         districts.append(Org(kind="district", name=dname, code=code, parent=city, sort=idx))
