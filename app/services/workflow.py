@@ -213,7 +213,9 @@ def check(obj: Any, action: str, user: Any, reason: str | None = None, *, creati
     if current not in t.sources:
         if current is None:
             raise WorkflowError(f"不能以“{t.label}”方式新建")
-        raise TransitionConflict(f"{state_text(session, obj)}，不能执行“{t.label}”")
+        who = last_entry(session, obj)[0]
+        first = "操作未执行：该记录已由他人先处理，" if who and who != _user_name(user) else ""
+        raise TransitionConflict(f"{first}{state_text(session, obj)}，不能执行“{t.label}”")
     actor = actor_of(user)
     if actor not in t.actors:
         raise WorkflowError(f"无权执行“{t.label}”")
@@ -248,6 +250,13 @@ def editable(obj: Any, user: Any) -> bool:
     return obj.status in machine.editable and within(user, obj)
 
 
+def _user_name(user: Any) -> str | None:
+    """The name a log row shows for ``user`` (full name, else the login name)."""
+    if user is None:
+        return None
+    return (getattr(user, "get_full_name", lambda: "")() or "").strip() or getattr(user, "username", None)
+
+
 def last_entry(session: Session, obj: Any) -> tuple:
     """(who, when, what) of the record's latest log row, or (None, None, None)."""
     machine = machine_for(obj)
@@ -271,9 +280,7 @@ def _log(session: Session, obj: Any, t: Transition, before: str | None, user: An
     machine = machine_for(obj)
     if machine.writer is not None:
         return machine.writer(session, obj, t, before, user, reason, when)
-    name = None
-    if user is not None:
-        name = (getattr(user, "get_full_name", lambda: "")() or "").strip() or getattr(user, "username", None)
+    name = _user_name(user)
     entry = ReviewLog(owner_type=machine_for(obj).owner_type, owner_id=obj.id, action=t.action,
                       from_status=before, to_status=t.target, result=t.label,
                       reason=(reason or "").strip() or None, user_id=getattr(user, "id", None),
