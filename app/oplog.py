@@ -25,7 +25,7 @@ SECRET_FIELDS = {"password", "id_number"}
 # Bookkeeping columns that change on every login or save (FAB's user audit fields): a change to
 # only these is not an operation worth logging, and they are left out of ``changes``.
 IGNORED_FIELDS = {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk",
-                  "created_on", "created_by_fk"}
+                  "created_on", "created_by_fk", "session_nonce"}
 ACTION_ADD, ACTION_EDIT, ACTION_DELETE = "新增", "修改", "删除"
 
 
@@ -38,16 +38,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def client_ip() -> str | None:
-    """The client's address. X-Forwarded-For is trusted only when configured (behind a proxy
-    that sets it), or anyone could write any address into the logs."""
-    from flask import current_app
-
+    """The client's address. Behind nginx, app/serving.py (ProxyFix) has already taken it from
+    X-Forwarded-For, as many hops deep as TRUST_X_FORWARDED_FOR trusts, so a client cannot write
+    another address into the logs."""
     if not has_request_context():
         return None
-    if current_app.config.get("TRUST_X_FORWARDED_FOR"):
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded[:64]
     return (request.remote_addr or "")[:64] or None
 
 

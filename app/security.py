@@ -1,12 +1,27 @@
-"""Security manager: our user model, login log, account lock, role sync (SYS-1, SYS-5)."""
+"""Security manager: our user model, login log, account lock, role sync (SYS-1, SYS-5), and the
+request-wide protections of issue 17: per-IP login rate limits, sessions ended on the server at logout
+and password change, security headers on every response."""
 from __future__ import annotations
 
 import datetime
+import secrets
 
-from flask import current_app, g, has_request_context, request
+from flask import (
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template_string,
+    request,
+    session,
+)
+from flask_appbuilder import expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from user_agents import parse as parse_ua
 from werkzeug.security import check_password_hash
@@ -42,13 +57,46 @@ class CmeUserDBModelView(UserDBModelView):
         self.add_form_extra_fields = dict(self.add_form_extra_fields, person=person_ajax_field())
         self.edit_form_extra_fields = dict(person=person_ajax_field())
 
+    @action("unlock", _l("解锁"), _l("确定解除所选账号的登录锁定吗？"), "fa-unlock", single=False)
+    def unlock(self, items):
+        """An administrator lifts the lock of accounts locked by failed logins (issue 17.2)."""
+        from app.oplog import record
+
+        items = items if isinstance(items, list) else [items]
+        for user in items:
+            user.fail_login_count = 0
+        db.session.commit()
+        record("用户管理", "解锁", "、".join(u.username for u in items))
+        flash(_("已解锁 %(n)s 个账号", n=len(items)), "success")
+        return redirect(self.get_redirect())
+
+
+LOGOUT_CONFIRM = """{% extends appbuilder.base_template %}{% block content %}
+<div class="well" style="max-width:420px;margin:40px auto">
+<p>{{ _("确定退出登录吗？") }}</p>
+<form method="post" action="{{ url_for('CmeAuthDBView.logout') }}" id="logout-form">
+<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+<button type="submit" class="btn btn-primary">{{ _("退出登录") }}</button>
+<a class="btn btn-default" href="{{ appbuilder.get_url_for_index }}">{{ _("取消") }}</a>
+</form></div>{% endblock %}"""
+
 
 class CmeAuthDBView(AuthDBView):
-    """Login page whose refusal message says why: wrong password, locked or disabled account."""
+    """Login page whose refusal message says why: wrong password, locked or disabled account.
+    Logout is a POST with the CSRF token (a GET shows a confirmation), so another site's image or
+    link cannot sign a user out."""
 
     @property
     def invalid_login_message(self):
         return g.get("cme_login_message") or _l("Invalid login. Please try again.")
+
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        if request.method != "POST":
+            if self._get_authenticated_user() is None:
+                return redirect(self.appbuilder.get_url_for_index)
+            return render_template_string(LOGOUT_CONFIRM, appbuilder=self.appbuilder)
+        return super().logout()
 
 
 class CmeSecurityManager(SecurityManager):
@@ -84,11 +132,58 @@ class CmeSecurityManager(SecurityManager):
             g.cme_public_permissions = super().get_public_permissions()
         return g.cme_public_permissions
 
+    # ------------------------------------------------------------------ sessions
+    def load_user(self, pk):
+        """The session's user, unless its session was ended on the server: the nonce copied into the
+        cookie at login must still be the user's (logout and password change draw a new one)."""
+        user = super().load_user(pk)
+        if user is not None and has_request_context() and user.session_nonce \
+                and session.get(SESSION_NONCE_KEY) != user.session_nonce:
+            return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        # A JWT carries no cookie: the nonce check is for browser sessions only.
+        user = self.get_user_by_id(int(jwt_data["sub"]))
+        if user and user.is_active:
+            g.user = user
+            return user
+        return None
+
+    def end_sessions(self, user) -> str:
+        """Draw a new session nonce for ``user``: every session opened before ends (caller commits)."""
+        user.session_nonce = secrets.token_hex(16)
+        return user.session_nonce
+
+    def on_user_logout(self, user) -> None:
+        fresh = db.session.get(self.user_model, user.id)
+        if fresh is not None:
+            self.end_sessions(fresh)
+            db.session.commit()
+        session.pop(SESSION_NONCE_KEY, None)
+
+    def reset_password(self, userid, password):
+        # A new password ends the user's other sessions (a stolen cookie stops working); one who
+        # changes their own password stays signed in here.
+        user = self.get_user_by_id(userid)
+        nonce = self.end_sessions(user)
+        super().reset_password(userid, password)
+        actor = self.current_user if has_request_context() else None
+        if actor is not None and getattr(actor, "id", None) == userid:
+            session[SESSION_NONCE_KEY] = nonce
+
     # ------------------------------------------------------------------ login
+    def find_login_account(self, username: str | None):
+        """The account a typed login name opens, as FAB's auth_user_db finds it: the user name in any
+        letter case, else the e-mail."""
+        if not username:
+            return None
+        return self.find_user(username=username) or self.find_user(email=username)
+
     def auth_user_db(self, username, password):
-        existing = self.find_user(username=username) if username else None
+        existing = self.find_login_account(username)
         user_id = existing.id if existing is not None else None
-        if self.is_locked(username):
+        if self.is_locked(existing):
             # Refused before the password is checked: even the right one does not unlock.
             minutes = current_app.config["LOGIN_LOCK_MINUTES"]
             self._refuse(username, user_id, _l("连续登录失败次数过多，账号已锁定，请%(minutes)s分钟后再试",
@@ -114,19 +209,24 @@ class CmeSecurityManager(SecurityManager):
         if has_request_context():
             g.cme_login_message = message
 
-    def is_locked(self, username: str | None) -> bool:
-        if not username:
+    def is_locked(self, user) -> bool:
+        """N failures of this account (whatever spelling, e-mail or endpoint was typed) within the
+        window since its last success. FAB's fail_login_count (reset by a success, and by an
+        administrator's 解锁) must agree, so an unlocked account is open at once."""
+        if user is None:
             return False
         cfg = current_app.config
+        attempts = cfg["LOGIN_LOCK_ATTEMPTS"]
+        if (user.fail_login_count or 0) < attempts:
+            return False
         since = datetime.datetime.now() - datetime.timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-        # Failures since the last success inside the window.
         last_ok = (db.session.query(db.func.max(LoginLog.created_at))
-                   .filter(LoginLog.username == username, LoginLog.success.is_(True)).scalar())
+                   .filter(LoginLog.user_id == user.id, LoginLog.success.is_(True)).scalar())
         start = max(since, last_ok) if last_ok else since
         failures = (db.session.query(db.func.count(LoginLog.id))
-                    .filter(LoginLog.username == username, LoginLog.success.is_(False),
+                    .filter(LoginLog.user_id == user.id, LoginLog.success.is_(False),
                             LoginLog.created_at > start).scalar())
-        return failures >= cfg["LOGIN_LOCK_ATTEMPTS"]
+        return failures >= attempts
 
     def _log_login(self, username, user_id, success: bool, message: str) -> None:
         ip = browser = os_name = None
@@ -138,3 +238,83 @@ class CmeSecurityManager(SecurityManager):
         db.session.add(LoginLog(username=(username or "")[:128], user_id=user_id, ip=ip,
                                 browser=browser, os=os_name, success=success, message=message))
         db.session.commit()
+
+
+# ====================================================================== request-wide protections
+SESSION_NONCE_KEY = "_cme_nonce"
+
+# (endpoint, methods): every way in by password or SMS is limited per client address (issue 17.2).
+LOGIN_ENDPOINTS = ["CmeAuthDBView.login", "SecurityApi.login", "SiteMobileView.login", "SiteMobileView.sms"]
+
+
+def configure(app) -> None:
+    """Defaults set before AppBuilder builds its limiter (it reads them once)."""
+    from app.oplog import client_ip
+
+    cfg = app.config
+    cfg.setdefault("RATELIMIT_ENABLED", True)
+    cfg.setdefault("RATELIMIT_STORAGE_URI", cfg.get("REDIS_URL") or "memory://")
+    cfg.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # Redis down: logins still work
+    cfg.setdefault("RATELIMIT_KEY_FUNC", client_ip)
+    # Per client address, all login endpoints alike. A hospital's staff may share one NAT address, so
+    # the limit is loose; each account's own lock (LOGIN_LOCK_ATTEMPTS) is the tight one. Tests raise
+    # it (hundreds of logins from 127.0.0.1) and lower it where they test it.
+    cfg.setdefault("LOGIN_RATE_LIMIT", "100000 per minute" if cfg.get("TESTING") else "30 per minute;300 per hour")
+    cfg.setdefault("HSTS_SECONDS", 31536000)
+
+
+def install(app) -> None:
+    """After AppBuilder: rate limits on the login endpoints, the session nonce written at login,
+    security headers on every response, a Chinese 429 page."""
+    from flask_login import user_logged_in
+
+    limiter = app.appbuilder.sm.limiter
+    for endpoint in LOGIN_ENDPOINTS:
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = limiter.limit(
+                lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+                error_message=_l("登录尝试过于频繁，请稍后再试"))(view)
+
+    @user_logged_in.connect_via(app)
+    def _remember_nonce(sender, user, **extra):
+        if not getattr(user, "session_nonce", None):
+            user.session_nonce = secrets.token_hex(16)
+            db.session.commit()
+        session[SESSION_NONCE_KEY] = user.session_nonce
+
+    app.after_request(security_headers)
+
+    def too_many(error):
+        from flask import jsonify
+
+        message = _("请求过于频繁，请稍后再试")
+        if request.path.startswith(("/api/", "/m/sms")):
+            return jsonify(ok=False, message=message), 429
+        return render_template_string(
+            "{% extends appbuilder.base_template %}{% block content %}"
+            "<div class='alert alert-danger'>{{ message }}</div>{% endblock %}",
+            appbuilder=app.appbuilder, message=message), 429
+
+    app.register_error_handler(429, too_many)
+
+
+# Downloads whose content type a browser may show inline (previews); everything else is an attachment.
+INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+
+
+def security_headers(response):
+    """One place for the headers of every response (issue 17.7)."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    headers.setdefault("Content-Security-Policy", "frame-ancestors 'self'")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE") and not current_app.debug:
+        headers.setdefault("Strict-Transport-Security",
+                           f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains")
+    disposition = headers.get("Content-Disposition", "")
+    if disposition.startswith("inline") and response.mimetype not in INLINE_TYPES:
+        # Only images and PDFs are previewed; an HTML or SVG "document" is downloaded, never run.
+        headers["Content-Disposition"] = "attachment" + disposition[len("inline"):]
+    return response

@@ -4,6 +4,7 @@ from flask_appbuilder import Model  # noqa: F401
 from .org import Org, OrgKind, INSTITUTION_LEVELS, INSTITUTION_TYPES  # noqa: F401
 from .people import Person  # noqa: F401
 from .users import CmeUser  # noqa: F401
+from .security import CaptchaTicket  # noqa: F401
 from .dictionaries import DictType, DictItem, Parameter  # noqa: F401
 from .logs import LoginLog, OperationLog  # noqa: F401
 from .jobs import Job  # noqa: F401

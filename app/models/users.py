@@ -1,6 +1,6 @@
 """Users anchored to an organization node (or a person record), SYS-1."""
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
 
@@ -10,6 +10,9 @@ class CmeUser(User):
 
     org_id = Column(Integer, ForeignKey("org.id"), index=True)
     person_id = Column(Integer, ForeignKey("person.id"), index=True)
+    # Copied into the session cookie at login and checked on every request: a new value (logout,
+    # password change) ends every session opened before it, copied cookies included (issue 17.5).
+    session_nonce = Column(String(32))
 
     org = relationship("Org", foreign_keys=[org_id])
     person = relationship("Person", foreign_keys=[person_id])

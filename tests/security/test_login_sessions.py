@@ -1,0 +1,165 @@
+"""Lockout keyed on the account, per-address login rate limits, an administrator's 解锁, sessions ended on
+the server at logout and password change, logout by POST (issue 17 points 2 and 5)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.helpers import PASSWORD
+
+BAD = "bad-Pass-1"
+
+
+def _web(client, username, password, ip="10.1.2.3"):
+    return client.post("/login/", data={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+def _api(client, username, password, ip="10.1.2.3"):
+    return client.post("/api/v1/security/login", json={"username": username, "password": password,
+                                                         "provider": "db"}, environ_base={"REMOTE_ADDR": ip})
+
+
+def _signed_in(client) -> bool:
+    return client.get("/transcript/me", follow_redirects=False).status_code == 200 or \
+        client.get("/", follow_redirects=False).status_code == 200
+
+
+def _set_email(app, username, email):
+    from app.extensions import db
+
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=username)
+        user.email = email
+        db.session.commit()
+
+
+@pytest.mark.parametrize("spelling", ["inst_a", "INST_A", "Inst_A", "inst_a@cme.test"])
+def test_failures_in_any_spelling_lock_every_spelling_and_the_api(app, world, spelling):
+    _set_email(app, "inst_a", "inst_a@cme.test")
+    c = app.test_client()
+    # 5 failures spread over the spellings lock the one account …
+    for typed in ["inst_a", "INST_A", "inst_a@cme.test", "Inst_A", "inst_A"]:
+        _web(c, typed, BAD)
+    # … for every spelling, the e-mail and the JSON API, even with the right password.
+    assert _web(c, spelling, PASSWORD).status_code == 302 and not _signed_in(c)
+    assert _api(app.test_client(), spelling.upper() if "@" not in spelling else spelling, PASSWORD).status_code == 401
+    # Another account is not affected.
+    assert _api(app.test_client(), "INST_B", PASSWORD).status_code == 200
+
+
+def test_api_failures_count_too(app, world):
+    for _ in range(5):
+        assert _api(app.test_client(), "Inst_A", BAD).status_code == 401
+    c = app.test_client()
+    _web(c, "inst_a", PASSWORD)
+    assert not _signed_in(c)
+
+
+def test_administrator_unlocks_a_locked_account(app, world, login):
+    from app.extensions import db
+    from app.models import CmeUser, OperationLog
+
+    for _ in range(5):
+        _web(app.test_client(), "inst_a", BAD)
+    c = app.test_client()
+    _web(c, "inst_a", PASSWORD)
+    assert not _signed_in(c)
+    with app.app_context():
+        uid = db.session.scalar(select(CmeUser.id).where(CmeUser.username == "inst_a"))
+    admin = login("city")
+    assert "解锁" in admin.get("/users/list/").get_data(as_text=True)
+    # A district admin has no user admin at all.
+    assert login("district1").post("/users/action_post", data={"action": "unlock", "rowid": [uid]}).status_code in (
+        302, 403, 404)
+    assert not _signed_in(_web_client(app, "inst_a", PASSWORD))
+    r = admin.post("/users/action_post", data={"action": "unlock", "rowid": [uid]})
+    assert r.status_code == 302
+    assert _signed_in(_web_client(app, "inst_a", PASSWORD))
+    with app.app_context():
+        assert db.session.scalar(select(OperationLog.action).where(OperationLog.action == "解锁")) == "解锁"
+
+
+def _web_client(app, username, password):
+    c = app.test_client()
+    _web(c, username, password)
+    return c
+
+
+@pytest.fixture
+def rate_limited(app):
+    limiter = app.appbuilder.sm.limiter
+    saved = app.config["LOGIN_RATE_LIMIT"]
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    limiter.reset()
+    try:
+        yield
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = saved
+        limiter.reset()
+
+
+@pytest.mark.parametrize("endpoint", ["web", "api", "sms", "phone"])
+def test_every_login_endpoint_is_rate_limited_per_address(app, world, rate_limited, endpoint):
+    def hit(ip, i):
+        c = app.test_client()
+        env = {"REMOTE_ADDR": ip}
+        if endpoint == "web":
+            return c.post("/login/", data={"username": f"nobody{i}", "password": BAD}, environ_base=env)
+        if endpoint == "api":
+            return c.post("/api/v1/security/login", json={"username": f"nobody{i}", "password": BAD,
+                                                          "provider": "db"}, environ_base=env)
+        if endpoint == "sms":
+            return c.post("/m/sms", data={"code": "X", "phone": "13800000000", "captcha": "X"}, environ_base=env)
+        return c.post("/m/login", data={"code": "X", "phone": "13800000000", "sms_code": "1"}, environ_base=env)
+
+    codes = [hit("10.7.7.7", i).status_code for i in range(3)]
+    assert 429 not in codes
+    r = hit("10.7.7.7", 4)
+    assert r.status_code == 429
+    assert "过于频繁" in (r.get_json()["message"] if r.is_json else r.get_data(as_text=True))
+    # Another address is not held back.
+    assert hit("10.7.7.8", 5).status_code != 429
+
+
+def test_logout_is_a_post_and_a_copied_cookie_dies_with_it(app, world, login):
+    c = login("tech_a")
+    assert c.get("/transcript/me").status_code == 200
+    cookie = c.get_cookie("session").value
+    copy = app.test_client()
+    copy.set_cookie("session", cookie)
+    assert copy.get("/transcript/me").status_code == 200
+    # GET /logout/ only asks; the navbar holds a POST form with the token.
+    page = c.get("/logout/").get_data(as_text=True)
+    assert 'method="post"' in page and "确定退出登录吗" in page
+    assert c.get("/transcript/me").status_code == 200
+    assert 'id="logout-form"' in c.get("/transcript/me").get_data(as_text=True)
+    c.post("/logout/")
+    assert c.get("/transcript/me", follow_redirects=False).status_code != 200
+    # The copy of the cookie taken before logout no longer opens the page.
+    assert copy.get("/transcript/me", follow_redirects=False).status_code != 200
+
+
+def test_password_change_ends_other_sessions_but_not_ones_own(app, world, login):
+    c = login("inst_a")
+    other = login("inst_a")
+    assert other.get("/persons/list/").status_code == 200
+    r = c.post("/resetmypassword/form", data={"password": "Mine#2026ok", "conf_password": "Mine#2026ok"})
+    assert r.status_code == 302
+    assert c.get("/persons/list/").status_code == 200
+    assert other.get("/persons/list/", follow_redirects=False).status_code != 200
+    # An administrator's reset ends the user's sessions too.
+    fresh = login("inst_a", "Mine#2026ok")
+    with app.app_context():
+        uid = app.appbuilder.sm.find_user(username="inst_a").id
+    login("city").post(f"/resetpassword/form?pk={uid}", data={"password": "New#Pass2027", "conf_password": "New#Pass2027"})
+    assert fresh.get("/persons/list/", follow_redirects=False).status_code != 200
+
+
+def test_jwt_clients_are_not_affected_by_the_session_nonce(app, world):
+    token = _api(app.test_client(), "inst_a", PASSWORD).get_json()["access_token"]
+    c = app.test_client()
+    login_c = _web_client(app, "inst_a", PASSWORD)
+    login_c.post("/logout/")
+    r = c.get("/api/v1/person/", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200
