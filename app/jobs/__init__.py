@@ -155,13 +155,14 @@ def get_queue(name: str | None = None):
     return Queue(name or current_app.config["RQ_QUEUE"], connection=Redis.from_url(url))
 
 
-def enqueue(kind: str, func_path: str, *, user_id: int, title: str, **kwargs: Any) -> Job:
+def enqueue(kind: str, func_path: str, *, user_id: int, title: str, upload_sha256: str | None = None,
+            **kwargs: Any) -> Job:
     """Create the Job row and start the work; returns the Job.
 
     ``kwargs`` must be JSON-like (they travel through Redis); the function is named by
     ``"module:function"`` so the worker imports it, never pickles it."""
     job_id = uuid.uuid4().hex
-    job = Job(id=job_id, kind=kind, title=title, user_id=user_id, status="queued")
+    job = Job(id=job_id, kind=kind, title=title, user_id=user_id, status="queued", upload_sha256=upload_sha256)
     db.session.add(job)
     db.session.commit()
     if current_app.config.get("REDIS_URL"):

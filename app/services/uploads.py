@@ -45,9 +45,8 @@ def format_size(size: int) -> str:
     return f"{size}字节"
 
 
-def save_upload(storage, kinds: set[str], max_bytes: int, folder: str | None = None) -> str:
-    """Check and store an uploaded file; returns its path. Nothing is stored when refused, and the file is
-    deleted again unless the session's transaction (the job row) commits."""
+def check_upload(storage, kinds: set[str], max_bytes: int) -> tuple[bytes, str]:
+    """Read and check an uploaded file; returns (bytes, kind). UploadError when refused, nothing stored."""
     if storage is None or not storage.filename:
         raise UploadError("请选择要上传的文件")
     data = storage.stream.read(max_bytes + 1)
@@ -59,11 +58,23 @@ def save_upload(storage, kinds: set[str], max_bytes: int, folder: str | None = N
     if kind not in kinds:
         allowed = "、".join(KIND_LABELS.get(k, k) for k in sorted(kinds))
         raise UploadError(f"文件类型不正确，只能上传{allowed}文件")
+    return data, kind
+
+
+def store_upload(data: bytes, kind: str, folder: str | None = None) -> str:
+    """Write checked bytes under the uploads folder; returns the path. The file is deleted again unless the
+    session's transaction (the job row) commits; StorageError when the disk refuses."""
     from app.extensions import db
     from app.services import filestore
 
     path = os.path.join(folder or upload_folder(), f"{uuid.uuid4().hex}.{kind}")
-    return filestore.write(path, data, session=db.session)  # kept once its job row commits
+    return filestore.write(path, data, session=db.session)
+
+
+def save_upload(storage, kinds: set[str], max_bytes: int, folder: str | None = None) -> str:
+    """Check and store an uploaded file; returns its path (see check_upload and store_upload)."""
+    data, kind = check_upload(storage, kinds, max_bytes)
+    return store_upload(data, kind, folder)
 
 
 def upload_folder() -> str:

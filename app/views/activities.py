@@ -26,6 +26,7 @@ from app.services.uploads import UploadError
 from app.views.base import acting_user, current_scope
 from app.views.credits import number
 from app.views.files import stored_path
+from app.views.submit import once
 
 MODULE = "可授学分的继续医学教育活动"
 CATEGORY = "可授学分的继续医学教育活动"
@@ -130,6 +131,7 @@ class ActivityView(BaseView):
     @expose("/<slug>/new", methods=["POST"])
     @has_access
     @permission_name("grant")
+    @once
     def new(self, slug):
         activity_type = svc.TYPES.get(slug) or abort(404)
         draft = svc.start(db.session, _user().id, activity_type)
@@ -258,6 +260,7 @@ class ActivityView(BaseView):
     @expose("/wizard/<int:draft_id>/3", methods=["GET", "POST"])
     @has_access
     @permission_name("grant")
+    @once
     def step3(self, draft_id):
         draft = self._draft(draft_id)
         if draft.standard_id is None:

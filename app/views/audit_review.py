@@ -57,6 +57,7 @@ from app.services.uploads import UploadError
 from app.views.base import acting_user, current_scope, role_names
 from app.views.credits import BrowserCsrfMixin, number
 from app.views.files import stored_path
+from app.views.submit import once
 
 MODULE = "学分审验"
 VERDICT_MODULE = "审核学分"  # seed 003 操作日志: 系统模块 "审核学分", 操作类型 "修改"
@@ -492,6 +493,7 @@ class AuditAppealView(BaseView):
     @expose("/new/<int:verdict_id>", methods=["GET", "POST"])
     @has_access
     @permission_name("appeal")
+    @once
     def new(self, verdict_id):
         auditor = current_auditor()
         verdict = self._verdict_or_404(auditor, verdict_id)

@@ -23,6 +23,7 @@ from app.services.roles import CITY_ADMIN
 from app.views.base import (InputError, ScopedModelView, ScopedRestApi, ScopeFilter, current_scope,
                             role_names)
 from app.views.credits import PERSON_SHOW_TEMPLATE, PersonListWidget
+from app.views.submit import once
 
 PERSON_LABELS = {
     "card_no": _l("IC卡号"), "name": _l("姓名"), "id_number": _l("身份证号"), "gender": _l("性别"),
@@ -188,23 +189,27 @@ class PersonView(ScopedModelView):
     @expose("/import/", methods=["GET", "POST"])
     @has_access
     @permission_name("import")
+    @once
     def import_(self):
-        from app.jobs import enqueue
+        from app.jobs.imports import start_import
         from app.models import Job
         from app.oplog import record
-        from app.services.uploads import UploadError, save_upload
+        from app.services.uploads import UploadError
 
         max_bytes = current_app.config["IMPORT_MAX_BYTES"]
         if request.method == "POST":
             try:
-                path = save_upload(request.files.get("file"), kinds={"xlsx"}, max_bytes=max_bytes)
+                job, again = start_import(request.files.get("file"), kind="person_import",
+                                          func_path="app.jobs.people:import_persons", user_id=current_user.id,
+                                          title=_("人员导入"), max_bytes=max_bytes)
             except UploadError as exc:
                 db.session.rollback()
                 record("人员管理", "导入", f"上传被拒绝：{exc}", False)
                 flash(str(exc), "danger")
                 return redirect(url_for("PersonView.import_"))
-            job = enqueue("person_import", "app.jobs.people:import_persons", user_id=current_user.id,
-                          title=_("人员导入"), path=path)
+            if again:
+                flash(_("该文件已于%(time)s上传，未重复导入；以下是那次导入的进度和结果",
+                      time=f"{job.created_at:%H:%M:%S}"), "info")
             # Post/redirect/get: reloading the page shows the progress again, never re-uploads.
             return redirect(url_for("PersonView.import_", job=job.id))
         job = None

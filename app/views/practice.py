@@ -26,6 +26,7 @@ from app.services.uploads import UploadError
 from app.views.base import ScopedModelView, acting_user
 from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
 from app.views.files import stored_path
+from app.views.submit import once
 
 MODULE = "教学活动计划"
 PLAN_LABELS = {"name": _l("计划名称"), "plan_type": _l("计划类型"), "activity_forms": _l("活动形式"),
@@ -116,6 +117,7 @@ class PracticePlanView(_PlanBase):
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
+    @once
     def add(self):
         if request.method == "POST":
             return self._save(None)
@@ -123,6 +125,7 @@ class PracticePlanView(_PlanBase):
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
+    @once
     def edit(self, pk):
         plan = self._scoped_get(pk)
         if plan.status == "approved":

@@ -57,6 +57,7 @@ from app.views.base import (
     current_scope,
 )
 from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
+from app.views.submit import once
 
 MODULE = "继教项目"
 ATTENDEE_PAGE = 200
@@ -211,20 +212,23 @@ class ProjectCatalogView(ChoiceFiltersMixin, ExportMixin, ModelView):
     @expose("/import/", methods=["POST"])
     @has_access
     @permission_name("import")
+    @once
     def import_(self):
-        from app.jobs import enqueue
-        from app.services.uploads import UploadError, save_upload
+        from app.jobs.imports import start_import
+        from app.services.uploads import UploadError
 
         try:
-            path = save_upload(request.files.get("file"), kinds={"xlsx"},
-                               max_bytes=current_app.config["IMPORT_MAX_BYTES"])
+            job, again = start_import(request.files.get("file"), kind="catalog_import",
+                                      func_path="app.jobs.projects:import_catalog", user_id=acting_user().id,
+                                      title=_("继教项目目录导入"), max_bytes=current_app.config["IMPORT_MAX_BYTES"])
         except UploadError as exc:
             db.session.rollback()
             record(MODULE, "导入项目目录", f"上传被拒绝：{exc}", False)
             flash(str(exc), "danger")
             return redirect(url_for("ProjectCatalogView.list"))
-        job = enqueue("catalog_import", "app.jobs.projects:import_catalog", user_id=acting_user().id,
-                      title=_("继教项目目录导入"), path=path)
+        if again:
+            flash(_("该文件已于%(time)s上传，未重复导入；以下是那次导入的进度和结果",
+                    time=f"{job.created_at:%H:%M:%S}"), "info")
         return redirect(url_for("ProjectCatalogView.list", job=job.id))
 
     @expose("/import/template/")
@@ -373,6 +377,7 @@ class ProjectView(ScopedModelView):
     @expose("/attendance/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("attendance")
+    @once
     def attendance(self, pk):
         """Upload a card-reader export (CSV or .xlsx): swipes matched, problems listed back."""
         project = self._writable(pk)
@@ -404,6 +409,7 @@ class ProjectView(ScopedModelView):
     @expose("/checkin/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("checkin")
+    @once
     def checkin(self, pk):
         """手工签到: the organizer adds one person (by IC card number) to one topic."""
         project = self._writable(pk)

@@ -27,6 +27,7 @@ from app.services.manual_credits import EntryError, Filters
 from app.services.uploads import UploadError
 from app.views.base import current_scope
 from app.views.files import stored_path
+from app.views.submit import once
 
 PAGE_SIZE = 20
 MODULE = "手工录入学分"
@@ -123,6 +124,7 @@ class ManualCreditView(BaseView):
     @expose("/add", methods=["GET", "POST"])
     @has_access
     @permission_name("add")
+    @once
     def add(self):
         if request.method == "GET":
             return self._form(None)
@@ -161,6 +163,7 @@ class ManualCreditView(BaseView):
     @expose("/<int:credit_id>/edit", methods=["GET", "POST"])
     @has_access
     @permission_name("edit")
+    @once
     def edit(self, credit_id):
         credit = _scoped_credit(credit_id)
         if not (self._is_owner() and workflow.editable(credit, current_user)):

@@ -28,6 +28,7 @@ from app.services.selfstudy import SelfStudyError
 from app.services.uploads import UploadError
 from app.views.base import current_scope
 from app.views.files import stored_path
+from app.views.submit import once
 
 PAGE_SIZE = 20
 MODULE = "有计划的自学"
@@ -161,6 +162,7 @@ class SelfStudyView(BaseView):
     @expose("/form/<int:person_id>", methods=["GET", "POST"])
     @has_access
     @permission_name("form")
+    @once
     def form(self, person_id):
         person = _scoped(Person, person_id)
         year = _year()

@@ -70,6 +70,7 @@ from app.views.base import (
 )
 from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
 from app.views.files import stored_path
+from app.views.submit import once
 
 MODULE = "项目督查"
 DOC_KINDS = {"notice": "通知公告", "schedule": "项目日程"}
@@ -219,6 +220,9 @@ class FilingView(_FilingBase):
         except sup.FilingInvalid as exc:  # listed above the form, each with its field
             db.session.rollback()
             return self._form(filing, values, exc.errors)
+        except UploadError as exc:  # the disk refused a file: nothing kept, the form as typed
+            db.session.rollback()
+            return self._form(filing if filing is not None and filing.id else None, values, [("附件", str(exc))])
         try:
             db.session.commit()
         except Exception:  # noqa: BLE001 - the unique project number raced with another save
@@ -231,6 +235,7 @@ class FilingView(_FilingBase):
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
+    @once
     def add(self):
         if request.method == "POST":
             return self._save(None)
@@ -238,6 +243,7 @@ class FilingView(_FilingBase):
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
+    @once
     def edit(self, pk):
         filing = self._scoped_get(pk)
         if filing.status not in sup.EDITABLE:
@@ -287,23 +293,27 @@ class FilingView(_FilingBase):
     @expose("/import/", methods=["POST"])
     @has_access
     @permission_name("import")
+    @once
     def import_(self):
-        from app.jobs import enqueue
-        from app.services.uploads import save_upload
+        from app.jobs.imports import start_import
 
         inst = _institution()
         if inst is None:
             flash(_("只有医疗机构账号可以导入项目报备"), "danger")
             return redirect(url_for("FilingView.list"))
         try:
-            path = save_upload(request.files.get("file"), kinds={"xlsx"},
-                               max_bytes=current_app.config["IMPORT_MAX_BYTES"])
+            job, again = start_import(request.files.get("file"), kind="filing_import",
+                                      func_path="app.jobs.supervision:import_filings", user_id=acting_user().id,
+                                      title=_("项目报备导入"), max_bytes=current_app.config["IMPORT_MAX_BYTES"],
+                                      institution_id=inst.id)
         except UploadError as exc:
+            db.session.rollback()
             record(MODULE, "导入", f"上传被拒绝：{exc}", False)
             flash(str(exc), "danger")
             return redirect(url_for("FilingView.list"))
-        job = enqueue("filing_import", "app.jobs.supervision:import_filings", user_id=acting_user().id,
-                      title=_("项目报备导入"), path=path, institution_id=inst.id)
+        if again:
+            flash(_("该文件已于%(time)s上传，未重复导入；以下是那次导入的进度和结果",
+                    time=f"{job.created_at:%H:%M:%S}"), "info")
         return redirect(url_for("FilingView.list", job=job.id))
 
     @expose("/import/template/")
@@ -369,6 +379,7 @@ class FilingView(_FilingBase):
     @expose("/doc/<int:pk>/<kind>", methods=["POST"])
     @has_access
     @permission_name("manager")
+    @once
     def upload_doc(self, pk, kind):
         """通知公告 / 项目日程 the unit uploads for its site managers."""
         filing = self._scoped_get(pk)
@@ -382,9 +393,14 @@ class FilingView(_FilingBase):
             return redirect(url_for("FilingView.show", pk=pk) + "#docs")
         for old in attachments.of(f"sup_{kind}", filing.id):
             db.session.delete(old)
-        attachments.store_bytes(data, file_kind, request.files["file"].filename, f"sup_{kind}", filing.id,
-                                user_id=acting_user().id)
-        db.session.commit()
+        try:
+            attachments.store_bytes(data, file_kind, request.files["file"].filename, f"sup_{kind}", filing.id,
+                                    user_id=acting_user().id)
+            db.session.commit()
+        except UploadError as exc:  # the disk refused it: the old document stays
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("FilingView.show", pk=pk) + "#docs")
         record(MODULE, "上传" + DOC_KINDS[kind], filing.project_no)
         flash(_("已上传%(kind)s", kind=DOC_KINDS[kind]), "success")
         return redirect(url_for("FilingView.show", pk=pk) + "#docs")
@@ -881,6 +897,7 @@ class SiteMobileView(BaseView):
 
     @expose("/period/<int:pid>/photo", methods=["POST"])
     @mobile_page()
+    @once
     def upload_photo(self, manager, pid):
         def action(period, fb):
             slot = request.form.get("slot", "")
@@ -911,6 +928,7 @@ class SiteMobileView(BaseView):
 
     @expose("/period/<int:pid>/lecturer", methods=["POST"])
     @mobile_page()
+    @once
     def lecturer(self, manager, pid):
         def action(period, fb):
             if request.form.get("op") == "remove":
