@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.i18n import _mark
 from app.models import Org
-from app.models.practice import PLAN_STATUSES, PLAN_TYPES, PracticePlan, PracticePlanLog
-from app.services import attachments
+from app.models.practice import PLAN_TYPES, PracticePlan, PracticePlanLog
+from app.services import attachments, workflow
 
 FILE_MISSING = _mark("请上传计划文件（PDF、PNG、JPG）")
 NOT_INSTITUTION = _mark("只有医疗机构可以上传教学活动计划")
@@ -110,23 +110,30 @@ def resubmit(plan: PracticePlan, operator: Any) -> None:
     """An edit sends the plan back to 待审核; an approved plan stays as approved and cannot be edited."""
     if plan.status == "approved":
         raise PlanError(f"计划“{plan.name}”已通过审核，不能修改")
-    plan.status = "pending"
+    try:  # guarded: a plan the supervisor passed meanwhile is not sent back
+        workflow.apply(plan, "resubmit", operator)
+    except workflow.WorkflowError as exc:
+        raise PlanError(str(exc)) from None
     plan.reviewed_at = None
-    log(plan, "重新提交", operator)
 
 
 def review(plan: PracticePlan, passed: bool, reason: str, operator: Any,
            now: datetime.datetime | None = None) -> None:
     """通过 / 不通过 a pending plan; 不通过 needs a reason."""
     reason = (reason or "").strip()
-    if plan.status != "pending":
-        raise PlanError(f"计划“{plan.name}”{PLAN_STATUSES.get(plan.status, plan.status)}，只能审核待审核的计划")
+    if plan.status != "pending":  # already decided: say by whom (workflow.check's message)
+        try:
+            workflow.check(plan, "pass" if passed else "fail", operator, reason or "-")
+        except workflow.WorkflowError as exc:
+            raise PlanError(f"计划“{plan.name}”：{exc}") from None
     if not passed and not reason:
         raise PlanError("审核不通过时请填写原因")
     if len(reason) > 512:
         raise PlanError("原因不能超过512个字")
     now = now or datetime.datetime.now()
-    plan.status = "approved" if passed else "rejected"
+    try:  # the transition table of services/workflow.py, by a guarded UPDATE (one reviewer wins)
+        workflow.apply(plan, "pass" if passed else "fail", operator, reason or None, when=now)
+    except workflow.WorkflowError as exc:
+        raise PlanError(str(exc)) from None
     plan.reason = reason or None
     plan.reviewed_at = now
-    log(plan, "通过" if passed else "不通过", operator, reason or None, now)

@@ -31,7 +31,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.models.audit_review import APPEAL_STATUSES
 from app.models.credits import CREDIT_STATUSES
+from app.models.practice import PLAN_STATUSES
 from app.models.review import ManualCredit, ReviewLog
 from app.services.roles import ROLE_SCOPE
 
@@ -137,7 +139,39 @@ SELF_STUDY = Machine("self_study", SELF_STUDY_STATUSES, [
     _T("return", ["submitted"], "returned", [UNIT, DISTRICT, CITY], "退回", reason=True),
 ], editable=("draft", "returned"))
 
-MACHINES = {m.owner_type: m for m in (CREDIT, SELF_STUDY)}
+
+def _plan_log(session: Session, plan: Any, t: Transition, before: str | None, user: Any, reason: str | None,
+              when: datetime.datetime | None) -> Any:
+    """Practice plans keep their own 审核日志 (practice_plan_log, shown on the plan's page)."""
+    from app.services.practice import log
+
+    return log(plan, t.label, user, (reason or "").strip() or None, when)
+
+
+def _plan_last(session: Session, plan: Any) -> tuple:
+    from app.models.practice import PracticePlanLog
+
+    row = session.scalars(select(PracticePlanLog).where(PracticePlanLog.plan_id == plan.id)
+                          .order_by(PracticePlanLog.id.desc()).limit(1)).first()
+    return (row.operator, row.at, row.action) if row is not None else (None, None, None)
+
+
+# Seed 003 计划上传 / 计划审核: the institution submits (提交), edits send it back to 待审核 (重新提交);
+# the supervising district or city passes (通过) or fails (不通过, with a reason) a pending plan.
+PRACTICE_PLAN = Machine("practice_plan", PLAN_STATUSES, [
+    _T("submit", [None], "pending", [UNIT], "提交"),
+    _T("resubmit", ["pending", "rejected"], "pending", [UNIT], "重新提交"),
+    _T("pass", ["pending"], "approved", [DISTRICT, CITY], "通过"),
+    _T("fail", ["pending"], "rejected", [DISTRICT, CITY], "不通过", reason=True),
+], editable=("pending", "rejected"), writer=_plan_log, last=_plan_last)
+
+# 复审 (seed 001): the city office (市继教办) accepts or rejects a pending appeal.
+APPEAL = Machine("audit_appeal", APPEAL_STATUSES, [
+    _T("accept", ["pending"], "accepted", [CITY], "复审通过"),
+    _T("reject", ["pending"], "rejected", [CITY], "复审不通过", reason=True),
+])
+
+MACHINES = {m.owner_type: m for m in (CREDIT, SELF_STUDY, PRACTICE_PLAN, APPEAL)}
 
 
 def _needs_city(session: Session, obj: Any) -> bool:
@@ -372,8 +406,10 @@ def last_reasons(owner_type: str, owner_ids: list[int], session: Session | None 
 
 
 __all__ = [
+    "APPEAL",
     "CREDIT",
     "MACHINES",
+    "PRACTICE_PLAN",
     "SELF_STUDY",
     "SELF_STUDY_STATUSES",
     "Machine",
