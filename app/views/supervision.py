@@ -674,13 +674,16 @@ def _captcha_text() -> str:
     return "".join(secrets.choice("ACDEFHJKLMNPRTUVWXY34679") for _ in range(4))
 
 
-def _check_captcha(consume: bool) -> None:
-    expected = session.get("sup_captcha")
-    given = (request.form.get("captcha") or "").strip().upper()
-    if consume:
-        session.pop("sup_captcha", None)
-    if not expected or given != expected:
-        raise sup.SupervisionError("图形验证码不正确")
+def _check_captcha() -> None:
+    """One try per image: the ticket in the cookie is used up on the server, right or wrong (the
+    answer itself never leaves the server)."""
+    from app.services import captcha
+
+    ok = captcha.consume(db.session, session.pop("sup_captcha", None), request.form.get("captcha"),
+                         datetime.datetime.now())
+    db.session.commit()
+    if not ok:
+        raise sup.SupervisionError("图形验证码不正确，请点击图片换一张后重新输入")
 
 
 def _limits() -> sup.SmsLimits:
@@ -745,7 +748,7 @@ class SiteMobileView(BaseView):
         if request.method == "POST":
             phone = request.form.get("phone", "").strip()
             try:
-                _check_captcha(consume=True)
+                # No image captcha here: the SMS code, sent only after one was solved, is the proof.
                 manager = sup.manager_by_code(db.session, code)
                 if manager is None:
                     raise sup.SupervisionError("登录码无效或已失效，请向项目单位索取新的二维码")
@@ -784,18 +787,21 @@ class SiteMobileView(BaseView):
         from captcha.image import ImageCaptcha
 
         text = _captcha_text()
-        session["sup_captcha"] = text
+        session["sup_captcha"] = captcha.issue(db.session, text, datetime.datetime.now())
+        db.session.commit()
         data = ImageCaptcha(width=160, height=60).generate(text).getvalue()
         response = Response(data, mimetype="image/png")
         response.headers["Cache-Control"] = "no-store"
         return response
+        from app.services import captcha
+
 
     @expose("/sms", methods=["POST"])
     def sms(self):
         """发送短信: needs the login code, the registered phone and the image captcha."""
         phone = request.form.get("phone", "").strip()
         try:
-            _check_captcha(consume=False)
+            _check_captcha()
             manager = sup.manager_by_code(db.session, request.form.get("code", ""))
             if manager is None:
                 raise sup.SupervisionError("登录码无效或已失效，请向项目单位索取新的二维码")
