@@ -21,6 +21,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import Job
 from app.services import files
+from app.services.filestore import StorageError
 
 
 class JobContext:
@@ -104,6 +105,11 @@ def execute(job_id: str, func_path: str, kwargs: dict) -> None:
         db.session.rollback()
         _update(job_id, **ctx.unsaved_counts(), status="failed", message=str(exc),
                 result_path=_stored(exc.result_path), result_name=exc.result_name,
+                finished_at=datetime.datetime.now())
+        return
+    except StorageError as exc:  # a full disk (logged by filestore): its Chinese message, no partial file
+        db.session.rollback()
+        _update(job_id, **ctx.unsaved_counts(), status="failed", message=str(exc),
                 finished_at=datetime.datetime.now())
         return
     except Exception:  # noqa: BLE001 - a job must always end with a status

@@ -30,7 +30,15 @@ def workbook(target: Any, **options: Any) -> xlsxwriter.Workbook:
 def write_xlsx(path: str, header: Sequence[str], rows: Iterable[Sequence],
                progress: Callable[[int], None] | None = None, every: int = 1000) -> int:
     """Write rows to ``path`` row by row; returns the row count. ``progress(rows written)`` is
-    called every ``every`` rows (an export job's progress bar)."""
+    called every ``every`` rows (an export job's progress bar). A full disk: StorageError, no file left."""
+    from app.services.filestore import guard
+
+    with guard(path):
+        return _write_xlsx(path, header, rows, progress, every)
+
+
+def _write_xlsx(path: str, header: Sequence[str], rows: Iterable[Sequence],
+                progress: Callable[[int], None] | None, every: int) -> int:
     book = workbook(path, constant_memory=True, default_date_format="yyyy-mm-dd")
     sheet = book.add_worksheet()
     bold = book.add_format({"bold": True})
@@ -49,8 +57,11 @@ def write_xlsx(path: str, header: Sequence[str], rows: Iterable[Sequence],
 
 def stream_xlsx(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
     """Build the workbook in a temporary file (constant memory) and stream it back in chunks."""
-    fd, path = tempfile.mkstemp(suffix=".xlsx")
-    os.close(fd)
+    from app.services.filestore import guard
+
+    with guard(None):
+        fd, path = tempfile.mkstemp(suffix=".xlsx")
+        os.close(fd)
     write_xlsx(path, header, rows)
 
     def chunks():

@@ -77,13 +77,30 @@ def write(path: str, data: bytes, *, session: Any = None) -> str:
 
 @contextlib.contextmanager
 def guard(path: str | None, *, session: Any = None) -> Iterator[None]:
-    """Turn an OSError inside the block into StorageError, removing ``path`` (the partial file)."""
+    """Turn an OSError inside the block (or one a library wrapped) into StorageError, removing ``path``
+    (the partial file); the error is logged (see note_error)."""
     try:
         yield
-    except OSError as exc:
+    except StorageError:
         remove(path)
-        note_error(exc, path, session=session)
-        raise StorageError(message_for(exc)) from exc
+        raise
+    except Exception as exc:
+        os_error = _os_error(exc)
+        if os_error is None:
+            raise
+        remove(path)
+        note_error(os_error, path, session=session)
+        raise StorageError(message_for(os_error)) from exc
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError itself, or one a library wrapped (XlsxWriter's FileCreateError(OSError))."""
+    if isinstance(exc, OSError):
+        return exc
+    for candidate in (*getattr(exc, "args", ()), exc.__cause__):
+        if isinstance(candidate, OSError):
+            return candidate
+    return None
 
 
 def note_error(exc: OSError, path: str | None, *, session: Any = None) -> None:

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from app.extensions import db
 from app.services import submissions
+from app.services.filestore import StorageError
 
 
 def submit_token() -> Markup:
@@ -76,5 +77,13 @@ def _repeat(token: str, user_id: int | None):
     return redirect(url or request.referrer or "/")
 
 
+def storage_error(exc: StorageError):
+    """A full disk that a view did not handle itself (an export, a download): its message, not a 500."""
+    db.session.rollback()
+    flash(str(exc), "danger")
+    return redirect(request.referrer or "/")
+
+
 def init_app(app) -> None:
     app.jinja_env.globals["submit_token"] = submit_token
+    app.register_error_handler(StorageError, storage_error)

@@ -56,7 +56,7 @@ from app.models.supervision import (
     SmsOutbox,
 )
 from app.oplog import record
-from app.services import attachments, photos
+from app.services import attachments, filestore, photos
 from app.services import supervision as sup
 from app.services.roles import SITE_MANAGER
 from app.services.uploads import UploadError
@@ -611,14 +611,33 @@ class SupervisionView(BaseView):
     @permission_name("export")
     def export(self):
         """导出: one row per project on the first sheet, one row per period on the second."""
-        from app.services.exports import workbook
-
         filings = list(db.session.scalars(self._query().options(selectinload(Filing.institution))
                                           .order_by(Filing.starts_at, Filing.id)))
         now = datetime.datetime.now()
         projects, _stats = sup.export_rows(db.session, filings, now)
-        fd, path = tempfile.mkstemp(suffix=".xlsx")
-        os.close(fd)
+        with filestore.guard(None):
+            fd, path = tempfile.mkstemp(suffix=".xlsx")
+            os.close(fd)
+        with filestore.guard(path):  # a full disk: the Chinese message, no half-written file
+            self._write_export(path, filings, projects, now)
+        record(MODULE, "导出", f"{len(filings)}个项目")
+
+        def chunks():
+            try:
+                with open(path, "rb") as fh:
+                    while block := fh.read(65536):
+                        yield block
+            finally:
+                os.unlink(path)
+
+        name = f"项目督查-{datetime.date.today():%Y%m%d}.xlsx"
+        return Response(chunks(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+    @staticmethod
+    def _write_export(path: str, filings, projects, now) -> None:
+        from app.services.exports import workbook
+
         wb = workbook(path, constant_memory=True, default_date_format="yyyy-mm-dd hh:mm")
         bold = wb.add_format({"bold": True})
         ws = wb.add_worksheet("项目督查汇总")
@@ -643,19 +662,6 @@ class SupervisionView(BaseView):
                     ws2.write(r, c, value)
                 r += 1
         wb.close()
-        record(MODULE, "导出", f"{len(filings)}个项目")
-
-        def chunks():
-            try:
-                with open(path, "rb") as fh:
-                    while block := fh.read(65536):
-                        yield block
-            finally:
-                os.unlink(path)
-
-        name = f"项目督查-{datetime.date.today():%Y%m%d}.xlsx"
-        return Response(chunks(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
     @expose("/sms")
     @has_access
@@ -786,6 +792,8 @@ class SiteMobileView(BaseView):
     def captcha(self):
         from captcha.image import ImageCaptcha
 
+        from app.services import captcha
+
         text = _captcha_text()
         session["sup_captcha"] = captcha.issue(db.session, text, datetime.datetime.now())
         db.session.commit()
@@ -793,8 +801,6 @@ class SiteMobileView(BaseView):
         response = Response(data, mimetype="image/png")
         response.headers["Cache-Control"] = "no-store"
         return response
-        from app.services import captcha
-
 
     @expose("/sms", methods=["POST"])
     def sms(self):
