@@ -176,9 +176,11 @@ def enqueue(kind: str, func_path: str, *, user_id: int, title: str, upload_sha25
             get_queue().enqueue(_rq_execute, args=(job_id, func_path, kwargs), job_id=job_id,
                                 job_timeout=3600, result_ttl=86400, failure_ttl=7 * 86400)
         except Exception:  # noqa: BLE001 - Redis down: the job must not wait forever as "queued"
+            from app.jobs.reaper import QUEUE_DOWN, remove_upload
+
             current_app.logger.error("job %s not queued: %s", job_id, traceback.format_exc())
-            _update(job_id, status="failed", message="任务队列不可用，请稍后重试或联系管理员",
-                    finished_at=datetime.datetime.now())
+            _update(job_id, status="failed", message=QUEUE_DOWN, finished_at=datetime.datetime.now())
+            remove_upload(kwargs)  # nothing will read it: the user uploads it again
     else:
         app = current_app._get_current_object()
 

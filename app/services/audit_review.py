@@ -35,6 +35,7 @@ from app.models.audit_review import (
 )
 from app.models.credits import COUNTED_STATUSES
 from app.services import audit as audit_admin
+from app.services import upsert
 from app.services.compliance import evaluate, window
 from app.services.credit_records import region, rule_set_for_year
 from app.services.rule_sets import policy_params
@@ -311,14 +312,15 @@ def _conflict_message(session: Session, cycle: AuditCycle, credit_ids: list[int]
 
 
 def _result_row(session: Session, cycle: AuditCycle, person: Person) -> AuditResult:
-    result = session.scalar(select(AuditResult).where(AuditResult.cycle_id == cycle.id,
-                                                      AuditResult.person_id == person.id))
-    if result is None:
-        result = AuditResult(cycle_id=cycle.id, person_id=person.id, district_id=person.district_id,
-                             institution_id=person.institution_id, department_id=person.department_id,
-                             reviewed=False, version=1)
-        session.add(result)
-    return result
+    """The person's result row, created if missing (INSERT … ON CONFLICT DO NOTHING: two experts
+    marking or computing one person at once no longer collide on uq_audit_result_cycle_person),
+    then locked FOR UPDATE so concurrent marks / computations apply one after the other."""
+    upsert.insert_ignore(session, AuditResult, {
+        "cycle_id": cycle.id, "person_id": person.id, "district_id": person.district_id,
+        "institution_id": person.institution_id, "department_id": person.department_id, "reviewed": False, "version": 1},
+        ["cycle_id", "person_id"])
+    return upsert.locked(session, select(AuditResult).where(AuditResult.cycle_id == cycle.id,
+                                                            AuditResult.person_id == person.id))
 
 
 def set_reviewed(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: int, reviewed: bool) -> AuditResult:
@@ -454,30 +456,36 @@ def file_appeal(session: Session, auditor: Auditor, verdict: AuditVerdict, reaso
         raise ReviewError("请填写复审理由")
     if len(reason) > REASON_MAX:
         raise ReviewError(f"复审理由不能超过{REASON_MAX}个字")
-    appeal = AuditAppeal(cycle_id=cycle.id, verdict_id=verdict.id, credit_id=verdict.credit_id,
-                         person_id=verdict.person_id, district_id=verdict.district_id,
-                         institution_id=verdict.institution_id, department_id=verdict.department_id,
-                         reason=reason, failed_reason=verdict.reason, status="pending", created_by_fk=user_id,
-                         created_at=now)
-    session.add(appeal)
-    session.flush()
-    return appeal
+    # INSERT … ON CONFLICT (verdict_id) DO NOTHING: of two people appealing one material at once,
+    # the second is told it was appealed (no unique-key violation).
+    if not upsert.insert_ignore(session, AuditAppeal, {
+            "cycle_id": cycle.id, "verdict_id": verdict.id, "credit_id": verdict.credit_id, "person_id": verdict.person_id,
+            "district_id": verdict.district_id, "institution_id": verdict.institution_id,
+            "department_id": verdict.department_id, "reason": reason, "failed_reason": verdict.reason, "status": "pending",
+            "created_by_fk": user_id, "created_at": now}, ["verdict_id"]):
+        raise ReviewError("该材料已申请过复审（他人刚刚提交），请刷新页面查看")
+    return session.scalars(select(AuditAppeal).where(AuditAppeal.verdict_id == verdict.id)).one()
 
 
 def decide_appeal(session: Session, auditor: Auditor, appeal: AuditAppeal, accept: bool, reason: str) -> AuditAppeal:
     """市继教办复审: accept (the material passes; the person's result is recomputed — the final result)
     or reject with a reason."""
+    from app.models import CmeUser
+    from app.services import workflow
+
     if not auditor.is_city:
         raise ReviewError("复审结论由市继教办确定")
-    if appeal.status != "pending":
-        raise ReviewError("该复审申请已有结论")
     reason = (reason or "").strip()
-    if not accept and not reason:
+    if not accept and not reason and appeal.status == "pending":
         raise ReviewError("请填写复审不通过的原因")
     if len(reason) > REASON_MAX:
         raise ReviewError(f"复审意见不能超过{REASON_MAX}个字")
     now = datetime.datetime.now()
-    appeal.status = "accepted" if accept else "rejected"
+    try:  # workflow.APPEAL by a guarded UPDATE: of two city users deciding at once, one decides
+        workflow.apply(appeal, "accept" if accept else "reject", session.get(CmeUser, auditor.user_id),
+                       reason or None, session=session, when=now)
+    except workflow.WorkflowError as exc:
+        raise ReviewError(str(exc)) from None
     appeal.decision_reason = reason or None
     appeal.decided_by_fk = auditor.user_id
     appeal.decided_at = now

@@ -1,0 +1,57 @@
+"""Rows two people may create at the same instant (an audit result, a wizard draft line, a check-in…)
+are written with ``INSERT … ON CONFLICT`` on their unique key instead of check-then-insert: on
+PostgreSQL a second insert of the same key waits for the first one's commit and then does nothing
+(or updates), so nobody gets a unique-key violation (a 500). SQLite supports the same clause.
+
+    created = upsert.insert_ignore(session, AuditResult, values, ["cycle_id", "person_id"])
+    row = upsert.locked(session, select(AuditResult).where(…))   # then change it under a row lock
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+
+def _insert_for(session: Session):
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    return None
+
+
+def insert_ignore(session: Session, model: Any, values: Mapping[str, Any], keys: Sequence[str],
+                  where: Any = None) -> bool:
+    """INSERT the row unless a row with the same ``keys`` exists (or is being inserted by another
+    transaction); True when this call inserted it. ``where``: the predicate of a partial unique
+    index. The ORM does not see the row until it is selected."""
+    dialect_insert = _insert_for(session)
+    if dialect_insert is None:  # another database: check, then insert (not concurrency-safe)
+        from sqlalchemy import and_, select
+
+        table = model.__table__
+        found = session.execute(select(table.c[keys[0]]).where(and_(*(table.c[k] == values[k] for k in keys)))).first()
+        if found is not None:
+            return False
+        session.execute(insert(model).values(**values))
+        return True
+    stmt = dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys), index_where=where)
+    result = session.execute(stmt)
+    return (result.rowcount or 0) > 0
+
+
+def locked(session: Session, query: Any) -> Any:
+    """The one row of ``query`` selected FOR UPDATE (PostgreSQL: others changing it wait for this
+    transaction) and refreshed from the database; None when there is none."""
+    return session.scalars(query.with_for_update().execution_options(populate_existing=True)).first()
+
+
+__all__ = ["insert_ignore", "locked"]

@@ -1,0 +1,144 @@
+"""Races in the audit review (审验, seed 001): 标记为已审 and 达标计算 twice at once on one person (was a
+500 on uq_audit_result_cycle_person), two appeals of one material, two city users deciding one appeal.
+No 500, one result row, one appeal, one decision with the loser told who decided first."""
+import io
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from app.extensions import db
+from app.models import Attachment, ReviewLog
+from app.models.audit_review import AuditAppeal, AuditResult, AuditVerdict
+from app.services import roles as R
+from tests.audit_review.helpers import PDF, audit_world
+from tests.concurrency.harness import (
+    PG_ONLY,
+    no_server_error,
+    post,
+    race,
+    repeat,
+    replies,
+    split,
+)
+
+pytestmark = PG_ONLY
+TIMES = 5
+
+
+@pytest.fixture
+def aw(app, world):
+    import datetime
+
+    with app.app_context():
+        return audit_world(world, deadline=datetime.datetime(2099, 12, 2, 17, 0))
+
+
+def _no_result(app, person_id):
+    with app.app_context():
+        db.session.execute(delete(AuditResult).where(AuditResult.person_id == person_id))
+        db.session.commit()
+        db.session.remove()
+
+
+def _results(app, person_id):
+    with app.app_context():
+        rows = [(r.reviewed, r.version, r.met) for r in db.session.scalars(
+            select(AuditResult).where(AuditResult.person_id == person_id))]
+        db.session.remove()
+        return rows
+
+
+@pytest.mark.parametrize("what", ["mark", "compute"])
+def test_two_marks_or_computations_of_one_person(app, world, aw, clients, what):
+    one, two = clients("expert", "expert")  # the expert in two tabs (or a double click)
+    url = f"/audit-review/person/{world.pa}/{what}?cycle={aw.cycle}"
+    data = {"reviewed": "1"} if what == "mark" else {}
+
+    def once(_):
+        _no_result(app, world.pa)
+        rs = replies(race([lambda c=c: post(c, url, data) for c in (one, two)]))
+        no_server_error(rs)
+        ok = "已标记为已审" if what == "mark" else "达标计算完成"
+        assert all(r.says(ok) for r in rs), [r.flashes for r in rs]  # idempotent: both done, in turn
+        rows = _results(app, world.pa)
+        assert len(rows) == 1
+        if what == "mark":
+            assert rows[0][0] is True
+        else:
+            assert rows[0][1] == 3 and rows[0][2] is not None  # created at 1, two computations in turn
+
+    repeat(TIMES, once)
+
+
+def _failed_verdict(app, aw) -> int:
+    """王五's only credit failed by the expert, with no appeal yet (reset between races)."""
+    with app.app_context():
+        db.session.execute(delete(AuditAppeal))
+        vid = db.session.scalar(select(AuditVerdict.id).where(AuditVerdict.credit_id == aw.pb_credit))
+        db.session.execute(update(AuditVerdict).where(AuditVerdict.id == vid).values(
+            verdict="failed", reason="签到记录缺失", via_appeal=False))
+        db.session.commit()
+        db.session.remove()
+        return vid
+
+
+def _judge_pb(login, world, aw):
+    c = login("expert")
+    r = c.post(f"/audit-review/person/{world.pb}/verdict?cycle={aw.cycle}",
+               data={"decision": "failed", "only": str(aw.pb_credit), f"version_{aw.pb_credit}": "0",
+                     "reason": "签到记录缺失"})
+    assert r.status_code == 302
+
+
+def _appeal(client, vid, reason="有签到表"):
+    return post(client, f"/audit-appeals/new/{vid}", {"reason": reason, "files": (io.BytesIO(PDF), "签到表.pdf")},
+                content_type="multipart/form-data")
+
+
+def test_two_appeals_of_one_material(app, world, aw, login, clients):
+    _judge_pb(login, world, aw)
+    inst, district = clients("inst_b", "district2")
+
+    def once(_):
+        vid = _failed_verdict(app, aw)
+        rs = replies(race([lambda: _appeal(inst, vid, "有签到表"), lambda: _appeal(district, vid, "有照片")]))
+        (won,), (lost,) = split(rs, lambda r: r.says("已提交复审申请"))
+        assert lost.says("已申请过复审"), lost.text[:500]
+        with app.app_context():
+            appeals = db.session.scalars(select(AuditAppeal)).all()
+            assert len(appeals) == 1 and appeals[0].reason == ("有签到表", "有照片")[rs.index(won)]
+            files = db.session.scalars(select(Attachment.owner_id).where(Attachment.owner_type == "audit_appeal")).all()
+            assert files.count(appeals[0].id) == 1
+            db.session.remove()
+
+    repeat(TIMES, once)
+
+
+def test_two_city_users_decide_one_appeal(app, world, aw, login, add_user, clients):
+    add_user("city_2", R.CITY_ADMIN, org_id=world.city)
+    _judge_pb(login, world, aw)
+    inst, first, second = clients("inst_b", "city", "city_2")
+    names = ["city", "city_2"]
+    decisions = [{"decision": "accept", "reason": "签到表属实"}, {"decision": "reject", "reason": "签到表不清晰"}]
+
+    def once(_):
+        vid = _failed_verdict(app, aw)
+        assert _appeal(inst, vid).says("已提交复审申请")
+        with app.app_context():
+            appeal_id = db.session.scalar(select(AuditAppeal.id))
+            db.session.remove()
+        rs = replies(race([lambda c=c, d=d: post(c, f"/audit-appeals/decide/{appeal_id}", d)
+                           for c, d in zip((first, second), decisions)]))
+        (won,), (lost,) = split(rs, lambda r: r.says("复审结论已保存"))
+        w = rs.index(won)
+        assert lost.says("已由他人先", names[w], "当前状态为"), lost.flashes
+        with app.app_context():
+            appeal = db.session.get(AuditAppeal, appeal_id)
+            verdict = db.session.get(AuditVerdict, vid)
+            logs = db.session.scalars(select(ReviewLog.user_name).where(
+                ReviewLog.owner_type == "audit_appeal", ReviewLog.owner_id == appeal_id)).all()
+            assert appeal.status == ("accepted", "rejected")[w] and logs == [names[w]]
+            assert verdict.verdict == ("passed", "failed")[w]
+            db.session.remove()
+
+    repeat(TIMES, once)
