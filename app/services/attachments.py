@@ -13,7 +13,8 @@ import os
 import uuid
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import object_session
 
 from app.extensions import db
 from app.models.attachments import Attachment
@@ -68,6 +69,14 @@ def store_bytes(data: bytes, kind: str, name: str, owner_type: str, owner_id: in
                      uploaded_by_fk=user_id)
     db.session.add(att)
     return att
+
+
+@event.listens_for(Attachment, "after_delete")
+def _file_goes_with_row(_mapper, _connection, att: Attachment) -> None:
+    """A deleted attachment's file is deleted when the deletion commits (no file without its row)."""
+    session = object_session(att)
+    if session is not None and att.path:
+        filestore.remove_after_commit(session, os.path.join(folder(), att.path))
 
 
 def of(owner_type: str, owner_id: int) -> list[Attachment]:

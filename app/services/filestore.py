@@ -33,6 +33,7 @@ FULL_MESSAGE = "服务器存储空间不足，请联系管理员"
 OTHER_MESSAGE = "服务器存储出错，请联系管理员"
 
 _KEY = "filestore_pending"  # session.info: paths written in the current transaction
+_DOOMED_KEY = "filestore_doomed"  # session.info: files of rows deleted in the current transaction
 _ERRORS_KEY = "filestore_errors"  # session.info: storage errors to log once the transaction ended
 _last: dict[str, Any] = {}
 _lock = threading.Lock()
@@ -55,10 +56,19 @@ def remove(path: str | None) -> None:
 
 def track(session: Any, path: str) -> None:
     """Delete ``path`` unless the session's current transaction commits."""
-    real = session() if callable(session) and not isinstance(session, Session) else session
+    real = _real(session)
     if not real.in_transaction():
         real.begin()
     real.info.setdefault(_KEY, []).append(path)
+
+
+def remove_after_commit(session: Any, path: str) -> None:
+    """Delete ``path`` once the session's transaction commits (its row was deleted); kept on rollback."""
+    _real(session).info.setdefault(_DOOMED_KEY, []).append(path)
+
+
+def _real(session: Any) -> Session:
+    return session() if callable(session) and not isinstance(session, Session) else session
 
 
 def write(path: str, data: bytes, *, session: Any = None) -> str:
@@ -110,9 +120,7 @@ def note_error(exc: OSError, path: str | None, *, session: Any = None) -> None:
     now = datetime.datetime.now()
     with _lock:
         _last.update(at=now, message=text, errno=exc.errno)
-    real = None
-    if session is not None:
-        real = session() if callable(session) and not isinstance(session, Session) else session
+    real = _real(session) if session is not None else None
     if real is not None and real.in_transaction():
         real.info.setdefault(_ERRORS_KEY, []).append(text)  # SQLite: a second connection would wait
         return
@@ -150,6 +158,8 @@ def last_storage_error() -> dict[str, Any] | None:
 
 def _after_commit(session: Session) -> None:
     session.info.pop(_KEY, None)
+    for path in session.info.pop(_DOOMED_KEY, None) or ():
+        remove(path)  # the row is gone for good: so is its file
 
 
 def _after_transaction_end(session: Session, transaction) -> None:
@@ -157,6 +167,7 @@ def _after_transaction_end(session: Session, transaction) -> None:
         return
     for path in session.info.pop(_KEY, None) or ():
         remove(path)  # rolled back (or closed without commit): the file has no row
+    session.info.pop(_DOOMED_KEY, None)  # rolled back: the rows and their files stay
     for text in session.info.pop(_ERRORS_KEY, None) or ():
         _record(text)
 
