@@ -283,6 +283,9 @@ def install(app) -> None:
             db.session.commit()
         session[SESSION_NONCE_KEY] = user.session_nonce
 
+    from app.views.base import guard_list_args
+
+    app.before_request(guard_list_args)  # sort / filter on declared columns only
     app.after_request(security_headers)
 
     def too_many(error):

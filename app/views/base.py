@@ -470,3 +470,40 @@ def qr_png_response(url: str):
     response = send_file(out, mimetype="image/png")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def guard_list_args():
+    """before_request: sort and filter only on declared columns, for every list of every view (issue 17.4).
+
+    FAB sorts by any column named in ``_oc_<View>`` — a column hidden or masked on the page included
+    (sorting persons by their masked ID number recovers it) — and fails on a filter index it does not
+    have. Refuse (400) an order column outside the view's ``order_columns`` and a ``_flt_`` outside its
+    ``search_columns`` (add/edit forms keep FAB's related-field prefill). The REST API checks its own
+    ``order_column`` and ``filters`` (400)."""
+    import re
+
+    from flask import current_app
+
+    keys = [k for k in request.args if k.startswith(("_oc_", "_od_", "_flt_"))]
+    if not keys:
+        return
+    views = current_app.extensions.get("cme_views_by_name")
+    if views is None:
+        views = {type(v).__name__: v for v in current_app.appbuilder.baseviews}
+        current_app.extensions["cme_views_by_name"] = views
+    endpoint = request.endpoint or ""
+    own = views.get(endpoint.split(".")[0])
+    for key in keys:
+        if key.startswith("_oc_"):
+            view = views.get(key[4:])
+            if view is None or request.args[key] not in (getattr(view, "order_columns", None) or []):
+                abort(400)
+        elif key.startswith("_od_"):
+            if request.args[key] not in ("asc", "desc"):
+                abort(400)
+        elif endpoint.rsplit(".", 1)[-1] not in ("add", "edit"):
+            match = re.fullmatch(r"_flt_(\d+)_(.+)", key)
+            filters = getattr(own, "_filters", None)
+            allowed = filters.get_search_filters() if filters is not None else {}
+            if match is None or match.group(2) not in allowed or int(match.group(1)) >= len(allowed[match.group(2)]):
+                abort(400)

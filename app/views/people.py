@@ -101,6 +101,10 @@ def department_ajax_field() -> AjaxPickerField:
                            placeholder=_l("请选择单位后输入科室名称搜索"), depends="institution")
 
 
+SHOW_COLUMNS = ["card_no", "name", "id_number", "gender", "birth_date", "institution", "department",
+                "title", "title_level", "specialty", "phone", "active"]
+
+
 def can_see_id_number() -> bool:
     return CITY_ADMIN in role_names()
 
@@ -115,8 +119,6 @@ class PersonView(ScopedModelView):
     label_columns = PERSON_LABELS
     list_columns = ["card_no", "name", "gender", "id_number", "institution", "department", "title",
                     "title_level", "specialty", "phone"]
-    show_columns = ["card_no", "name", "id_number", "gender", "birth_date", "institution", "department",
-                    "title", "title_level", "specialty", "phone", "active"]
     add_columns = ["card_no", "name", "id_number", "institution", "department", "title", "title_level",
                    "specialty", "phone", "active"]
     # The ID number is fixed after creation: edit forms would otherwise show it unmasked.
@@ -153,6 +155,15 @@ class PersonView(ScopedModelView):
 
     @formatters_columns.setter
     def formatters_columns(self, value):
+        pass  # role-dependent, computed per request
+
+    @property
+    def show_columns(self):
+        # The birth date is digits 7–14 of the ID number: shown only to who may see the number.
+        return SHOW_COLUMNS if can_see_id_number() else [c for c in SHOW_COLUMNS if c != "birth_date"]
+
+    @show_columns.setter
+    def show_columns(self, value):
         pass  # role-dependent, computed per request
 
     @property
