@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,18 +29,29 @@ def home_counts(session: Session, scope: Scope) -> list[tuple[str, int, str]]:
 FAILED_JOB_DAYS = 7  # a failed job stays a to-do for a week, then only "my jobs" shows it
 
 
-def home_todos(session: Session, user_id: int, now: datetime.datetime | None = None
-               ) -> list[tuple[str, str, dict]]:
-    """(label, endpoint, url args) of things waiting for this user. Credit reviews join later."""
+def home_todos(session: Session, user_id: int, now: datetime.datetime | None = None,
+               workers_running: Callable[[], bool | None] | None = None) -> list[tuple[str, str, dict]]:
+    """(label, endpoint, url args) of things waiting for this user. Credit reviews join later.
+
+    Jobs are counted as they are: running; waiting with no worker to run them (``workers_running()``,
+    asked only when a job waits, is False: the queue has no live worker); failed — and an error report
+    is promised only when one exists (a job that failed in the queue or with its worker has none)."""
     now = now or datetime.datetime.now()
     todos = []
-    running = session.scalar(select(func.count(Job.id)).where(
-        Job.user_id == user_id, Job.status.in_(("queued", "running"))))
-    if running:
-        todos.append((f"{running} 个后台任务正在执行", "JobView.mine", {}))
-    failed = session.scalar(select(func.count(Job.id)).where(
-        Job.user_id == user_id, Job.status == "failed",
-        Job.created_at >= now - datetime.timedelta(days=FAILED_JOB_DAYS)))
+    active = dict(session.execute(select(Job.status, func.count(Job.id)).where(
+        Job.user_id == user_id, Job.status.in_(("queued", "running"))).group_by(Job.status)).all())
+    queued, running = active.get("queued", 0), active.get("running", 0)
+    if queued and workers_running is not None and workers_running() is False:
+        todos.append((f"{queued} 个后台任务排队等待，但后台任务进程未运行，请联系管理员", "JobView.mine", {}))
+        queued = 0
+    if running + queued:
+        todos.append((f"{running + queued} 个后台任务正在执行", "JobView.mine", {}))
+    since = now - datetime.timedelta(days=FAILED_JOB_DAYS)
+    failed, reports = session.execute(select(func.count(Job.id), func.count(Job.result_path)).where(
+        Job.user_id == user_id, Job.status == "failed", Job.created_at >= since)).one()
     if failed:
-        todos.append((f"{failed} 个后台任务失败，请查看错误报告", "JobView.mine", {}))
+        label = f"{failed} 个后台任务失败，请在“我的任务”中查看原因"
+        if reports:
+            label += f"（{reports} 个有错误报告可下载）"
+        todos.append((label, "JobView.mine", {}))
     return todos

@@ -5,6 +5,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from app.extensions import db
+from app.jobs.reaper import reap, workers_running
 from app.models import Notice
 from app.services import credit_records
 from app.services.dashboard import home_counts, home_todos
@@ -29,8 +30,9 @@ class HomeView(IndexView):
             return self._login_redirect()
         counts = [(label, number, url_for(endpoint)) for label, number, endpoint in
                   home_counts(db.session, current_scope()) if self._may_open(endpoint)]
+        reap(user_id=current_user.id)  # a job whose worker died is counted as failed, not running
         todos = [(label, url_for(endpoint, **args)) for label, endpoint, args in
-                 home_todos(db.session, current_user.id)]
+                 home_todos(db.session, current_user.id, workers_running=workers_running)]
         todos += [(gettext(t.label, n=t.count), url_for(t.endpoint, **t.args)) for t in review_todos(
             db.session, current_user, current_scope(), lambda perm, view: self.appbuilder.sm.has_access(perm, view))]
         if self.appbuilder.sm.has_access("can_publish", "RuleSetView"):

@@ -5,6 +5,7 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_login import current_user
 
 from app.extensions import db
+from app.jobs.reaper import reap
 from app.models import Job
 from app.views.files import StoredFileNotFound, job_file_path
 
@@ -33,6 +34,7 @@ class JobView(BaseView):
     @has_access
     @permission_name("read")
     def mine(self):
+        reap(user_id=current_user.id)  # a job whose worker died shows as failed, not running
         jobs = (db.session.query(Job).filter(Job.user_id == current_user.id)
                 .order_by(Job.created_at.desc()).limit(50).all())
         return self.render_template("jobs/list.html", jobs=jobs, has_file=has_file)
@@ -42,6 +44,8 @@ class JobView(BaseView):
     @permission_name("read")
     def status(self, job_id):
         job = _own_job(job_id)
+        if job.status in ("queued", "running") and reap([job.id]):
+            db.session.refresh(job)  # its worker died: the poll shows "failed" with the reason
         return jsonify(id=job.id, status=job.status, done=job.done, total=job.total,
                        percent=job.percent, message=job.message or "",
                        has_file=has_file(job), title=job.title)

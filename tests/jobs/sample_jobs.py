@@ -58,3 +58,17 @@ def waiting(ctx: JobContext, event_name: str) -> dict:
 
 
 EVENTS: dict = {}
+
+
+def blocking(ctx: JobContext, pid_file: str, path: str | None = None, seconds: float = 120) -> dict:
+    """Runs long (a test kills its worker meanwhile); writes the work horse's pid to ``pid_file`` first.
+    ``path`` plays the uploaded file an import job would read."""
+    import os
+    import time
+
+    ctx.progress(0, 1, "运行中")
+    with open(pid_file + ".tmp", "w") as fh:
+        fh.write(str(os.getpid()))
+    os.replace(pid_file + ".tmp", pid_file)
+    time.sleep(seconds)
+    return {"message": "睡醒了"}

@@ -7,11 +7,10 @@ import io
 import os
 import subprocess
 import sys
-import uuid
 
 import openpyxl
-import pytest
 
+from app.jobs.reaper import QUEUE_DOWN
 from app.services import idcard
 from tests.helpers import xlsx_bytes
 from tests.jobs import sample_jobs
@@ -27,22 +26,6 @@ def number(n: int) -> str:
 GOOD = [["R0000001", "雷一", number(1), "甲医院", "心内科", "护师", "", ""],
         ["R0000002", "雷二", number(2), "甲医院", "", "", "", ""],
         ["R0000003", "雷三", number(3), "甲医院", "骨科", "", "", ""]]
-
-
-@pytest.fixture
-def rq_app(app, redis_url):
-    """The app with REDIS_URL set for this test only, and an empty queue."""
-    saved = app.config.get("REDIS_URL"), app.config["RQ_QUEUE"]
-    # A queue of its own: other test sessions may use this Redis database at the same time.
-    app.config["REDIS_URL"], app.config["RQ_QUEUE"] = redis_url, f"cme-test-{uuid.uuid4().hex[:12]}"
-    queue = queue_of(app)
-    try:
-        yield app
-    finally:
-        queue.empty()
-        queue.delete(delete_jobs=True)
-        app.config["REDIS_URL"], app.config["RQ_QUEUE"] = saved
-    assert (app.config.get("REDIS_URL"), app.config["RQ_QUEUE"]) == (None, "cme")
 
 
 def queue_of(app):
@@ -148,7 +131,7 @@ def test_redis_unreachable_fails_the_job_instead_of_leaving_it_queued(app, world
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
     job_id = enqueue_as(app, "inst_a", "tests.jobs.sample_jobs:counting", n=1)
     status, _, _, message, _ = job_row(app, job_id)
-    assert (status, message) == ("failed", "任务队列不可用，请稍后重试或联系管理员")
+    assert (status, message) == ("failed", QUEUE_DOWN)
 
 
 def test_flask_cme_worker_process_runs_queued_jobs(rq_app, world, tmp_path):
