@@ -28,7 +28,8 @@ def file_roots() -> dict[str, str]:
 
 
 def backup_dir() -> str:
-    return current_app.config.get("BACKUP_DIR") or os.path.join(current_app.instance_path, "backups")
+    return (current_app.config.get("BACKUP_DIR") or os.environ.get("BACKUP_DIR")
+            or os.path.join(current_app.instance_path, "backups"))
 
 
 def register(cme: click.Group) -> None:
