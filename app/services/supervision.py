@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Attachment, Org, Parameter
 from app.models.supervision import (
+    FILING_STATUSES,
     FIXED_SLOTS,
     HALVES,
     PHOTO_SLOTS,
@@ -33,7 +34,7 @@ from app.models.supervision import (
     SiteManager,
     SmsCode,
 )
-from app.services import attachments, photos
+from app.services import attachments, photos, upsert, workflow
 from app.services.scope import Scope
 from app.services.uploads import UploadError
 
@@ -259,7 +260,8 @@ def apply(session: Session, filing: Filing, action: str, user, reason: str = "",
     """The one place a filing's status changes: checks the transition, writes the log, keeps periods."""
     sources, target = TRANSITIONS[action]
     if filing.status not in sources:
-        raise SupervisionError(f"当前状态“{filing.status_label}”不能{ACTION_LABELS[action]}")
+        raise SupervisionError(f"当前状态“{filing.status_label}”{_last_decision(session, filing)}"
+                               f"不能{ACTION_LABELS[action]}")
     reason = (reason or "").strip()
     if action in ("fail", "return") and not reason:
         raise SupervisionError("请填写原因")
@@ -275,12 +277,29 @@ def apply(session: Session, filing: Filing, action: str, user, reason: str = "",
     if action in ("pass", "fail", "return"):
         filing.reviewed_at = now
         filing.reason = reason or None
-    filing.status = target
+    before = filing.status
+    try:  # guarded UPDATE … WHERE status = :before: of two reviewers at once, one decides
+        workflow.guarded_set(session, filing, before, target, describe=lambda: _lost(session, filing, action))
+    except workflow.TransitionConflict as exc:
+        raise SupervisionError(str(exc)) from None
     if action == "pass":
         make_periods(session, filing, hours or half_day_hours(session))
     elif action == "return":
         filing.periods.clear()
     log(filing, ACTION_LABELS[action], user, reason)
+
+
+def _last_decision(session: Session, filing: Filing) -> str:
+    """"（张三 于 2026-… 通过）" from the filing's latest log row, or ""."""
+    row = session.scalars(select(FilingLog).where(FilingLog.filing_id == filing.id)
+                          .order_by(FilingLog.id.desc()).limit(1)).first()
+    return workflow.decided_by(row.operator, row.at, row.action) if row is not None else ""
+
+
+def _lost(session: Session, filing: Filing, action: str) -> str:
+    status = workflow.current_value(session, filing)
+    return (f"操作未执行：该报备已由他人先处理，当前状态为“{FILING_STATUSES.get(status, status)}”"
+            f"{_last_decision(session, filing)}。您的“{ACTION_LABELS[action]}”未生效，请刷新页面查看")
 
 
 def can_delete(session: Session, filing: Filing, reviewer: bool) -> str | None:
@@ -500,13 +519,15 @@ def verify_sms_code(session: Session, manager: SiteManager, phone: str, code: st
 
 # ------------------------------------------------------------------------------------------ feedback
 def feedback_for(session: Session, period: Period, manager: SiteManager, create: bool = False) -> Feedback | None:
-    fb = session.scalar(select(Feedback).where(Feedback.period_id == period.id, Feedback.manager_id == manager.id))
-    if fb is None and create:
+    query = select(Feedback).where(Feedback.period_id == period.id, Feedback.manager_id == manager.id)
+    fb = session.scalar(query)
+    if fb is None and create:  # INSERT … ON CONFLICT DO NOTHING: two first uploads at once make one row
         filing = manager.filing
-        fb = Feedback(period_id=period.id, manager_id=manager.id, filing_id=filing.id,
-                      district_id=filing.district_id, institution_id=filing.institution_id, lecturers=1)
-        session.add(fb)
-        session.flush()
+        upsert.insert_ignore(session, Feedback, {
+            "period_id": period.id, "manager_id": manager.id, "filing_id": filing.id,
+            "district_id": filing.district_id, "institution_id": filing.institution_id, "lecturers": 1},
+            ["period_id", "manager_id"])
+        fb = session.scalar(query)
     return fb
 
 
