@@ -91,6 +91,26 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _drop_stale_pg_databases(cur) -> None:
+    """Drop the cme_test_<pid>_* databases of test processes that are gone (a crashed or killed
+    worker never reached its teardown); those of live sessions running side by side stay."""
+    cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'cme\\_test\\_%'")
+    for (name,) in cur.fetchall():
+        parts = name.split("_")
+        if len(parts) == 4 and parts[2].isdigit() and not _pid_alive(int(parts[2])):
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _create_pg_database() -> str:
     import psycopg2
     from sqlalchemy.engine import make_url
@@ -99,6 +119,7 @@ def _create_pg_database() -> str:
     conn = psycopg2.connect(PG_ADMIN_URL)
     conn.autocommit = True
     with conn.cursor() as cur:
+        _drop_stale_pg_databases(cur)
         cur.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
     conn.close()
     return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)

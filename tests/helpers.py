@@ -9,8 +9,7 @@ from sqlalchemy import delete, text
 
 from app.cli import add_user
 from app.extensions import db
-from app.models import (DictItem, DictType, Job, LoginLog, Notice, OperationLog, Org, Parameter,
-                        Person)
+from app.models import Org, Person
 from app.services import idcard
 from app.services import roles as R
 from app.services.pinyin import initials
@@ -90,17 +89,17 @@ def build_world() -> SimpleNamespace:
     w.pb = add_person(w.b, w.b_dept, "王五", "B0000001")
     w.pb2 = add_person(w.b, w.b_dept, "孙七", "B0000002")
     users = {
-        "city": (R.CITY_ADMIN, dict(org=w.city)),
-        "district1": (R.DISTRICT_ADMIN, dict(org=w.d1)),
-        "district2": (R.DISTRICT_ADMIN, dict(org=w.d2)),
-        "inst_a": (R.INSTITUTION_ADMIN, dict(org=w.a)),
-        "inst_b": (R.INSTITUTION_ADMIN, dict(org=w.b)),
-        "sec_a": (R.DEPARTMENT_SECRETARY, dict(org=w.a_dept)),
-        "sec_b": (R.DEPARTMENT_SECRETARY, dict(org=w.b_dept)),
-        "tech_a": (R.TECHNICIAN, dict(person=w.pa)),
-        "tech_b": (R.TECHNICIAN, dict(person=w.pb)),
-        "expert": (R.EXPERT, dict(org=w.city)),
-        "site": (R.SITE_MANAGER, dict(org=w.a)),
+        "city": (R.CITY_ADMIN, {"org": w.city}),
+        "district1": (R.DISTRICT_ADMIN, {"org": w.d1}),
+        "district2": (R.DISTRICT_ADMIN, {"org": w.d2}),
+        "inst_a": (R.INSTITUTION_ADMIN, {"org": w.a}),
+        "inst_b": (R.INSTITUTION_ADMIN, {"org": w.b}),
+        "sec_a": (R.DEPARTMENT_SECRETARY, {"org": w.a_dept}),
+        "sec_b": (R.DEPARTMENT_SECRETARY, {"org": w.b_dept}),
+        "tech_a": (R.TECHNICIAN, {"person": w.pa}),
+        "tech_b": (R.TECHNICIAN, {"person": w.pb}),
+        "expert": (R.EXPERT, {"org": w.city}),
+        "site": (R.SITE_MANAGER, {"org": w.a}),
     }
     for username, (role, kw) in users.items():
         add_user(username, role, last_name=username, first_name="", password=PASSWORD, **kw)
@@ -123,3 +122,24 @@ def xlsx_bytes(rows: list[list], header: list[str] | None = None) -> io.BytesIO:
     wb.save(out)
     out.seek(0)
     return out
+
+
+def forget_rq_queue(queue) -> None:
+    """Remove a test queue from Redis with everything RQ keeps for it: its registries (finished,
+    failed, started… never expire), its jobs and their results and executions, its workers."""
+    conn = queue.connection
+    name = queue.name.encode()
+    ids = {job_id.encode() for job_id in queue.job_ids}
+    for key in conn.scan_iter(match="rq:job:*", count=1000):
+        if key.count(b":") == 2 and conn.hget(key, "origin") == name:
+            ids.add(key.split(b":", 2)[2])
+    queue.delete(delete_jobs=True)
+    # the workers that served it (a stopped worker's key lingers for a minute)
+    keys = {key for key in conn.scan_iter(match="rq:worker:*", count=1000)
+            if key.count(b":") == 2 and conn.hget(key, "queues") == name}
+    keys.update(conn.scan_iter(match=b"rq:*:" + name, count=1000))
+    keys.update(conn.scan_iter(match=b"rq:*:" + name + b":*", count=1000))
+    for job_id in ids:
+        keys.update(conn.scan_iter(match=b"rq:*" + job_id + b"*", count=1000))
+    if keys:
+        conn.delete(*keys)

@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from tests.helpers import forget_rq_queue
+
 
 @pytest.fixture
 def rq_app(app, redis_url):
@@ -18,7 +20,6 @@ def rq_app(app, redis_url):
     try:
         yield app
     finally:
-        queue.empty()
-        queue.delete(delete_jobs=True)
+        forget_rq_queue(queue)  # its registries never expire: nothing of the test stays in Redis
         app.config["REDIS_URL"], app.config["RQ_QUEUE"] = saved
     assert (app.config.get("REDIS_URL"), app.config["RQ_QUEUE"]) == (None, "cme")

@@ -37,11 +37,11 @@ def queue_of(app):
 
 def work(app) -> None:
     """Run every queued job with a real RQ worker in burst mode, inside the app context."""
-    from rq import SimpleWorker
+    from tests.rq_workers import QuickSimpleWorker
 
     queue = queue_of(app)
     with app.app_context():
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        QuickSimpleWorker([queue], connection=queue.connection).work(burst=True)
     assert queue.count == 0
 
 
@@ -173,7 +173,8 @@ def test_plain_rq_worker_builds_the_app_itself(rq_app, world):
                JOB_FILES_DIR=rq_app.config["JOB_FILES_DIR"])
     rq_script = os.path.join(os.path.dirname(sys.executable), "rq")
     done = subprocess.run([rq_script, "worker", "--burst", "--url", rq_app.config["REDIS_URL"],
-                           "--path", ROOT, rq_app.config["RQ_QUEUE"]], cwd=ROOT, env=env,
+                           "-w", "tests.rq_workers.PlainWorker", "--path", ROOT,
+                           rq_app.config["RQ_QUEUE"]], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert job_row(rq_app, counting)[:4] == ("finished", 1, 1, "数完了")
