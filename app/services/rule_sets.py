@@ -10,9 +10,10 @@ import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.models import CompliancePolicy, CreditStandard, RuleSet
+from app.services import workflow
 
 PROJECT = "继续医学教育项目"
 STUDY = "进修学习"
@@ -255,6 +256,13 @@ def publish_rule_set(session: Session, rule_set: RuleSet) -> None:
     from app.services.compliance import PolicyError, validate_policy
     from app.services.credit_rules import RuleError, validate_params
 
+    # Publishers of one region one after the other: lock the region's rule sets (FOR UPDATE) before
+    # the overlap check, so two overlapping drafts published at the same instant cannot both pass it.
+    session.execute(select(RuleSet.id).where(RuleSet.region == rule_set.region).order_by(RuleSet.id)
+                    .with_for_update())
+    expected = rule_set.status
+    if expected == "draft" and _current_status(session, rule_set) != "draft":
+        raise RuleSetError(_lost(session, rule_set, "发布"))
     if rule_set.status != "draft":
         raise RuleSetError(f"只有草稿状态的规则集可以发布（“{rule_set.name}”当前为{RULE_SET_STATUSES.get(rule_set.status)}）")
     if rule_set.effective_from > rule_set.effective_to:
@@ -274,14 +282,32 @@ def publish_rule_set(session: Session, rule_set: RuleSet) -> None:
             validate_params(standard.kind, standard.params)
         except RuleError as exc:
             raise RuleSetError(f"授分标准“{standard.seq}. {standard.name}”参数有误：{exc}") from None
-    rule_set.status = "published"
+    _guarded(session, rule_set, "draft", "published", "发布")
 
 
 def archive_rule_set(rule_set: RuleSet) -> None:
     """published → archived (kept for the credits granted under it, no longer in force)."""
     if rule_set.status != "published":
         raise RuleSetError("只有已发布的规则集可以归档")
-    rule_set.status = "archived"
+    _guarded(object_session(rule_set), rule_set, "published", "archived", "归档")
+
+
+def _current_status(session: Session, rule_set: RuleSet) -> str | None:
+    return workflow.current_value(session, rule_set)
+
+
+def _lost(session: Session, rule_set: RuleSet, action: str) -> str:
+    status = _current_status(session, rule_set)
+    return (f"操作未执行：规则集“{rule_set.name}”已由他人先处理，当前为“{RULE_SET_STATUSES.get(status, status)}”。"
+            f"您的“{action}”未生效，请刷新页面查看")
+
+
+def _guarded(session: Session, rule_set: RuleSet, expected: str, target: str, action: str) -> None:
+    """The status change as a guarded UPDATE … WHERE status = :expected (one of two clicks wins)."""
+    try:
+        workflow.guarded_set(session, rule_set, expected, target, describe=lambda: _lost(session, rule_set, action))
+    except workflow.TransitionConflict as exc:
+        raise RuleSetError(str(exc)) from None
 
 
 def prepare_delete(session: Session, rule_set: RuleSet) -> None:
