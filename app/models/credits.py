@@ -148,9 +148,9 @@ class ComplianceResult(Model):
     person_id = Column(Integer, ForeignKey("person.id"), nullable=False)
     year = Column(Integer, nullable=False)
     rule_set_id = Column(Integer, ForeignKey("rule_set.id"), nullable=False)
-    district_id = Column(Integer, index=True)
-    institution_id = Column(Integer, index=True)
-    department_id = Column(Integer, index=True)
+    district_id = Column(Integer)
+    institution_id = Column(Integer)
+    department_id = Column(Integer)
     title_level = Column(String(8))
     total = Column(Numeric(8, 2), nullable=False)  # counted total after caps
     required = Column(Numeric(8, 2), nullable=False)
@@ -165,4 +165,9 @@ class ComplianceResult(Model):
     __table_args__ = (
         UniqueConstraint("person_id", "year", "rule_set_id"),
         Index("ix_compliance_year_inst", "year", "institution_id"),
+        # The list's default order (year DESC, id DESC) for the city and inside each scope (issue 18).
+        Index("ix_compliance_year_id", "year", "id"),
+        Index("ix_compliance_district_year_id", "district_id", "year", "id"),
+        Index("ix_compliance_inst_year_id", "institution_id", "year", "id"),
+        Index("ix_compliance_dept_year_id", "department_id", "year", "id"),
     )

@@ -2,7 +2,7 @@
 import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, Integer, String, Text
+from sqlalchemy import Column, DateTime, Index, Integer, String, Text
 
 
 class Job(Model):
@@ -23,6 +23,9 @@ class Job(Model):
     upload_sha256 = Column(String(64))  # an import's uploaded file: the same file again soon is the same job
     created_at = Column(DateTime, default=datetime.datetime.now, nullable=False, index=True)
     finished_at = Column(DateTime)
+
+    # The home page's to-do counts a user's running and recently failed jobs (issue 18).
+    __table_args__ = (Index("ix_job_user_status", "user_id", "status", "created_at"),)
 
     @property
     def percent(self) -> int:

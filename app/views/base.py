@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Org
 from app.services.roles import ALL_ROLES, ROLE_SCOPE
 from app.services.scope import NO_SCOPE, Scope
+from app.views.scale import CappedListApiMixin
 
 _LEVEL_ORDER = ["all", "district", "institution", "department", "person", "none"]
 
@@ -372,9 +373,10 @@ class BrowserCsrfMixin:
         return blueprint
 
 
-class ScopedRestApi(BrowserCsrfMixin, ModelRestApi):
+class ScopedRestApi(BrowserCsrfMixin, CappedListApiMixin, ModelRestApi):
     """REST API over a scoped model: reads filtered, writes checked (guessed ids give 404);
-    writes from a browser session need the CSRF token, JWT clients do not."""
+    writes from a browser session need the CSRF token, JWT clients do not. Lists count up to a cap
+    and take a keyset ``cursor`` for deep pages (app.views.scale, issue 18)."""
 
     base_filters = [["id", ScopeFilter, lambda: None]]
     scope_org_attrs: tuple[str, ...] = ()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.api import BaseApi, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
@@ -26,8 +26,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from marshmallow import Schema, fields
-from sqlalchemy import func, or_, select, true
-from sqlalchemy.orm import joinedload
+from sqlalchemy import or_, select, true
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired
 
@@ -56,6 +55,7 @@ from app.views.base import (
     role_names,
 )
 from app.views.pickers import person_ajax_field, resolve_person
+from app.views.scale import CappedInterface, org_cache, prime_org_names
 
 MODULE = "学分管理"
 
@@ -97,8 +97,9 @@ def _time(value: datetime.datetime | None) -> str:
 
 
 def org_namer() -> Callable[[int | None], str]:
-    """A name lookup for organization ids, caching each id once (for one list page or one export)."""
-    cache: dict[int, str] = {}
+    """A name lookup for organization ids, caching each id once per request; a list page primes the
+    cache with its rows' organizations in one query (scale.prime_org_names), so none is looked up alone."""
+    cache = org_cache()
 
     def name(org_id: int | None) -> str:
         if org_id is None:
@@ -219,28 +220,30 @@ class ChoiceFiltersMixin:
             self._filters._all_filters[column] = instances
 
 
-class WithPerson(SQLAInterface):
-    """Loads each row's person in the same query (every list line and export row shows it)."""
-
-    def apply_all(self, query, *args, **kwargs):
-        return super().apply_all(query, *args, **kwargs).options(joinedload(self.obj.person))
-
-
 # Rows a list counts exactly; past it the credit list says "more than" and pages up to it.
 COUNT_CAP = 10_000
 
 
-class CappedCount(WithPerson):
-    """The credit list at city scale (10 million credits): the count behind the pager stops at
-    COUNT_CAP — a LIMITed walk of an index instead of counting millions of rows on every page view.
-    ``count_capped(view)`` tells the list page to ask for a narrower filter."""
+class CappedCount(CappedInterface):
+    """The credit and compliance lists at city scale (10 million credits): the count behind the pager
+    stops at COUNT_CAP — a LIMITed walk of an index instead of counting millions of rows on every page
+    view — and so do the pages (a deeper page number shows the last one, with the note). Each row's
+    person is loaded by one ``IN`` query of the page's persons after the page is chosen (not joined to
+    the 10,000 rows an OFFSET skips)."""
 
-    def query_count(self, query, filters=None, select_columns=None) -> int:
-        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
-        limited = inner.with_entities(self.obj.id).limit(COUNT_CAP + 1).subquery()
-        count = self.session.query(func.count()).select_from(limited).scalar() or 0
-        g.credit_count_capped = count > COUNT_CAP
-        return min(count, COUNT_CAP)
+    load_after = ("person",)
+
+    def cap(self) -> int:
+        return COUNT_CAP
+
+
+class ComplianceInterface(CappedCount):
+    """The compliance list: also the page's institution and department names, in one query."""
+
+    def query(self, *args, **kwargs):
+        count, rows = super().query(*args, **kwargs)
+        prime_org_names(self.session, rows, ("institution_id", "department_id"))
+        return count, rows
 
 
 # ------------------------------------------------------------------------------ 学分记录
@@ -329,7 +332,7 @@ class CreditView(ChoiceFiltersMixin, ScopedModelView):
 
 # ------------------------------------------------------------------------------ 达标结果
 class ComplianceResultView(ChoiceFiltersMixin, ScopedModelView):
-    datamodel = WithPerson(ComplianceResult)
+    datamodel = ComplianceInterface(ComplianceResult)
     route_base = "/compliance"
     list_title = _l("达标结果")
     show_title = _l("达标结果详情")
@@ -382,6 +385,7 @@ class ComplianceResultView(ChoiceFiltersMixin, ScopedModelView):
     def render_template(self, template, **kwargs):
         if template == self.list_template:
             kwargs.update(self._recompute_context())
+            kwargs["count_cap"] = COUNT_CAP
         return super().render_template(template, **kwargs)
 
     def _recompute_context(self) -> dict[str, Any]:
