@@ -140,8 +140,8 @@ def test_grant_then_list_and_export_with_sources(app, world, login):
     assert any(r[8] == "重复签到" and r[9] is None for r in rows[1:])
 
 
-def test_qr_sign_in_inside_and_outside_window(app, world, client):
-    now = datetime.datetime.now().replace(microsecond=0)
+def test_qr_sign_in_inside_and_outside_window(app, world, client, clock):
+    now = clock.at()  # windows of ±1–3 h stay inside one day
     with app.app_context():
         project = make_project(world.a, starts=now.date(), ends=now.date())
         open_topic = add_topic(project, "101", now.replace(hour=0, minute=0, second=0),
@@ -178,8 +178,8 @@ def test_qr_sign_in_inside_and_outside_window(app, world, client):
     assert r.status_code == 429 and "验证失败次数过多" in r.get_data(as_text=True)
 
 
-def test_qr_sign_in_as_logged_in_technician(app, world, login):
-    now = datetime.datetime.now().replace(microsecond=0)
+def test_qr_sign_in_as_logged_in_technician(app, world, login, clock):
+    now = clock.at()
     with app.app_context():
         project = make_project(world.a, starts=now.date(), ends=now.date())
         topic = add_topic(project, "101", now.replace(hour=0, minute=0, second=0),
