@@ -29,6 +29,11 @@ LIMITS = {"项目名称": 200, "主办单位": 200}
 CATEGORY_ALIASES = {c.replace("继续医学教育项目", ""): c for c in PROJECT_CATEGORIES}
 
 
+# The template's example row: skipped when a file still holds it (the template uploaded unchanged).
+EXAMPLE = ["2025-14-03-020 (京)", "儿科护理新进展学习班", "市级继续医学教育项目", "儿科护理学", 4, 12, 2025,
+           "首都医科大学附属北京儿童医院", 100]
+
+
 def template_workbook() -> io.BytesIO:
     out = io.BytesIO()
     wb = workbook(out)
@@ -38,9 +43,7 @@ def template_workbook() -> io.BytesIO:
     for col, name in enumerate(COLUMNS):
         ws.write_string(0, col, name, bold)
         ws.set_column(col, col, 24, text if name in ("审批编号", "项目名称", "学分类别", "学科", "主办单位") else None)
-    example = ["2025-14-03-020 (京)", "儿科护理新进展学习班", "市级继续医学教育项目", "儿科护理学", 4, 12, 2025,
-               "首都医科大学附属北京儿童医院", 100]
-    for col, value in enumerate(example):
+    for col, value in enumerate(EXAMPLE):
         ws.write(1, col, value)
     notes = wb.add_worksheet("填写说明")
     for i, line in enumerate([
@@ -58,7 +61,8 @@ def template_workbook() -> io.BytesIO:
 
 
 def read_rows(path: str) -> Iterable[tuple[int, dict]]:
-    return sheets.read_rows(path, COLUMNS)
+    example = dict(zip(COLUMNS, (sheets.text(v) for v in EXAMPLE)))
+    return ((number, row) for number, row in sheets.read_rows(path, COLUMNS) if row != example)
 
 
 def _number(text: str) -> Decimal | None:

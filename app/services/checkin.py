@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import unicodedata
 from dataclasses import dataclass, field
 
-import openpyxl
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import Person
 from app.models.projects import AttendanceUpload, CheckIn, Project, SwipeProblem, Topic
 from app.services import projects as svc
+from app.services import sheets
 from app.services.sheets import text as _text
 from app.services.uploads import format_size, sniff
 
@@ -94,7 +95,7 @@ def read_swipes(data: bytes, max_bytes: int) -> list[Swipe]:
         if len(swipes) + len(errors) >= MAX_ROWS:
             raise CheckInError(f"文件行数超过{MAX_ROWS}行，请分批上传")
 
-        card = _text(_cell(values, index["card"]))
+        card = normalise_card(_cell(values, index["card"]))
         raw_time = _cell(values, index["time"])
         at = _time(raw_time)
         if not card:
@@ -117,18 +118,49 @@ def read_swipes(data: bytes, max_bytes: int) -> list[Swipe]:
     return swipes
 
 
+def normalise_card(value) -> str:
+    """A card number as typed or exported: full-width characters made half-width (ＡＢ０１ → AB01),
+    spaces removed, an Excel number without its ".0"."""
+    return "".join(unicodedata.normalize("NFKC", _text(value)).split())
+
+
+def match_cards(session: Session, cards: set[str]) -> dict[str, Person]:
+    """Persons by the card numbers of a file. A number Excel stored as a number lost its leading zeros
+    (00012345 → 12345): an all-digit card not found as is matches the one stored card that is it padded
+    with zeros."""
+    found: dict[str, Person] = {}
+    ordered = sorted(cards)
+    for start in range(0, len(ordered), 500):
+        for p in session.scalars(select(Person).where(Person.card_no.in_(ordered[start:start + 500]))):
+            found[p.card_no] = p
+    for card in ordered:
+        if card in found or not card.isdigit() or len(card) >= 32:
+            continue
+        padded = [card.zfill(n) for n in range(len(card) + 1, 33)]
+        matches = list(session.scalars(select(Person).where(Person.card_no.in_(padded)).limit(2)))
+        if len(matches) == 1:
+            found[card] = matches[0]
+    return found
+
+
 def _cell(values, i):
     return values[i] if i is not None and i < len(values) else None
 
 
 def _xlsx_rows(data: bytes):
+    """The first sheet's rows, after the size checks every import makes before parsing (issue 17.6)."""
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
-        wb.close()
+        wb, sheet = sheets.open_first_sheet(io.BytesIO(data), max_rows=MAX_ROWS, unreadable="无法读取Excel文件")
+        try:
+            yield from sheets.limited(sheet.iter_rows(values_only=True), MAX_ROWS)
+        finally:
+            wb.close()
+    except sheets.ImportFileError as exc:
+        raise CheckInError(str(exc)) from None
+    except CheckInError:
+        raise
     except Exception as exc:
         raise CheckInError("无法读取Excel文件") from exc
-    return iter(rows)
 
 
 def _csv_rows(data: bytes):
@@ -182,11 +214,13 @@ def import_swipes(session: Session, project: Project, swipes: list[Swipe], filen
     topics = list(project.topics)
     if not topics:
         raise CheckInError("项目还没有课题，请先添加课题再上传刷卡数据")
-    cards = sorted({s.card for s in swipes})
-    people: dict[str, Person] = {}
-    for start in range(0, len(cards), 500):
-        for p in session.scalars(select(Person).where(Person.card_no.in_(cards[start:start + 500]))):
-            people[p.card_no] = p
+    people = match_cards(session, {s.card for s in swipes})
+    unknown = [s for s in swipes if s.card not in people]
+    if unknown:
+        # All or nothing, like the other imports: a card the system does not know is a wrong row.
+        detail = "；".join(f"第{s.row}行“卡号”：卡号{s.card}在系统中不存在" for s in unknown[:10])
+        more = f"（另有{len(unknown) - 10}处）" if len(unknown) > 10 else ""
+        raise CheckInError(f"共{len(unknown)}处错误，未导入任何数据。{detail}{more}")
     counted = set(session.execute(select(CheckIn.topic_id, CheckIn.person_id).where(
         CheckIn.project_id == project.id, CheckIn.duplicate.is_(False))).tuples())
     upload = AttendanceUpload(project_id=project.id, institution_id=project.institution_id,

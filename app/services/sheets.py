@@ -12,6 +12,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 UNREADABLE = "无法读取Excel文件，请使用下载的模板"
+# Checked before any row is parsed (issue 17.6): a 144 KB file can hold a million empty rows, and the
+# XML inside an .xlsx compresses a hundredfold.
+MAX_ROWS = 50_000
+MAX_UNCOMPRESSED = 60 * 1024 * 1024
+MAX_ENTRIES = 500
 
 
 class ImportFileError(ValueError):
@@ -53,16 +58,61 @@ def template(sheet: str, columns: Sequence[str], notes: Sequence[str], *, width:
     return out
 
 
-def read_rows(path: str, columns: Sequence[str], cell: Callable[[Any], Any] = text,
-              unreadable: str = UNREADABLE) -> Iterable[tuple[int, dict]]:
-    import openpyxl
+def check_limits(source: Any, *, max_uncompressed: int = MAX_UNCOMPRESSED, unreadable: str = UNREADABLE) -> None:
+    """Refuse a workbook too big to parse, from the zip directory alone: the uncompressed size of its
+    parts and their number. ``source`` is a path or a binary file object."""
+    import zipfile
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        with zipfile.ZipFile(source) as zf:
+            parts = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportFileError(unreadable) from exc
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+    if len(parts) > MAX_ENTRIES or sum(p.file_size for p in parts) > max_uncompressed:
+        raise ImportFileError(f"文件内容过大（解压后超过{max_uncompressed // (1024 * 1024)}MB），"
+                              f"请删除多余的空行、空列和其他工作表，或拆分后分批导入")
+
+
+def open_first_sheet(source: Any, *, max_rows: int = MAX_ROWS, max_uncompressed: int = MAX_UNCOMPRESSED,
+                     unreadable: str = UNREADABLE):
+    """(workbook, first sheet) opened read-only after ``check_limits``; a sheet whose declared size
+    (its dimension) exceeds ``max_rows`` rows besides the header is refused before it is read."""
+    import openpyxl
+
+    check_limits(source, max_uncompressed=max_uncompressed, unreadable=unreadable)
+    try:
+        wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
+        sheet = wb.worksheets[0]
+        declared = sheet.max_row
     except Exception as exc:
         raise ImportFileError(unreadable) from exc
+    if declared is not None and declared > max_rows + 1:
+        wb.close()
+        raise ImportFileError(too_many_rows(max_rows))
+    return wb, sheet
+
+
+def too_many_rows(max_rows: int) -> str:
+    return f"文件行数超过{max_rows}行（不含表头），请删除多余的空行或拆分后分批导入"
+
+
+def limited(rows: Iterable, max_rows: int) -> Iterable:
+    """``rows`` (the header first), refusing the file at the first row past ``max_rows`` — a sheet
+    without a true dimension is stopped while it is read."""
+    for number, values in enumerate(rows, start=1):
+        if number > max_rows + 1:
+            raise ImportFileError(too_many_rows(max_rows))
+        yield values
+
+
+def read_rows(path: str, columns: Sequence[str], cell: Callable[[Any], Any] = text,
+              unreadable: str = UNREADABLE, max_rows: int = MAX_ROWS) -> Iterable[tuple[int, dict]]:
+    wb, sheet = open_first_sheet(path, max_rows=max_rows, unreadable=unreadable)
     try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
+        rows = limited(sheet.iter_rows(values_only=True), max_rows)
         header = [str(c).strip().lstrip("*") if c is not None else "" for c in next(rows, ())]
         missing = [c for c in columns if c not in header]
         if missing:

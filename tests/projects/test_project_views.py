@@ -21,7 +21,6 @@ SWIPES = [
     ["A0000002", "2025-04-24 09:01:00", "R01"],  # 李四 → 101
     ["A0000001", "2025-04-24 09:10:40", "R02"],  # 张三 again → duplicate of 101
     ["B0000001", "2025-04-24 13:40:00", "R01"],  # 王五 (another institution) → 102
-    ["X9999999", "2025-04-24 08:40:00", "R01"],  # unknown card
     ["A0000002", "2025-04-24 12:15:00", "R03"],  # 李四 at lunch: outside every topic
 ]
 
@@ -50,7 +49,7 @@ def _check_outcome(app, pk):
                                       .order_by(SwipeProblem.row)).all()
     assert [tuple(r) for r in rows] == [("A0000001", "101", False, "R01"), ("A0000002", "101", False, "R01"),
                                         ("A0000001", "101", True, "R02"), ("B0000001", "102", False, "R01")]
-    assert [tuple(p) for p in problems] == [(6, "X9999999", "unknown"), (7, "A0000002", "outside")]
+    assert [tuple(p) for p in problems] == [(6, "A0000002", "outside")]
 
 
 def test_card_reader_csv_is_matched(app, world, login):
@@ -58,8 +57,8 @@ def test_card_reader_csv_is_matched(app, world, login):
     c = login("inst_a")
     r = _upload(c, pk, _csv(SWIPES), "刷卡记录.csv")
     html = r.get_data(as_text=True)
-    assert "已上传6条刷卡记录：签到3人次，重复1条，未知卡号1条，不在课题时间内1条" in html
-    assert "X9999999" in html and "未知卡号" in html and "不在任何课题的签到时间内" in html
+    assert "已上传5条刷卡记录：签到3人次，重复1条，未知卡号0条，不在课题时间内1条" in html
+    assert "不在任何课题的签到时间内" in html
     _check_outcome(app, pk)
 
 
@@ -77,7 +76,7 @@ def test_card_reader_xlsx_is_matched(app, world, login):
     # Real datetimes in the cells, as card-reader software exports them.
     rows = [[card, datetime.datetime.strptime(t, "%Y-%m-%d %H:%M:%S"), reader] for card, t, reader in SWIPES]
     r = _upload(c, pk, xlsx_bytes(rows, HEADER), "刷卡记录.xlsx")
-    assert "签到3人次，重复1条，未知卡号1条，不在课题时间内1条" in r.get_data(as_text=True)
+    assert "签到3人次，重复1条，未知卡号0条，不在课题时间内1条" in r.get_data(as_text=True)
     _check_outcome(app, pk)
 
 
@@ -378,7 +377,7 @@ def test_delete_rules_and_holidays(app, world, login):
         other_pk, other_topic = other.id, other.topics[0].id
         db.session.commit()
     c = login("inst_a")
-    # A file of unknown cards only leaves an upload but no check-in: the project can still go.
+    # A file of unknown cards is refused whole (issue 17.6): the project can still go.
     _upload(c, pk, _csv([["X0000001", "2025-04-24 08:40:00", "R1"]]), "a.csv")
     r = c.post(f"/projects/delete/{pk}", follow_redirects=True)
     assert r.status_code == 200
