@@ -78,6 +78,10 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     submit.init_app(app)  # {{ submit_token() }}: the one-time token of idempotent forms
 
     _register_error_pages(app)
+    from app import health, serving
+
+    serving.install(app)  # X-Forwarded-* behind nginx (TRUST_X_FORWARDED_FOR hops)
+    health.install(app)  # /healthz
 
     from app.cli import register_cli
 
@@ -95,8 +99,20 @@ ERROR_MESSAGES = {
 
 
 def _register_error_pages(app: Flask) -> None:
-    """Chinese error pages (JSON for the API) instead of Werkzeug's English ones."""
+    """Chinese error pages (JSON for the API) instead of Werkzeug's English ones.
+
+    An error page never needs the database: a 500 (the database may be what failed) is the
+    standalone error_plain.html; a 4xx page has the site's menu when the user and menu can be
+    loaded, else the standalone page too."""
     from flask import jsonify, render_template, request
+
+    from app.extensions import db
+
+    def _forget_failed_transaction() -> None:
+        try:
+            db.session.rollback()
+        except Exception:  # a dead connection cannot even roll back
+            app.logger.warning("rollback before the error page failed", exc_info=True)
 
     def handler(error):
         code = getattr(error, "code", 500) or 500
@@ -104,10 +120,18 @@ def _register_error_pages(app: Flask) -> None:
         message = getattr(error, "user_message", None) or ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify(message=message), code
-        try:
-            return render_template("error.html", code=code, message=message, appbuilder=app.appbuilder,
-                                   base_template=app.appbuilder.base_template), code
-        except Exception:  # noqa: BLE001 - never fail while reporting a failure
+        if code < 500:
+            try:
+                return render_template("error.html", code=code, message=message, appbuilder=app.appbuilder,
+                                       base_template=app.appbuilder.base_template), code
+            except Exception:  # never fail while reporting a failure
+                app.logger.warning("error page %s rendered without the site's layout", code, exc_info=True)
+        _forget_failed_transaction()
+        try:  # straight from the Jinja environment: render_template's context processors load the user
+            page = app.jinja_env.get_template("error_plain.html")
+            return page.render(code=code, message=message, config=app.config), code
+        except Exception:
+            app.logger.exception("error page %s failed", code)
             return message, code
 
     for code in ERROR_MESSAGES:

@@ -168,6 +168,10 @@ def build_demo(persons: int = 2000, progress=None, institutions: int | None = No
     return out
 
 
+class WorkerLost(click.ClickException):
+    """`flask cme worker` ends with exit status 1 so that its supervisor starts it again."""
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.group("cme")
     def cme():
@@ -237,15 +241,50 @@ def register_cli(app: Flask) -> None:
     @click.option("--queue", "queue_name", default=None, help="queue name (default: RQ_QUEUE)")
     def worker_cmd(burst: bool, queue_name: str | None):
         """Run an RQ worker for background jobs (needs REDIS_URL)."""
-        from rq import Worker
+        from redis.exceptions import RedisError
 
         from app.jobs import get_queue
+        from app.worker import CmeWorker
 
         if not current_app.config.get("REDIS_URL"):
             raise click.ClickException("未设置 REDIS_URL，后台任务在网站进程内执行，无需启动 worker")
+        from app.jobs.reaper import reap, work_horse_killed
+
         queue = get_queue(queue_name)
+        for job_id in reap():  # jobs a crashed worker left "running" end as failed now
+            click.echo(f"任务 {job_id} 的进程已终止，已标记为失败", err=True)
         # Each job runs in a forked work horse inheriting this app context: leave it no pooled
         # database connection to share with the parent (a forked socket must not be reused).
         db.session.remove()
         db.engine.dispose()
-        Worker([queue], connection=queue.connection).work(burst=burst)
+        # A 10 s heartbeat while a job runs lets the reaper tell a dead worker within a minute;
+        # WORKER_TTL sets the idle heartbeat that /healthz reads.
+        try:
+            worker = CmeWorker([queue], connection=queue.connection, job_monitoring_interval=10,
+                               work_horse_killed_handler=work_horse_killed,
+                               worker_ttl=current_app.config["WORKER_TTL"])
+            worker.work(burst=burst)
+        except RedisError as exc:
+            raise WorkerLost(f"无法连接 Redis，worker 退出以便重新启动 (Redis unreachable, exiting): {exc}") from exc
+        # RQ retries a lost connection while it waits for a job, but leaves its loop (returning as if
+        # done) when Redis fails anywhere else: exit non-zero so that systemd (Restart=always) starts
+        # a fresh worker, unless the stop was asked for (SIGTERM/SIGINT) or the queue ran dry (--burst).
+        asked = getattr(worker, "_stop_requested", False) or getattr(worker, "_shutdown_requested_date", None)
+        if not burst and not asked:
+            raise WorkerLost("worker 意外停止（多为 Redis 连接中断），退出以便重新启动 (worker stopped unexpectedly)")
+
+    @cme.command("check")
+    def check_cmd():
+        """Check the database, Redis, the worker's heartbeat and disk space (as /healthz does)."""
+        from app import health
+
+        checks = health.run_checks()
+        for item in checks:
+            mark = "正常 OK  " if item.ok else "异常 FAIL"
+            click.echo(f"[{mark}] {item.name:<9} {item.message}")
+            for key, value in (item.detail or {}).items():
+                click.echo(f"              {key}: {value}")
+        if all(item.ok for item in checks):
+            click.echo("全部正常 (all checks passed)")
+        else:
+            raise click.ClickException("有检查项异常，见上 (some checks failed)")

@@ -814,7 +814,8 @@ class SiteMobileView(BaseView):
             code = sup.issue_sms_code(db.session, manager, phone, datetime.datetime.now(), _limits())
             from app.services.sms import sender
 
-            sender(current_app.config).send(phone, f"【继续医学教育项目督查】验证码{code}，5分钟内有效，请勿泄露。")
+            sender(current_app.config).send(phone, f"【继续医学教育项目督查】验证码{code}，5分钟内有效，请勿泄露。",
+                                            params={"code": code})  # a failed send is an SmsError
             db.session.commit()
         except sup.SupervisionError as exc:
             db.session.rollback()
