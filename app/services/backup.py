@@ -122,6 +122,7 @@ def backup(engine: Engine, roots: dict[str, str], out_dir: str, *, now: datetime
             info.size, info.mtime = len(data), int(now.timestamp())
             tar.addfile(info, io.BytesIO(data))
         final = os.path.join(out_dir, name)
+        os.chmod(partial, 0o600)  # personal data: readable by the site's account only
         os.replace(partial, final)  # a finished archive appears whole, never half-written
         say(f"数据表 {len(tables)} 张，{sum(tables.values())} 行；文件 {len(manifest['files'])} 个"
             + (f"；缺失 {len(missing)} 个" if missing else ""))

@@ -68,6 +68,15 @@ def hashes(roots: dict[str, str]) -> dict[tuple[str, str], str]:
     return out
 
 
+@pytest.fixture(autouse=True)
+def own_files_folder(request, tmp_path, monkeypatch):
+    """The site's files in a folder of this test (earlier tests leave files in the session's folder)."""
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        monkeypatch.setitem(app.config, "JOB_FILES_DIR", str(tmp_path / "site" / "jobfiles"))
+        monkeypatch.setitem(app.config, "ATTACHMENT_DIR", None)
+
+
 @pytest.fixture
 def other_database(backend, tmp_path):
     """An empty second database of the same backend (the restore target)."""
@@ -85,6 +94,7 @@ def test_backup_restores_into_another_database_and_folder(app, world, login, tmp
     stored = fill(app, world, tmp_path)
     archive = backup.backup(_engine(app), roots_of(app), str(tmp_path / "backups"))
     assert os.path.basename(archive).startswith("cme-backup-") and archive.endswith(".tar.gz")
+    assert os.stat(archive).st_mode & 0o777 == 0o600
     manifest = backup.read_manifest(archive)
     source_counts = counts(_engine(app))
     assert manifest["tables"] == source_counts and source_counts["attachment"] == 3 and source_counts["job"] == 1
@@ -167,7 +177,7 @@ def test_backup_refuses_when_a_referenced_file_is_missing(app, world, tmp_path):
     assert backup.read_manifest(archive)["missing"] == [lost]
 
 
-def test_cli_backup_prints_the_archive_last_and_keeps_n(app, world, tmp_path):
+def test_cli_backup_prints_the_archive_last_and_keeps_n(app, world, tmp_path, other_database):
     fill(app, world, tmp_path)
     env = dict(os.environ, CME_CONFIG="development", FLASK_APP="run.py",
                DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], JOB_FILES_DIR=app.config["JOB_FILES_DIR"])
@@ -189,6 +199,13 @@ def test_cli_backup_prints_the_archive_last_and_keeps_n(app, world, tmp_path):
     done = subprocess.run([sys.executable, "-m", "flask", "cme", "restore", path], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 1 and "目标数据库不是空的" in done.stderr
+    # Into an empty database and folder (nothing run there before, not even `flask cme init`): verified.
+    target = dict(env, DATABASE_URL=other_database, JOB_FILES_DIR=str(tmp_path / "restored" / "jobfiles"))
+    done = subprocess.run([sys.executable, "-m", "flask", "cme", "restore", path], cwd=ROOT, env=target,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "恢复校验通过 (restore verified)"
+    assert "文件 4 个（校验 sha256）" in done.stdout
 
 
 def _engine(app):
