@@ -20,8 +20,9 @@ FIXED = "K7M3"
 
 
 @pytest.fixture
-def supervised(browser_app):
-    """An approved filing of 甲医院 from yesterday to tomorrow, half days covering the whole day."""
+def supervised(browser_app, clock):
+    """An approved filing of 甲医院 from yesterday to tomorrow, half days covering the whole day;
+    the server's clock (this process) at a fixed instant, ticking."""
     from app.extensions import db
     from app.models import Org, Parameter
 
@@ -31,7 +32,7 @@ def supervised(browser_app):
         for p in db.session.scalars(select(Parameter).where(Parameter.key.in_(saved))):
             p.value = "00:00-12:00" if p.key == "half_day_morning" else "12:00-24:00"
         inst = db.session.scalar(select(Org).where(Org.name == "甲医院"))
-        now = datetime.datetime.now()
+        now = clock.at(tick=True)
         filing = add_filing(inst.id, project_no=f"BR-{now:%H%M%S%f}", status="approved",
                             starts_at=now - datetime.timedelta(days=1), ends_at=now + datetime.timedelta(days=1))
         manager = add_manager(filing)
