@@ -266,9 +266,33 @@ def delete_expert(session, expert: AuditExpert) -> None:
 
 
 # =========================================================================== allocation (AUD-5)
-def _check_unlocked(cycle: AuditCycle) -> None:
+def hold_cycle(session, cycle: AuditCycle, message: str = "专家分配已锁定，不能再修改",
+               error: type[Exception] | None = None) -> None:
+    """Hold the cycle's row (SELECT … FOR UPDATE) and read its lock again from the database: a list
+    or allocation change racing 锁定分配结果 either commits before the lock or is refused after it —
+    never changed behind a locked allocation. Refused with who locked it and when."""
+    session.refresh(cycle, attribute_names=["allocation_locked", "locked_at", "locked_by_fk", "status"],
+                    with_for_update=True)
     if cycle.allocation_locked:
-        raise AuditAdminError("专家分配已锁定，不能再修改")
+        raise (error or AuditAdminError)(message + locked_by(session, cycle))
+
+
+def locked_by(session, cycle: AuditCycle) -> str:
+    """"（张三 于 2026-… 锁定）" for a locked allocation, or ""."""
+    from app.models import CmeUser
+    from app.services.workflow import decided_by
+
+    if not cycle.allocation_locked:
+        return ""
+    user = session.get(CmeUser, cycle.locked_by_fk) if cycle.locked_by_fk else None
+    name = ((user.get_full_name() or "").strip() or user.username) if user is not None else None
+    return decided_by(name, cycle.locked_at, "锁定")
+
+
+def _check_unlocked(cycle: AuditCycle) -> None:
+    from sqlalchemy.orm import object_session
+
+    hold_cycle(object_session(cycle), cycle)
 
 
 def _expert_of_cycle(session, cycle: AuditCycle, expert_id: int) -> AuditExpert:
@@ -327,9 +351,15 @@ def lock_allocation(session, cycle: AuditCycle, operator_id: int) -> None:
     _check_unlocked(cycle)
     if not session.scalar(select(AuditAllocation.id).where(AuditAllocation.cycle_id == cycle.id).limit(1)):
         raise AuditAdminError("尚未分配任何学员，不能锁定")
-    cycle.allocation_locked = True
-    cycle.locked_at = datetime.datetime.now()
-    cycle.locked_by_fk = operator_id
+    from app.services.workflow import TransitionConflict, guarded_set
+
+    # The row is held since _check_unlocked; the guarded UPDATE keeps SQLite (no FOR UPDATE) safe too.
+    try:
+        guarded_set(session, cycle, False, True, column="allocation_locked",
+                    describe=lambda: "操作未执行：专家分配已由他人先锁定，请刷新页面查看",
+                    locked_at=datetime.datetime.now(), locked_by_fk=operator_id)
+    except TransitionConflict as exc:
+        raise AuditAdminError(str(exc)) from None
 
 
 def allocation_counters(session, cycle: AuditCycle) -> dict[str, int]:

@@ -37,6 +37,8 @@ from app.models.audit import (
     AuditStandard,
 )
 from app.models.org import INSTITUTION_LEVELS
+from app.services import upsert
+from app.services.audit import hold_cycle
 from app.services.scope import Scope
 
 Progress = Callable[[int, int, str], None] | None
@@ -109,8 +111,7 @@ def create_draw(session: Session, cycle: AuditCycle, operator_id: int, *, kind: 
     """Record a queued draw (the job then runs ``run_draw``)."""
     if cycle.status != "open":
         raise AuditError("审验年度已关闭，不能抽取")
-    if cycle.allocation_locked:
-        raise AuditError("专家分配已锁定，不能再抽取")
+    hold_cycle(session, cycle, "专家分配已锁定，不能再抽取", AuditError)
     if seed is not None and not (0 <= int(seed) < 2 ** 63):
         raise AuditError("随机种子必须是非负整数")
     draw = AuditDraw(cycle_id=cycle.id, kind=kind, standard_id=standard.id if standard else None,
@@ -339,8 +340,7 @@ def clear_standard_list(session: Session, scope: Scope, standard: AuditStandard)
     """清空: remove a standard's drawn list (the draw records stay as history)."""
     check_standard_scope(scope, standard)
     cycle = session.get(AuditCycle, standard.cycle_id)
-    if cycle.allocation_locked:
-        raise AuditError("专家分配已锁定，不能清空名单")
+    hold_cycle(session, cycle, "专家分配已锁定，不能清空名单", AuditError)
     n = session.execute(delete(AuditDrawnPerson).where(AuditDrawnPerson.standard_id == standard.id)).rowcount
     session.execute(update(AuditDraw).where(AuditDraw.standard_id == standard.id, AuditDraw.status == "done")
                     .values(status="cleared"))
@@ -362,8 +362,7 @@ def delete_standard(session: Session, scope: Scope, standard: AuditStandard) -> 
 def remove_drawn_person(session: Session, scope: Scope, row: AuditDrawnPerson) -> None:
     standard = session.get(AuditStandard, row.standard_id)
     check_standard_scope(scope, standard)
-    if session.get(AuditCycle, row.cycle_id).allocation_locked:
-        raise AuditError("专家分配已锁定，不能修改名单")
+    hold_cycle(session, session.get(AuditCycle, row.cycle_id), "专家分配已锁定，不能修改名单", AuditError)
     session.delete(row)
 
 
@@ -374,8 +373,7 @@ def merge_into_final(session: Session, scope: Scope, cycle: AuditCycle, standard
     Returns the number of persons added. City only; refused once the allocation is locked."""
     if not scope.is_all:
         raise AuditError("只有市继教办可以生成最终抽取名单")
-    if cycle.allocation_locked:
-        raise AuditError("专家分配已锁定，不能修改最终名单")
+    hold_cycle(session, cycle, "专家分配已锁定，不能修改最终名单", AuditError)
     ids = sorted({int(i) for i in standard_ids})
     if not ids:
         raise AuditError("请选择要合并的名单")
@@ -389,9 +387,13 @@ def merge_into_final(session: Session, scope: Scope, cycle: AuditCycle, standard
            .where(d.id.in_(first),
                   ~d.person_id.in_(select(AuditFinalPerson.person_id).where(AuditFinalPerson.cycle_id == cycle.id))))
     before = _final_count(session, cycle.id)
-    session.execute(insert(AuditFinalPerson).from_select(
+    # The cycle row is held (hold_cycle), so merges of one cycle run one after the other; ON CONFLICT
+    # keeps a person once even so (uq_audit_final_cycle_person).
+    stmt = upsert.insert_from_select_ignore(
+        session, AuditFinalPerson,
         ["cycle_id", "person_id", "source_standard_id", "district_id", "institution_id", "department_id", "level"],
-        src))
+        src, ["cycle_id", "person_id"])
+    session.execute(stmt)
     session.execute(update(AuditFinalPerson).where(AuditFinalPerson.cycle_id == cycle.id,
                                                    AuditFinalPerson.added_by_fk.is_(None))
                     .values(added_by_fk=operator_id).execution_options(synchronize_session=False))
@@ -406,8 +408,7 @@ def _final_count(session: Session, cycle_id: int) -> int:
 def remove_final_person(session: Session, scope: Scope, row: AuditFinalPerson) -> None:
     if not scope.is_all:
         raise AuditError("只有市继教办可以修改最终抽取名单")
-    if session.get(AuditCycle, row.cycle_id).allocation_locked:
-        raise AuditError("专家分配已锁定，不能修改最终名单")
+    hold_cycle(session, session.get(AuditCycle, row.cycle_id), "专家分配已锁定，不能修改最终名单", AuditError)
     if session.scalar(select(AuditAllocation.id).where(AuditAllocation.final_person_id == row.id)):
         raise AuditError("该人员已分配给专家，请先清空该专家的分配")
     session.delete(row)

@@ -48,10 +48,20 @@ def insert_ignore(session: Session, model: Any, values: Mapping[str, Any], keys:
     return (result.rowcount or 0) > 0
 
 
+def insert_from_select_ignore(session: Session, model: Any, columns: Sequence[str], select_: Any,
+                              keys: Sequence[str]) -> Any:
+    """``INSERT INTO model (columns) SELECT … ON CONFLICT (keys) DO NOTHING`` (plain INSERT … SELECT on
+    another database). SQLite reads ON CONFLICT after a SELECT only when the SELECT has a WHERE."""
+    dialect_insert = _insert_for(session)
+    if dialect_insert is None:
+        return insert(model).from_select(list(columns), select_)
+    return dialect_insert(model).from_select(list(columns), select_).on_conflict_do_nothing(index_elements=list(keys))
+
+
 def locked(session: Session, query: Any) -> Any:
     """The one row of ``query`` selected FOR UPDATE (PostgreSQL: others changing it wait for this
     transaction) and refreshed from the database; None when there is none."""
     return session.scalars(query.with_for_update().execution_options(populate_existing=True)).first()
 
 
-__all__ = ["insert_ignore", "locked"]
+__all__ = ["insert_from_select_ignore", "insert_ignore", "locked"]
