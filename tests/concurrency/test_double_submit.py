@@ -307,35 +307,3 @@ def test_person_import_upload(app, world, login):
         assert job.status == "finished", job.message
         db.session.remove()
 
-
-def test_same_file_again_within_ten_minutes_shows_the_first_job(app, world, login):
-    """The same workbook uploaded again (another rendering of the form, so another token) by the same user
-    within ten minutes: the first job's progress page, in Chinese; after ten minutes it is a new import."""
-    c = login("inst_a")
-    content = xlsx_bytes([["2025-04-04-011"]], ["项目编号"]).getvalue()  # refused rows: the job fails
-    persons = _persons_xlsx()
-
-    def upload(data):
-        r = c.post("/persons/import/", data={"_submit_token": token(), "file": (io.BytesIO(data), "人员.xlsx")},
-                   content_type="multipart/form-data")
-        assert r.status_code == 302, r.status_code
-        with c.session_transaction() as s:
-            flashes = " ".join(m for _c, m in s.pop("_flashes", []))
-        return r.headers["Location"], flashes
-
-    first, _ = upload(persons)
-    again, said = upload(persons)
-    assert again == first and "未重复导入" in said, said
-    assert count(app, Job) == 1
-    # A failed import does not hold the file back: fixing the database and uploading it again runs it again.
-    bad_first, _ = upload(content)
-    bad_again, said = upload(content)
-    assert bad_again != bad_first and "未重复导入" not in said
-    # Ten minutes later the same file is a new import (here: every row already exists — its own report).
-    with app.app_context():
-        db.session.execute(Job.__table__.update().values(
-            created_at=Job.created_at - datetime.timedelta(minutes=11)))
-        db.session.commit()
-        db.session.remove()
-    later, said = upload(persons)
-    assert later != first and "未重复导入" not in said
