@@ -91,5 +91,31 @@ def init_app(app: Flask) -> None:
     """Compile the catalogues and install the template helpers. Call before AppBuilder builds views."""
     compile_catalogs()
     translate_default_labels()
+    wtforms_fallback()
     app.jinja_env.finalize = display_value
     app.jinja_env.globals["cme_locale"] = lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def wtforms_fallback() -> None:
+    """WTForms' own zh catalogue leaves some messages fuzzy (not compiled), so a forged choice showed
+    "'61' is not a valid choice for this field.": a message WTForms leaves untranslated is looked up in
+    our catalogue (translations/zh fills it)."""
+    from flask_babel import get_domain
+    from flask_wtf import i18n as wtf_i18n
+
+    cls = wtf_i18n.Translations
+    if getattr(cls, "_cme_fallback", False):
+        return
+    own_gettext, own_ngettext = cls.gettext, cls.ngettext
+
+    def gettext_(self, string):
+        out = own_gettext(self, string)
+        return get_domain().get_translations().ugettext(string) if out == string else out
+
+    def ngettext_(self, singular, plural, n):
+        out = own_ngettext(self, singular, plural, n)
+        if out in (singular, plural):
+            return get_domain().get_translations().ungettext(singular, plural, n)
+        return out
+
+    cls.gettext, cls.ngettext, cls._cme_fallback = gettext_, ngettext_, True

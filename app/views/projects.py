@@ -426,11 +426,15 @@ class ProjectView(ScopedModelView):
             svc.refresh_flags(db.session, project)
             db.session.commit()
             record(MODULE, "手工签到", f"{project.approval_no} {topic.code} {person.card_no}")
+            # Attendees come from the whole city, but a card number must not tell a unit the name of
+            # anyone outside its scope: those are shown as surname + card number (issue 17.8).
+            name = person.name if current_scope().allows(person) else \
+                f"{person.name[:1]}{'*' * max(1, len(person.name) - 1)}（{person.card_no}）"
             if outcome.duplicate:
-                flash(_("%(name)s已签到课题%(code)s，本次记为重复签到，不重复授分", name=person.name, code=topic.code),
+                flash(_("%(name)s已签到课题%(code)s，本次记为重复签到，不重复授分", name=name, code=topic.code),
                       "warning")
             else:
-                flash(_("%(name)s已签到课题%(code)s", name=person.name, code=topic.code), "success")
+                flash(_("%(name)s已签到课题%(code)s", name=name, code=topic.code), "success")
         return redirect(url_for("ProjectView.show", pk=pk) + "#attendance")
 
     @expose("/grant/<int:pk>", methods=["POST"])
