@@ -76,7 +76,10 @@ def _file_goes_with_row(_mapper, _connection, att: Attachment) -> None:
     """A deleted attachment's file is deleted when the deletion commits (no file without its row)."""
     session = object_session(att)
     if session is not None and att.path:
-        filestore.remove_after_commit(session, os.path.join(folder(), att.path))
+        try:  # through files.resolve: a path leaving the folder is never deleted
+            filestore.remove_after_commit(session, files.resolve(folder(), att.path, must_exist=False))
+        except files.MissingFile:
+            pass
 
 
 def of(owner_type: str, owner_id: int) -> list[Attachment]:
@@ -96,5 +99,5 @@ def of_many(owner_type: str, owner_ids: list[int]) -> dict[int, list[Attachment]
     return out
 
 
-__all__ = ["Attachment", "UploadError", "EVIDENCE_KINDS", "EVIDENCE_MAX_BYTES", "check", "store",
-           "store_bytes", "of", "of_many", "folder", "path_of"]
+__all__ = ["EVIDENCE_KINDS", "EVIDENCE_MAX_BYTES", "Attachment", "UploadError", "check", "folder", "of", "of_many",
+           "path_of", "store", "store_bytes"]
