@@ -50,6 +50,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     # Files written by jobs (error reports, exports) live here, never under static/.
     JOB_FILES_DIR = os.environ.get("JOB_FILES_DIR", os.path.join(BASE_DIR, "instance", "jobfiles"))
+    # `flask cme backup` writes its archives here (None: instance/backups).
+    BACKUP_DIR = os.environ.get("BACKUP_DIR") or None
     # Evidence, photos and plans (None: JOB_FILES_DIR/attachments).
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR") or None
     # Largest request body (uploads); nginx's client_max_body_size must be the same.
