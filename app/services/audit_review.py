@@ -228,6 +228,13 @@ def appeals_by_verdict(session: Session, verdict_ids: list[int]) -> dict[int, Au
 
 
 # =========================================================================== verdicts
+def _held_open(session: Session, cycle: AuditCycle) -> bool:
+    """Is the cycle open? Read again under a share lock of its row (FOR SHARE): a judgment racing the
+    cycle's 关闭 (an UPDATE of that row) is written before the close commits, or refused after it."""
+    session.refresh(cycle, attribute_names=["status"], with_for_update={"read": True})
+    return cycle.is_open
+
+
 def _reason(verdict: str, reason: str | None) -> str | None:
     reason = (reason or "").strip()
     if verdict == "failed" and not reason:
@@ -246,7 +253,7 @@ def set_verdicts(session: Session, auditor: Auditor, cycle: AuditCycle, person_i
     if verdict not in VERDICTS:
         raise ReviewError("审核结论不正确")
     reason = _reason(verdict, reason)
-    if not cycle.is_open:
+    if not _held_open(session, cycle):
         raise ReviewError("该审验已关闭，不能再审核")
     if not may_audit(session, auditor, cycle, person_id):
         raise ReviewError("该学员未分配给您，不能审核")
@@ -325,7 +332,7 @@ def _result_row(session: Session, cycle: AuditCycle, person: Person) -> AuditRes
 
 def set_reviewed(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: int, reviewed: bool) -> AuditResult:
     """已审 / 未审 mark of a person."""
-    if not cycle.is_open:
+    if not _held_open(session, cycle):
         raise ReviewError("该审验已关闭，不能再审核")
     if not may_audit(session, auditor, cycle, person_id):
         raise ReviewError("该学员未分配给您，不能审核")
@@ -354,7 +361,7 @@ def compute(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: in
     """达标计算: judge the person from the PASSED credits inside the cycle's window and store the
     explained result. ``after_appeal`` (the city's appeal decision) keeps the expert's own result."""
     if not after_appeal:
-        if not cycle.is_open:
+        if not _held_open(session, cycle):
             raise ReviewError("该审验已关闭，不能再计算")
         if not may_audit(session, auditor, cycle, person_id):
             raise ReviewError("该学员未分配给您，不能审核")
@@ -441,7 +448,7 @@ def file_appeal(session: Session, auditor: Auditor, verdict: AuditVerdict, reaso
     "应在12月2日17时前申请复审并提交相关证明材料"), for a verdict that is not 不通过, or twice."""
     cycle = session.get(AuditCycle, verdict.cycle_id)
     now = now or datetime.datetime.now()
-    if not cycle.is_open:
+    if not _held_open(session, cycle):
         raise ReviewError("该审验已关闭，不能再申请复审")
     if cycle.appeal_deadline is not None and now > cycle.appeal_deadline:
         raise ReviewError(f"复审申请已截止（截止时间：{cycle.appeal_deadline:%Y-%m-%d %H:%M}），不能再申请")

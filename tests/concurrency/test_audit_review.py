@@ -142,3 +142,28 @@ def test_two_city_users_decide_one_appeal(app, world, aw, login, add_user, clien
             db.session.remove()
 
     repeat(TIMES, once)
+
+
+def test_judging_waits_for_a_closing_cycle(app, world, aw, clients):
+    """关闭 (an UPDATE of the cycle row, still uncommitted) against 标记为已审: the mark waits for the
+    close and is then refused — never written into a closed cycle (it read "open" before: no lock)."""
+    import threading
+    import time
+
+    from app.models.audit import AuditCycle
+
+    (expert,) = clients("expert")
+    out = {}
+    with app.app_context():
+        db.session.execute(update(AuditCycle).where(AuditCycle.id == aw.cycle).values(status="closed"))
+        worker = threading.Thread(target=lambda: out.update(reply=post(
+            expert, f"/audit-review/person/{world.pa}/mark?cycle={aw.cycle}", {"reviewed": "1"})))
+        worker.start()
+        time.sleep(1.5)  # the request reaches the cycle check while the close is still open
+        db.session.commit()
+        db.session.remove()
+    worker.join(60)
+    reply = out["reply"]
+    no_server_error([reply])
+    assert reply.says("已关闭"), reply.flashes
+    assert _results(app, world.pa) == []
