@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import g, has_request_context, request
 from flask_appbuilder.const import API_RESULT_RES_KEY, API_SELECT_COLUMNS_RIS_KEY
 from flask_appbuilder.exceptions import (
     FABException,
@@ -48,7 +48,7 @@ class CappedInterface(SQLAInterface):
     def query_count(self, query, filters=None, select_columns=None) -> int:
         inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
         count, capped = capped_count(self.session, inner, self.obj.id, self.cap())
-        g.list_count_capped = capped
+        g.list_count_capped, g.list_page_clamped = capped, False  # set on every list request
         return count
 
     def apply_pagination(self, query, page, page_size):
@@ -78,9 +78,12 @@ def prime_org_names(session, rows: list[Any], attrs: tuple[str, ...]) -> None:
 
 
 def org_cache() -> dict[int, str]:
-    if "cme_org_names" not in g:
-        g.cme_org_names = {}
-    return g.cme_org_names
+    """Organization names by id for the current request (kept in the request's environ: ``g`` lives
+    as long as the app context, which a test or a job may keep across requests); outside a request,
+    a fresh dict."""
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault("cme.org_names", {})
 
 
 class CappedListApiMixin:
