@@ -15,7 +15,7 @@ import re
 import time
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,10 +53,17 @@ def committed(session: Session, token: str) -> bool:
     return session.info.get(_DONE) == token
 
 
-def finish(session: Session, token: str, result_url: str | None, message: str | None) -> None:
-    """Remember where the first submit sent the user and what it told them (after its work committed)."""
-    session.execute(update(FormSubmission).where(FormSubmission.token == token)
-                    .values(result_url=(result_url or "")[:512] or None, message=(message or "")[:512] or None))
+def finish(session: Session, token: str, result_url: str | None, message: str | None,
+           now: datetime.datetime | None = None) -> None:
+    """Remember where the first submit sent the user and what it told them (after its work committed); the
+    same user's tokens older than KEEP_DAYS go at the same time, so the table stays small."""
+    sub = session.scalar(select(FormSubmission).where(FormSubmission.token == token))
+    if sub is not None:
+        sub.result_url, sub.message = (result_url or "")[:512] or None, (message or "")[:512] or None
+        if sub.user_id is not None:
+            cutoff = (now or datetime.datetime.now()) - datetime.timedelta(days=KEEP_DAYS)
+            session.execute(delete(FormSubmission).where(FormSubmission.user_id == sub.user_id,
+                                                         FormSubmission.created_at < cutoff))
     session.commit()
     session.info.pop(_DONE, None)
 
@@ -73,9 +80,7 @@ def first(session: Session, token: str, wait: float = 5.0) -> FormSubmission | N
 
 
 def prune(session: Session, now: datetime.datetime) -> int:
-    """Delete tokens older than KEEP_DAYS; returns how many."""
-    from sqlalchemy import delete
-
+    """Delete every user's tokens older than KEEP_DAYS; returns how many."""
     result = session.execute(delete(FormSubmission).where(
         FormSubmission.created_at < now - datetime.timedelta(days=KEEP_DAYS)))
     return result.rowcount or 0

@@ -7,7 +7,8 @@
 
 The first submit of a rendered form does the work; a second submit of the same rendering (a double click,
 the browser resending the POST) does nothing and is sent to the first one's result page with its message.
-A POST without a token (an old page, an API client) is handled as before.
+A POST without a token (an old page, an API client) is handled as before. Flask-AppBuilder's own add and
+edit forms get the token from their form widget and ``@once`` from ``init_app``, so no view declares it.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import functools
 import uuid
 from collections.abc import Callable
 
-from flask import flash, redirect, request, session
+from flask import flash, make_response, redirect, request, session
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.extensions import db
@@ -54,11 +56,12 @@ def once(view: Callable) -> Callable:
             return _repeat(token, user_id)
         response = view(*args, **kwargs)
         if submissions.committed(db.session, token):
-            location = response.headers.get("Location") if getattr(response, "status_code", 200) in (
-                301, 302, 303) else None
+            response = make_response(response)
+            location = response.headers.get("Location") if response.status_code in (301, 302, 303) else None
             submissions.finish(db.session, token, location or request.full_path, _last_flash())
         return response
 
+    inner._once = True  # copied onto the outer wrappers (functools.wraps): init_app does not wrap it twice
     return inner
 
 
@@ -67,12 +70,12 @@ def _repeat(token: str, user_id: int | None):
     first = submissions.first(db.session, token)
     db.session.rollback()
     if first is None or first.user_id != user_id:
-        flash("表单已失效，请刷新页面后重新填写", "warning")
+        flash(_("表单已失效，请刷新页面后重新填写"), "warning")
         return redirect(request.referrer or "/")
     if first.message and ":" in first.message:
         category, message = first.message.split(":", 1)
         flash(message, category)
-    flash("该表单已提交，未重复处理", "info")
+    flash(_("该表单已提交，未重复处理"), "info")
     url = first.result_url if first.result_url and first.result_url.startswith("/") else None
     return redirect(url or request.referrer or "/")
 
@@ -85,5 +88,11 @@ def storage_error(exc: StorageError):
 
 
 def init_app(app) -> None:
+    """The template global, the full-disk handler, and @once on every Flask-AppBuilder add/edit form (their
+    form widget carries the token: templates/appbuilder/general/widgets/form.html). Call after the views
+    are registered."""
     app.jinja_env.globals["submit_token"] = submit_token
     app.register_error_handler(StorageError, storage_error)
+    for endpoint, func in list(app.view_functions.items()):
+        if endpoint.endswith((".add", ".edit")) and not getattr(func, "_once", False):
+            app.view_functions[endpoint] = once(func)

@@ -117,3 +117,35 @@ def test_same_file_again_within_ten_minutes_shows_the_first_job(app, world, logi
         db.session.remove()
     later, said = upload(persons)
     assert later != first and "未重复导入" not in said
+
+
+def test_flask_appbuilder_add_forms_are_idempotent_too(app, world, login):
+    """通知公告 新增 (a Flask-AppBuilder form): its widget carries the token, a double click adds one notice."""
+    from app.models import Notice
+
+    c = login("district1")
+    t = TOKEN.search(c.get("/notices/add").get_data(as_text=True)).group(1)
+    data = {"title": "东城区通知", "content": "正文", "published": "y", "_submit_token": t}
+    first, again = c.post("/notices/add", data=data), c.post("/notices/add", data=data)
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert "该表单已提交，未重复处理" in _flashes(c)
+    assert _count(app, Notice) == 1
+
+
+def test_a_users_tokens_older_than_thirty_days_go(app, world, login, clock):
+    clock.at(datetime.datetime(2026, 3, 18, 10, 30), tick=True)
+    c = login("tech_a")
+    with app.app_context():
+        from app.models import CmeUser
+
+        uid = db.session.scalar(select(CmeUser.id).where(CmeUser.username == "tech_a"))
+        db.session.add_all([FormSubmission(token="a" * 32, user_id=uid, created_at=datetime.datetime(2026, 2, 15)),
+                            FormSubmission(token="b" * 32, user_id=uid, created_at=datetime.datetime(2026, 2, 20))])
+        db.session.commit()
+        db.session.remove()
+    assert _manual(c, uuid.uuid4().hex, granted_on="2026-03-01").status_code == 302
+    with app.app_context():
+        tokens = set(db.session.scalars(select(FormSubmission.token)))
+        assert "a" * 32 not in tokens and "b" * 32 in tokens and len(tokens) == 2  # the 33-day-old one went
+        db.session.remove()
