@@ -107,11 +107,12 @@ with_env() {  # with_env ENV_FILE CMD…: run in the app folder with the env fil
 # --- README 7: first install ----------------------------------------------------------------------------
 say "flask cme init"
 with_env "$WORK/cme.env" env FLASK_APP=run.py CME_ADMIN_PASSWORD="$ADMIN_PASSWORD" .venv/bin/flask cme init \
-    2>&1 | tee "$WORK/init.log" | grep -v "Filter type not supported"
+    >"$WORK/init.log" 2>&1
+grep -v "Filter type not supported\|^INFO \|^[a-z(]" "$WORK/init.log" | sed 's/^/  /'
 grep -q "已创建市继教办管理员" "$WORK/init.log"
 ADMIN=$(sed -n 's/^CME_ADMIN_USERNAME=//p' "$WORK/cme.env")
 AGAIN=$(with_env "$WORK/cme.env" env FLASK_APP=run.py .venv/bin/flask cme init 2>&1)
-grep -q "市继教办管理员已存在" <<<"$AGAIN"  # running it again changes nothing
+grep -q "用户 $ADMIN 已存在，未修改" <<<"$AGAIN"  # running it again changes nothing
 
 # --- README 8: the units' commands ------------------------------------------------------------------------
 unit_exec() { sed -n 's/^ExecStart=//p' "$APP/deploy/$1" | sed "s#/opt/cme#$APP#g"; }
