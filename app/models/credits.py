@@ -7,8 +7,21 @@ services/compliance.py). Nothing about a region's numbers lives in code.
 import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import relationship
 
 # Credit workflow states; transitions live in services/workflow.py (issue 4).
@@ -82,6 +95,10 @@ class CompliancePolicy(Model):
     rule_set = relationship("RuleSet", back_populates="policy")
 
 
+# Manual entries (sources "manual" / "unit" of services.manual_credits) waiting for a unit or the city.
+REVIEW_PENDING = "status IN ('submitted', 'unit_approved') AND source IN ('manual', 'unit')"
+
+
 class Credit(Model):
     __tablename__ = "credit"
     __module_label__ = "学分记录"
@@ -131,6 +148,9 @@ class Credit(Model):
         Index("ix_credit_inst_category_granted", "institution_id", "category", "granted_on"),
         Index("ix_credit_district_category_granted", "district_id", "category", "granted_on"),
         Index("ix_credit_category_granted", "category", "granted_on"),
+        # The home page's review to-dos: only manual entries still under review (issue 18).
+        Index("ix_credit_review_pending", "status", "institution_id", "district_id", "id",
+              postgresql_where=text(REVIEW_PENDING), sqlite_where=text(REVIEW_PENDING)),
     )
 
     def __repr__(self) -> str:
