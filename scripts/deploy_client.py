@@ -41,8 +41,10 @@ class Browser:
 
     def request(self, method: str, path: str, data: bytes | None = None, headers: dict | None = None,
                 expect: tuple[int, ...] = (200,)):
+        # A browser on the HTTPS site sends its page as Referer (Flask-WTF checks it on HTTPS posts).
+        referer = "https://" + urllib.parse.urlsplit(self.base).netloc + path
         req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={**FORWARDED, **(headers or {})})
+                                     headers={**FORWARDED, "Referer": referer, **(headers or {})})
         try:
             response = self.opener.open(req, timeout=60)
             status, body, location = response.status, response.read(), response.headers.get("Location")
