@@ -44,6 +44,7 @@ from app.models import (
 from app.models.activities import ActivityGrant, GrantDraft, GrantDraftPerson
 from app.models.attachments import Attachment
 from app.models.practice import PracticePlan
+from app.services import upsert
 from app.services.credit_rules import UNIT_LABELS, RuleError, compute_standard
 from app.services.rule_sets import (
     DEGREE,
@@ -259,8 +260,9 @@ def add_persons(session: Session, draft: GrantDraft, scope: Scope, person_ids: l
         GrantDraftPerson.draft_id == draft.id, GrantDraftPerson.person_id.in_(ids))))
     new = sorted(ids - present)
     _check_size(session, draft, len(new))
-    if new:
-        session.execute(insert(GrantDraftPerson), [{"draft_id": draft.id, "person_id": p} for p in new])
+    if new:  # ON CONFLICT DO NOTHING: a double-clicked 添加 adds each person once (no unique-key 500)
+        session.execute(upsert.insert_ignore_many(session, GrantDraftPerson, ["draft_id", "person_id"]),
+                        [{"draft_id": draft.id, "person_id": p} for p in new])
     return len(new)
 
 
@@ -273,8 +275,9 @@ def add_matching(session: Session, draft: GrantDraft, scope: Scope, **filters) -
     count = session.scalar(select(func.count()).select_from(ids.subquery()))
     _check_size(session, draft, count)
     if count:
-        session.execute(insert(GrantDraftPerson).from_select(
-            ["draft_id", "person_id"], ids.with_only_columns(literal(draft.id, Integer), Person.id)))
+        session.execute(upsert.insert_from_select_ignore(
+            session, GrantDraftPerson, ["draft_id", "person_id"],
+            ids.with_only_columns(literal(draft.id, Integer), Person.id), ["draft_id", "person_id"]))
     return count
 
 

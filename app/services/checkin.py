@@ -13,14 +13,13 @@ import io
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import false, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Person
 from app.models.projects import AttendanceUpload, CheckIn, Project, SwipeProblem, Topic
 from app.services import projects as svc
-from app.services import sheets
+from app.services import sheets, upsert
 from app.services.sheets import text as _text
 from app.services.uploads import format_size, sniff
 
@@ -284,15 +283,13 @@ def check_in(session: Session, topic: Topic, person: Person, source: str, at: da
     values = {"project_id": topic.project_id, "topic_id": topic.id, "person_id": person.id,
               "institution_id": topic.institution_id, "district_id": topic.district_id, "source": source,
               "checked_at": at, "reader_id": reader, "credited": False}
-    if exists is None:
-        row = CheckIn(duplicate=False, **values)
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-            return Outcome(False, row)
-        except IntegrityError:
-            pass
+    first = CheckIn.duplicate == false()  # the partial unique index uq_cme_checkin_first
+    # INSERT … ON CONFLICT (topic_id, person_id) WHERE NOT duplicate DO NOTHING: of two scans at once
+    # one is the first; the other is stored as the duplicate below.
+    if exists is None and upsert.insert_ignore(session, CheckIn, {**values, "duplicate": False},
+                                               ["topic_id", "person_id"], where=first):
+        return Outcome(False, session.scalars(select(CheckIn).where(
+            CheckIn.topic_id == topic.id, CheckIn.person_id == person.id, first)).one())
     row = CheckIn(duplicate=True, **values)
     session.add(row)
     session.flush()

@@ -44,7 +44,7 @@ from app.models import (
 )
 from app.models.org import Org
 from app.models.selfstudy import DELEGATION_MODES
-from app.services import attachments, credit_records, credit_rules, workflow
+from app.services import attachments, credit_records, credit_rules, upsert, workflow
 from app.services.rule_sets import SELF, policy_params
 from app.services.scope import Scope
 from app.services.uploads import UploadError
@@ -130,14 +130,15 @@ def set_mode(session: Session, user: Any, scope: Scope, org_ids: list[int], mode
         raise SelfStudyError("所选机构或科室中有不在您管理范围内的记录，未做任何修改")
     if workflow.actor_of(user) == workflow.UNIT and any(o.kind == "institution" for o in orgs):
         raise SelfStudyError("本机构的上传权限由主管部门设置，机构只能设置所属科室")
-    existing = {d.org_id: d for d in session.scalars(select(SelfStudyDelegation).where(
-        SelfStudyDelegation.org_id.in_(ids)))}
-    for org in orgs:
-        row = existing.get(org.id) or SelfStudyDelegation(org_id=org.id)
-        row.mode = mode
-        row.district_id, row.institution_id, row.department_id = org.district_id, org.institution_id, org.department_id
-        row.updated_by_fk = getattr(user, "id", None)
-        session.add(row)
+    # INSERT … ON CONFLICT (org_id) DO UPDATE: two people setting one unit at once, the last one counts
+    # (no unique-key violation on the second first row).
+    changed = ["mode", "district_id", "institution_id", "department_id", "updated_by_fk", "updated_at"]
+    now = datetime.datetime.now()
+    upsert.insert_or_update(session, SelfStudyDelegation, [
+        {"org_id": org.id, "mode": mode, "district_id": org.district_id, "institution_id": org.institution_id,
+         "department_id": org.department_id, "updated_by_fk": getattr(user, "id", None), "updated_at": now}
+        for org in orgs], ["org_id"], changed)
+    session.expire_all()
     return len(orgs)
 
 
@@ -214,9 +215,14 @@ def save(session: Session, user: Any, person: Person, year: int, form: Mapping[s
     ss = session.scalar(select(SelfStudy).where(SelfStudy.person_id == person.id, SelfStudy.year == year))
     creating = ss is None
     if creating:
-        ss = SelfStudy(person_id=person.id, year=year, district_id=person.district_id,
-                       institution_id=person.institution_id, department_id=person.department_id, data={},
-                       created_by_fk=getattr(user, "id", None))
+        # INSERT … ON CONFLICT (person_id, year) DO NOTHING: of two first saves at once, one creates the
+        # form; the other is told (no unique-key violation). Rolled back with the rest on a refusal.
+        if not upsert.insert_ignore(session, SelfStudy, {
+                "person_id": person.id, "year": year, "district_id": person.district_id,
+                "institution_id": person.institution_id, "department_id": person.department_id, "data": {},
+                "status": "draft", "created_by_fk": getattr(user, "id", None)}, ["person_id", "year"]):
+            raise SelfStudyError("该学员本年度的自学计划刚由他人创建，请刷新页面查看后再修改")
+        ss = session.scalar(select(SelfStudy).where(SelfStudy.person_id == person.id, SelfStudy.year == year))
     elif ss.status not in workflow.SELF_STUDY.editable:
         raise SelfStudyError(f"自学计划状态为“{workflow.status_label(ss, ss.status)}”，不能修改")
     file_map = {k: list(v) for k, v in (ss.data or {}).get("files", {}).items()}

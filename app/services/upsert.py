@@ -48,6 +48,33 @@ def insert_ignore(session: Session, model: Any, values: Mapping[str, Any], keys:
     return (result.rowcount or 0) > 0
 
 
+def insert_or_update(session: Session, model: Any, rows: Sequence[Mapping[str, Any]], keys: Sequence[str],
+                     update: Sequence[str]) -> None:
+    """INSERT the rows; a row whose ``keys`` exist already gets the ``update`` columns instead
+    (ON CONFLICT DO UPDATE)."""
+    if not rows:
+        return
+    dialect_insert = _insert_for(session)
+    if dialect_insert is None:  # another database: delete, then insert (not concurrency-safe)
+        from sqlalchemy import and_, delete, or_
+
+        table = model.__table__
+        session.execute(delete(model).where(or_(*(and_(*(table.c[k] == r[k] for k in keys)) for r in rows))))
+        session.execute(insert(model), list(rows))
+        return
+    stmt = dialect_insert(model)
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in update})
+    session.execute(stmt, list(rows))
+
+
+def insert_ignore_many(session: Session, model: Any, keys: Sequence[str]) -> Any:
+    """An ``INSERT … ON CONFLICT (keys) DO NOTHING`` statement to execute with a list of rows."""
+    dialect_insert = _insert_for(session)
+    if dialect_insert is None:
+        return insert(model)
+    return dialect_insert(model).on_conflict_do_nothing(index_elements=list(keys))
+
+
 def insert_from_select_ignore(session: Session, model: Any, columns: Sequence[str], select_: Any,
                               keys: Sequence[str]) -> Any:
     """``INSERT INTO model (columns) SELECT … ON CONFLICT (keys) DO NOTHING`` (plain INSERT … SELECT on
@@ -64,4 +91,4 @@ def locked(session: Session, query: Any) -> Any:
     return session.scalars(query.with_for_update().execution_options(populate_existing=True)).first()
 
 
-__all__ = ["insert_from_select_ignore", "insert_ignore", "locked"]
+__all__ = ["insert_from_select_ignore", "insert_ignore", "insert_ignore_many", "insert_or_update", "locked"]
