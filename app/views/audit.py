@@ -53,6 +53,7 @@ from app.services import audit_sampling as S
 from app.services.exports import stream_xlsx
 from app.services.idcard import mask
 from app.views.base import ExportMixin, ScopedModelView, current_scope
+from app.views.submit import once, submit_token
 
 MODULE = "学分审验"
 _BOX = {"class": "form-control"}
@@ -69,8 +70,8 @@ def _csrf_form(action: str, label: str, confirm: str = "", css: str = "btn-link"
 
     onsubmit = Markup(' onsubmit="return confirm({});"').format(Markup("&quot;") + confirm + Markup("&quot;")) if confirm else ""
     return Markup('<form method="post" action="{}" style="display:inline"{}><input type="hidden" name="csrf_token" '
-                  'value="{}"><button type="submit" class="btn btn-xs {}">{}</button></form>').format(
-        action, onsubmit, generate_csrf(), css, label)
+                  'value="{}">{}<button type="submit" class="btn btn-xs {}">{}</button></form>').format(
+        action, onsubmit, generate_csrf(), submit_token(), css, label)
 
 
 @contextmanager
@@ -189,6 +190,7 @@ class AuditCycleView(_DrawJobList, ExportMixin, ModelView):
     @expose("/draw/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("draw")
+    @once
     def draw(self, pk):
         """抽取抽审单位 by the cycle's quotas (seed 001 四(二)2(1)) as a job."""
         cycle = db.session.get(AuditCycle, pk) or abort(404)
@@ -485,6 +487,7 @@ class AuditStandardView(_DrawJobList, ScopedModelView):
     @expose("/draw/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("draw")
+    @once
     def draw(self, pk):
         """抽取: a job drawing the standard's persons (the list is replaced)."""
         standard = self._scoped_get(pk)
@@ -782,6 +785,7 @@ class AuditListView(BaseView):
     @expose("/final/<int:cycle_id>/merge", methods=["POST"])
     @has_access
     @permission_name("write")
+    @once
     def merge(self, cycle_id):
         cycle = _city_cycle(cycle_id)
         try:

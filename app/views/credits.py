@@ -56,6 +56,7 @@ from app.views.base import (
 )
 from app.views.pickers import person_ajax_field, resolve_person
 from app.views.scale import CappedInterface, org_cache, prime_org_names
+from app.views.submit import once
 
 MODULE = "学分管理"
 
@@ -403,6 +404,7 @@ class ComplianceResultView(ChoiceFiltersMixin, ScopedModelView):
     @expose("/recompute/", methods=["POST"])
     @has_access
     @permission_name("recompute")
+    @once
     def recompute(self):
         """Start the 达标计算 job for the user's whole scope and come back to the list with its progress bar."""
         from app.jobs import enqueue

@@ -193,6 +193,7 @@ class ProjectCatalogView(ChoiceFiltersMixin, ExportMixin, ModelView):
     @expose("/adopt/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("adopt")
+    @once
     def adopt(self, pk):
         """添加此项目 → the project's page to complete the details (seed 003 第一步)."""
         catalog = db.session.get(ProjectCatalog, pk)
@@ -440,6 +441,7 @@ class ProjectView(ScopedModelView):
     @expose("/grant/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("grant")
+    @once
     def grant(self, pk):
         project = self._writable(pk)
         try:

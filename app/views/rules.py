@@ -41,6 +41,7 @@ from app.services.credit_rules import (
 from app.services.rule_sets import ACTIVITY_TYPES, RULE_SET_STATUSES, RuleSetError
 from app.services.scope import Scope
 from app.views.base import current_scope
+from app.views.submit import once
 
 MODULE = "授分规则"
 CLASS_CHOICES = [("", _l("不区分")), ("Ⅰ类", "Ⅰ类"), ("Ⅱ类", "Ⅱ类")]
@@ -454,6 +455,7 @@ class RuleSetView(ModelView):
     @expose("/copy/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("copy")
+    @once
     def copy(self, pk):
         """复制到下一年: a draft copy for year + 1."""
         source = self._get(pk)

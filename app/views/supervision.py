@@ -336,6 +336,7 @@ class FilingView(_FilingBase):
     @expose("/venue/<int:venue_id>/manager", methods=["POST"])
     @has_access
     @permission_name("manager")
+    @once
     def save_manager(self, venue_id):
         venue = db.session.get(FilingVenue, venue_id) or abort(404)
         filing = self._scoped_get(venue.filing_id)
