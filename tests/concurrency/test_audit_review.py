@@ -167,3 +167,28 @@ def test_judging_waits_for_a_closing_cycle(app, world, aw, clients):
     no_server_error([reply])
     assert reply.says("已关闭"), reply.flashes
     assert _results(app, world.pa) == []
+
+
+def test_two_verdicts_on_one_credit(app, world, aw, clients):
+    """专家审核: the expert in two tabs passes and fails the same credit, both from version 0 (and then
+    from the version both saw). One verdict stands; the other is told who decided what and when."""
+    one, two = clients("expert", "expert")
+    credits = [aw.c1, aw.c2, aw.c3, aw.c4, aw.c1]
+
+    def once(i):
+        cid = credits[i]
+        with app.app_context():
+            seen = db.session.scalar(select(AuditVerdict.version).where(AuditVerdict.credit_id == cid)) or 0
+            db.session.remove()
+        url = f"/audit-review/person/{world.pa}/verdict?cycle={aw.cycle}"
+        base = {"only": str(cid), f"version_{cid}": str(seen)}
+        decisions = [{**base, "decision": "passed"}, {**base, "decision": "failed", "reason": "无学分证书"}]
+        rs = replies(race([lambda c=c, d=d: post(c, url, d) for c, d in zip((one, two), decisions)]))
+        (won,), (lost,) = split(rs, lambda r: r.says("条学分审核为"))
+        assert lost.says("审核冲突", "已被expert于", "审核为"), lost.flashes
+        with app.app_context():
+            v = db.session.scalar(select(AuditVerdict).where(AuditVerdict.credit_id == cid))
+            assert v.verdict == ("passed", "failed")[rs.index(won)] and v.version == seen + 1
+            db.session.remove()
+
+    repeat(TIMES, once)
