@@ -70,7 +70,7 @@ git clone --quiet "$SRC" "$APP"
 cd "$APP"
 say "virtualenv and requirements.txt"
 "$PY" -m venv .venv
-.venv/bin/pip install -q -r requirements.txt
+.venv/bin/pip install -q -r requirements.txt >"$WORK/pip.log" 2>&1 || { cat "$WORK/pip.log"; exit 1; }
 
 # --- README 2 and 4: folders and database -------------------------------------------------------------
 mkdir -p "$DATA1/files" "$DATA1/attachments" "$DATA1/backups"

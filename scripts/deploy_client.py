@@ -92,8 +92,8 @@ class Browser:
         if location is None or "/login" in location:
             raise SystemExit(f"login of {username} refused")
         home = self.get("/")[1].decode()
-        if username not in home:
-            raise SystemExit(f"home page does not show {username}")
+        if "/logout" not in home:
+            raise SystemExit(f"the home page of {username} is not signed in")
         print(f"  logged in as {username}")
 
 
