@@ -283,6 +283,21 @@ def test_appeal_form(app, world, login):
     files_match_rows(app, before, ("audit_appeal",), 1)
 
 
+def test_rule_set_copy(app, world, login):
+    """复制到下一年: one draft copy, one log row."""
+    from app.models import RuleSet
+
+    with app.app_context():
+        bj = db.session.scalar(select(RuleSet.id).where(RuleSet.code == "BJ2025"))
+        db.session.remove()
+    t = token()
+    rs = twice([login("city"), login("city")], f"/rulesets/copy/{bj}", lambda: {"_submit_token": t})
+    first = [r for r in rs if not r.says(REPEAT)]
+    assert len(first) == 1 and rs[0].location == rs[1].location, [(r.location, r.flashes) for r in rs]
+    assert count(app, RuleSet, RuleSet.code == "BJ2026") == 1
+    assert logs(app, "授分规则", "复制") == 1
+
+
 PERSON_COLUMNS = ["IC卡号", "姓名", "身份证号", "单位", "科室", "职称", "专业", "联系电话"]
 
 
