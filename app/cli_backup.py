@@ -7,8 +7,10 @@ Contract for scripts (deploy/cme-backup.service, scripts/deploy-check.sh):
       of DIR afterwards. Exit 1 with a Chinese message on stderr when refused or failed.
   flask cme restore ARCHIVE
       into the configured DATABASE_URL / ATTACHMENT_DIR / JOB_FILES_DIR, which must be empty (a new,
-      empty database: no `flask cme init` first). Prints the verification report; exit 0 only when every
-      table count and file hash matches the manifest, 1 otherwise or when refused.
+      empty database: no `flask cme init` first). Prints the verification report ending with
+      "恢复校验通过 (restore verified)" and then one line on the schema version (run `flask cme init` when the
+      code is newer); exit 0 only when every table count and file hash matches the manifest, 1 otherwise
+      or when refused (the reason on stderr).
 """
 from __future__ import annotations
 
@@ -66,5 +68,24 @@ def register(cme: click.Group) -> None:
             report = backup.restore(os.path.abspath(archive), db.engine, file_roots(), say=click.echo)
         except backup.BackupError as exc:
             raise click.ClickException(str(exc)) from None
+        click.echo(schema_advice(report.manifest.get("alembic_revision")))
         if not report.ok:
             raise SystemExit(1)
+
+
+def schema_advice(revision: str | None) -> str:
+    """What to do about the restored schema: nothing, `flask cme init` (the code is newer), or get the
+    code the backup was taken with (the backup is newer than this code)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(current_app.extensions["migrate"].directory)
+    restored = set((revision or "").split(",")) - {""}
+    heads = set(script.get_heads())
+    known = {rev.revision for rev in script.walk_revisions()}
+    if restored == heads:
+        return f"数据库结构版本 {revision} 与程序一致 (schema matches the code)"
+    if restored - known:
+        return (f"注意：备份的数据库结构版本 {revision} 比本程序新，请安装做备份时的程序版本 "
+                "(warning: the backup comes from newer code)")
+    return (f"数据库结构版本 {revision} 早于本程序，请运行 flask cme init 升级 "
+            "(the schema is older than the code: run flask cme init)")

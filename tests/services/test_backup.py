@@ -204,7 +204,8 @@ def test_cli_backup_prints_the_archive_last_and_keeps_n(app, world, tmp_path, ot
     done = subprocess.run([sys.executable, "-m", "flask", "cme", "restore", path], cwd=ROOT, env=target,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "恢复校验通过 (restore verified)"
+    assert done.stdout.strip().splitlines()[-2] == "恢复校验通过 (restore verified)"
+    assert "与程序一致 (schema matches the code)" in done.stdout.strip().splitlines()[-1]
     assert "文件 4 个（校验 sha256）" in done.stdout
 
 
