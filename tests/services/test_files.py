@@ -116,9 +116,8 @@ def test_migration_makes_absolute_paths_under_the_root_relative(app, world):
         db.session.commit()
 
         def run(step):
-            with db.engine.begin() as conn:
-                with Operations.context(MigrationContext.configure(conn)):
-                    step()
+            with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+                step()
             db.session.expire_all()
 
         run(migration.upgrade)
