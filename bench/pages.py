@@ -6,7 +6,7 @@
 For each page of the mix (bench/load.py runs the same paths over HTTP) and each demo user: the
 median time through the app (Flask test client, in process), the number of SQL statements, and
 ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement whose plan takes over ``--slow`` ms (all of them
-with ``--explain-all``). Nothing is written to the database (the app's migrations are applied
+with ``--explain-all``); ``--profile N`` adds a cProfile of N requests of each page. Nothing is written to the database (the app's migrations are applied
 first, like bench_credits.py --reuse).
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--slow", type=float, default=1.0, help="explain statements slower than this (ms)")
     parser.add_argument("--explain-all", action="store_true")
     parser.add_argument("--no-migrate", action="store_true")
+    parser.add_argument("--profile", type=int, default=0, help="cProfile this many requests of each page (top functions)")
     args = parser.parse_args()
 
     from sqlalchemy import select
@@ -88,6 +89,18 @@ def main() -> None:
                 finally:
                     event.remove(engine, "before_cursor_execute", before)
                     event.remove(engine, "after_cursor_execute", after)
+                if args.profile:
+                    import cProfile
+                    import pstats
+
+                    profiler = cProfile.Profile()
+                    profiler.enable()
+                    for _ in range(args.profile):
+                        client.get(path)
+                    profiler.disable()
+                    print(f"\n--- cProfile of {args.profile} × {username} {name}: by own time, then cumulative")
+                    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
                 sql_ms = sum(t for t, _, _ in timed_sql)
                 print(f"\n=== {username} {name} {path} → {r.status_code}, median {statistics.median(times):.1f} ms "
                       f"(min {min(times):.1f}), {len(timed_sql)} statements, SQL {sql_ms:.1f} ms, "
