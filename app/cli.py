@@ -277,8 +277,12 @@ def register_cli(app: Flask) -> None:
     def check_cmd():
         """Check the database, Redis, the worker's heartbeat and disk space (as /healthz does)."""
         from app import health
+        from app.jobs.reaper import reap
 
         checks = health.run_checks()
+        if checks[0].ok:  # the database answers: jobs whose worker died end as failed (app/jobs/reaper.py)
+            for job_id in reap():
+                click.echo(f"任务 {job_id} 的进程已终止，已标记为失败 (job of a dead worker marked failed)")
         for item in checks:
             mark = "正常 OK  " if item.ok else "异常 FAIL"
             click.echo(f"[{mark}] {item.name:<9} {item.message}")

@@ -136,9 +136,8 @@ def test_killed_worker_is_found_dead_at_the_next_poll(rq_app, world, login, tmp_
         forget_workers(rq_app)
 
 
-def test_restarted_worker_fails_what_its_dead_predecessor_left(rq_app, world, tmp_path):
-    """A job `running` for a worker that no longer exists (its Redis key expired) ends failed when a worker
-    starts: `flask cme worker --burst` reaps before it works."""
+def orphan(rq_app, tmp_path) -> tuple[str, str]:
+    """A job `running` for a worker that no longer exists (its Redis key expired); (job id, its upload)."""
     from rq.job import Job as RQJob
 
     upload = upload_file(rq_app)
@@ -155,6 +154,12 @@ def test_restarted_worker_fails_what_its_dead_predecessor_left(rq_app, world, tm
 
     with rq_app.app_context():
         _update(job_id, status="running")
+    return job_id, upload
+
+
+def test_restarted_worker_fails_what_its_dead_predecessor_left(rq_app, world, tmp_path):
+    """`flask cme worker` reaps before it works: what a crashed worker left running ends failed."""
+    job_id, upload = orphan(rq_app, tmp_path)
     env = dict(os.environ, CME_CONFIG="development", FLASK_APP="run.py",
                DATABASE_URL=rq_app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=rq_app.config["REDIS_URL"],
                JOB_FILES_DIR=rq_app.config["JOB_FILES_DIR"])
@@ -240,3 +245,11 @@ def test_failed_job_todo_mentions_a_report_only_when_there_is_one(app, world, lo
                       re.DOTALL).group(1)
     assert "1 个后台任务失败，请在“我的任务”中查看原因" in todos
     assert ("（1 个有错误报告可下载）" in todos) is with_report
+
+
+def test_flask_cme_check_reaps_too(rq_app, world, tmp_path):
+    job_id, upload = orphan(rq_app, tmp_path)
+    result = rq_app.test_cli_runner().invoke(args=["cme", "check"])
+    assert f"任务 {job_id} 的进程已终止，已标记为失败" in result.output
+    assert job_row(rq_app, job_id)[::3] == ("failed", reaper.WORKER_DIED)
+    assert not os.path.exists(upload)
