@@ -228,6 +228,9 @@ def set_expert_status(session, expert: AuditExpert, status: str) -> None:
     """Disable (注销) or re-enable an expert; the login is active while any of its years is active."""
     if status not in ("active", "disabled"):
         raise AuditAdminError("状态不正确")
+    # Hold the login's row: two years of one expert changed at once count each other's new status
+    # (without the lock both read the other as still active and the login stayed enabled).
+    session.refresh(expert.user, attribute_names=["active"], with_for_update=True)
     expert.status = status
     session.flush()
     others = session.scalar(select(func.count()).select_from(AuditExpert)
