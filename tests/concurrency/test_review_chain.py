@@ -61,3 +61,27 @@ def test_unit_pass_against_pass(app, world, add_user, clients):
     add_user("inst_a_2", R.INSTITUTION_ADMIN, org_id=world.a)
     tech, first, second = clients("tech_a", "inst_a", "inst_a_2")
     _race(app, tech, [first, second], [PASS, PASS], ["inst_a", "inst_a_2"], ["unit_approved", "unit_approved"])
+
+
+def test_city_pass_against_fail(app, world, add_user, clients):
+    """市级审核 of a manual credit the unit passed: two city users pass and fail it at once."""
+    add_user("city_2", R.CITY_ADMIN, org_id=world.city)
+    tech, unit, first, second = clients("tech_a", "inst_a", "city", "city_2")
+
+    def once(_):
+        cid = _submitted(app, tech)
+        assert post(unit, "/credit-review/review", {"rowid": [cid], **PASS}).says("已审核通过")
+        rs = replies(race([lambda c=c, d=d: post(c, "/credit-review/review", {"rowid": [cid], **d})
+                           for c, d in zip((first, second), (PASS, FAIL))]))
+        (won,), (lost,) = split(rs, lambda r: r.says("已审核"))
+        w = rs.index(won)
+        with app.app_context():
+            status = db.session.get(Credit, cid).status
+            logs = db.session.scalars(select(ReviewLog.action).where(
+                ReviewLog.owner_type == "credit", ReviewLog.owner_id == cid,
+                ReviewLog.action.in_(("city_pass", "city_fail")))).all()
+            db.session.remove()
+        assert status == ("city_approved", "rejected")[w] and logs == [("city_pass", "city_fail")[w]]
+        assert lost.says("已由他人先", ("city", "city_2")[w], "当前状态为"), lost.flashes
+
+    repeat(TIMES, once)

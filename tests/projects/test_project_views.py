@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Credit, Job, Person
 from app.models.projects import CheckIn, Project, ProjectCatalog, SwipeProblem, Topic
+from app.services.files import resolve
 from tests.helpers import xlsx_bytes
 from tests.projects.helpers import D, add_topic, make_project, standard_project
 
@@ -264,7 +265,7 @@ def test_catalogue_import_job_all_or_nothing(app, world, login):
         job = db.session.scalar(select(Job).order_by(Job.created_at.desc()))
         assert job.status == "failed" and "未导入任何数据" in job.message
         assert "第3行“审批编号”：审批编号与第2行重复" in job.message
-        report = openpyxl.load_workbook(job.result_path).active
+        report = openpyxl.load_workbook(resolve(app.config["JOB_FILES_DIR"], job.result_path)).active
         reasons = [tuple(r) for r in report.iter_rows(min_row=2, values_only=True)]
         columns = {r[1] for r in reasons}
         assert {"审批编号", "学分类别", "学科", "总学分", "年度", "计划人数"} <= columns

@@ -26,6 +26,7 @@ from app.models.supervision import (
     SiteManager,
     SmsOutbox,
 )
+from app.services.files import resolve
 from tests.conftest import FIXED_NOW
 from tests.helpers import xlsx_bytes
 from tests.supervision.helpers import (
@@ -138,7 +139,7 @@ def test_import_with_bad_rows_writes_nothing(app, world, login):
         assert job.status == "failed", job.message
         assert "未导入任何数据" in job.message and "第3行“项目编号”" in job.message
         assert _count(Filing) == 1  # only the other unit's filing
-        report = openpyxl.load_workbook(job.result_path).active
+        report = openpyxl.load_workbook(resolve(app.config["JOB_FILES_DIR"], job.result_path)).active
         cells = [[c.value for c in row] for row in report.iter_rows(min_row=2)]
         assert [3, "项目编号", "项目编号2025-01-06-001已报备，不能重复报备"] in cells
         assert [4, "项目编号", "项目编号与第2行重复"] in cells
