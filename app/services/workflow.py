@@ -20,6 +20,14 @@ The actor of a transition comes from the user's widest role (roles.ROLE_SCOPE): 
 commission ``district``, the city office ``city``. Each actor may act only inside its own
 institution / department / district: a guessed id of another unit is refused here too, whatever the
 view checked. Errors are WorkflowError with a Chinese message; nothing is changed then.
+
+Concurrency: ``apply`` changes the status by ONE guarded statement, ``UPDATE … SET status = :target
+WHERE id = :id AND status = :expected`` (``guarded_set``, compare-and-swap). Two reviewers deciding
+the same record at once: on PostgreSQL the second UPDATE waits for the first one's commit, then
+matches no row; the second is refused with TransitionConflict, whose message names what the first
+decided, who and when (from the log). The caller rolls back: no second log row, no second credit.
+Other status changes of the product (filings, rule sets, the audit allocation lock) use
+``guarded_set`` too; tests/concurrency races every one of them on PostgreSQL.
 """
 from __future__ import annotations
 
