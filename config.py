@@ -132,7 +132,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        if cls.SECRET_KEY == DEFAULT_SECRET or not cls.SECRET_KEY:
+        if cls.SECRET_KEY == DEFAULT_SECRET or not cls.SECRET_KEY or cls.SECRET_KEY.startswith("change-me"):
             raise RuntimeError("生产环境必须通过环境变量 SECRET_KEY 设置密钥 (refusing default SECRET_KEY)")
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("生产环境必须设置 DATABASE_URL")

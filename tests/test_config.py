@@ -46,6 +46,10 @@ def test_production_refuses_the_default_or_missing_secret(tmp_path):
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
     result = _run("production", {"DATABASE_URL": db, "SECRET_KEY": "dev-secret-change-me"}, tmp_path)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+    # deploy/cme.env.example's placeholder, left unchanged
+    result = _run("production", {"DATABASE_URL": db, "SECRET_KEY": "change-me-to-a-long-random-string", **GATEWAY},
+                  tmp_path)
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
     result = _run("production", {"SECRET_KEY": "a-real-secret-0123456789"}, tmp_path)
     assert result.returncode != 0 and "DATABASE_URL" in result.stderr
 
