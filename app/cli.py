@@ -261,7 +261,7 @@ def register_cli(app: Flask) -> None:
         # WORKER_TTL sets the idle heartbeat that /healthz reads.
         try:
             worker = CmeWorker([queue], connection=queue.connection, job_monitoring_interval=10,
-                               work_horse_killed_handler=work_horse_killed,
+                               work_horse_killed_handler=work_horse_killed, maintenance_interval=60,
                                worker_ttl=current_app.config["WORKER_TTL"])
             worker.work(burst=burst)
         except RedisError as exc:

@@ -23,6 +23,14 @@ class CmeWorker(Worker):
         self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=1, daemon=True,
                                                        exception_handler=self._pubsub_exception_handler)
 
+    def run_maintenance_tasks(self):
+        """RQ's registry cleaning (every maintenance_interval), then the jobs of dead workers end as
+        failed (app/jobs/reaper.py) — another worker's, or this one's predecessor's."""
+        super().run_maintenance_tasks()
+        from app.jobs.reaper import reap_from_worker
+
+        reap_from_worker(self.log)
+
     def heartbeat(self, timeout: int | None = None, pipeline=None):
         if pipeline is None and self.birth_date is not None and not self.connection.hexists(self.key, "birth"):
             raise RegistrationLost(f"Redis 已不再登记 worker {self.name} (worker registration lost)")

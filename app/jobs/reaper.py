@@ -12,8 +12,9 @@ outlives it by worker_ttl. ``reap`` therefore decides from the worker's own trac
   every job_monitoring_interval: 10 s under ``flask cme worker``, 30 s by default) → failed;
 - without Redis (jobs in threads of the web process), a job older than JOB_TIMEOUT + a minute → failed.
 
-``reap`` runs when a worker starts (it fails what its crashed predecessor left), at every progress poll of
-a job still queued/running, on the home page and in ``flask cme check``; it is cheap when nothing is
+``reap`` runs when a worker starts (it fails what its crashed predecessor left) and every minute in its
+maintenance, at every progress poll of a job still queued/running, on the 我的任务 and home pages and in
+``flask cme check``; it is cheap when nothing is
 active. A failed import is never retried by itself: it wrote nothing (all or nothing), its uploaded file is
 removed, and the user uploads the file again (the message says so).
 """
@@ -168,6 +169,19 @@ def work_horse_killed(job, retpid, ret_val, rusage) -> None:
     db.engine.dispose()  # the next work horse is forked from this process: no pooled connection to share
 
 
+def reap_from_worker(log) -> None:
+    """The worker's periodic maintenance (app/worker.py, every minute): reap, never fail the worker."""
+    try:
+        for job_id in reap():
+            log.warning("job %s of a dead worker marked failed", job_id)
+    except Exception:  # a database hiccup must not stop the worker
+        log.exception("job reaper failed")
+    finally:
+        # Work horses are forked from this process: leave them no pooled connection to share.
+        db.session.remove()
+        db.engine.dispose()
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -183,4 +197,5 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-__all__ = ["fail", "reap", "remove_upload", "work_horse_killed", "worker_alive", "workers_running"]
+__all__ = ["fail", "reap", "reap_from_worker", "remove_upload", "work_horse_killed", "worker_alive",
+           "workers_running"]

@@ -253,3 +253,16 @@ def test_flask_cme_check_reaps_too(rq_app, world, tmp_path):
     assert f"任务 {job_id} 的进程已终止，已标记为失败" in result.output
     assert job_row(rq_app, job_id)[::3] == ("failed", reaper.WORKER_DIED)
     assert not os.path.exists(upload)
+
+
+def test_worker_maintenance_reaps_every_minute(rq_app, world, tmp_path):
+    """A running worker's periodic maintenance (app/worker.py) fails the jobs of another, dead worker."""
+    from app.worker import CmeWorker
+
+    job_id, upload = orphan(rq_app, tmp_path)
+    queue = queue_of(rq_app)
+    with rq_app.app_context():
+        worker = CmeWorker([queue], connection=queue.connection, maintenance_interval=60)
+        worker.run_maintenance_tasks()
+    assert job_row(rq_app, job_id)[::3] == ("failed", reaper.WORKER_DIED)
+    assert not os.path.exists(upload)
