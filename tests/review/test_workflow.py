@@ -105,3 +105,33 @@ def test_status_change_recomputes_compliance(app_ctx, world):
     workflow.apply(c, "city_fail", city, reason="补录证明不全")
     db.session.commit()
     assert total() == 0
+
+
+def test_stale_decision_is_refused_by_the_guarded_update(app, world):
+    """Two reviewers loaded the same submitted credit; the first decides and commits. The second
+    (its object still says 已提交) is refused by the guarded UPDATE with who decided what — no
+    second log row, the first decision stays. Both backends (the race itself: tests/concurrency)."""
+    from sqlalchemy.orm import Session
+
+    with app.app_context():
+        c = _credit(world.pa)
+        workflow.created(c, _user("tech_a"), "save")
+        db.session.add(ManualCredit(credit_id=c.id, year=c.granted_on.year))
+        workflow.apply(c, "submit", _user("tech_a"))
+        db.session.commit()
+        cid = c.id
+        db.session.remove()
+        with Session(db.engine) as first, Session(db.engine) as second:
+            mine = second.get(Credit, cid)
+            assert mine.status == "submitted"  # loaded before the other decides
+            unit = first.scalar(select(CmeUser).where(CmeUser.username == "inst_a"))
+            workflow.apply(first.get(Credit, cid), "unit_pass", unit, session=first)
+            first.commit()
+            other = second.scalar(select(CmeUser).where(CmeUser.username == "inst_a"))
+            with pytest.raises(workflow.TransitionConflict) as refused:
+                workflow.apply(mine, "unit_fail", other, reason="证书不清晰", session=second)
+            second.rollback()
+        message = str(refused.value)
+        assert "已由他人先处理" in message and "当前状态为“单位审核通过”" in message and "inst_a" in message
+        assert db.session.get(Credit, cid).status == "unit_approved"
+        assert [r.action for r in workflow.logs("credit", cid)] == ["save", "submit", "unit_pass"]
