@@ -21,7 +21,7 @@ def register(appbuilder) -> None:
     from app.views.jobs import JobView
     from app.views.logs import LoginLogView, OperationLogView
     from app.views.notices import NoticeView
-    from app.views.org import DepartmentView, DistrictView, InstitutionView
+    from app.views.org import DepartmentView, DistrictView, InstitutionView, OrgImportView
     from app.views.people import PersonApi, PersonView
     from app.views.pickers import DictPickerApi
 
@@ -31,6 +31,9 @@ def register(appbuilder) -> None:
     appbuilder.add_view(InstitutionView, "医疗机构", label=_l("医疗机构"), icon="fa-hospital",
                         category="组织机构")
     appbuilder.add_view(DepartmentView, "科室", label=_l("科室"), icon="fa-users", category="组织机构")
+    appbuilder.add_view_no_menu(OrgImportView)
+    appbuilder.add_link("组织机构导入", href="/orgs/import/", label=_l("组织机构导入"), icon="fa-upload",
+                        category="组织机构")
     appbuilder.add_view(PersonView, "学员", label=_l("学员"), icon="fa-user-md", category="人员管理",
                         category_label=_l("人员管理"), category_icon="fa-id-card")
     appbuilder.add_link("人员导入", href="/persons/import/", label=_l("人员导入"), icon="fa-upload",
