@@ -101,6 +101,21 @@ def test_empty_database_to_a_district_admin_logging_in(fresh_app):
         assert (inst.parent_id, inst.district_id) == (district_id, district_id)
         assert db.session.scalar(select(CmeUser.org_id).where(CmeUser.username == "gulou")) == district_id
 
+    # The rest of the region from the organization Excel import: a district under the city (上级编码 left
+    # empty), its institution and department; the job runs at once here (JOBS_SYNC).
+    from app.services.org_import import COLUMNS
+    from tests.helpers import xlsx_bytes
+
+    assert "/orgs/import/" in admin_client.get("/").get_data(as_text=True)  # in the 组织机构 menu
+    book = xlsx_bytes([["区", "云龙区", "320303", "", "", "", "", "", ""],
+                       ["机构", "云龙区人民医院", "320303001", "320303", "二级", "医院", "", "", ""],
+                       ["科室", "内科", "32030300101", "320303001", "", "", "", "", ""]], header=COLUMNS)
+    r = admin_client.post("/orgs/import/", data={"file": (book, "orgs.xlsx")}, content_type="multipart/form-data")
+    assert r.status_code == 302 and "job=" in r.location
+    with fresh_app.app_context():
+        dept = db.session.scalar(select(Org).where(Org.code == "32030300101"))
+        assert dept is not None and dept.parent.parent.parent_id == city_id
+
 
 def test_init_refuses_bad_answers_then_changes_nothing_when_run_again(sqlite_app):
     from app.extensions import db
