@@ -260,7 +260,11 @@ def apply(session: Session, filing: Filing, action: str, user, reason: str = "",
     """The one place a filing's status changes: checks the transition, writes the log, keeps periods."""
     sources, target = TRANSITIONS[action]
     if filing.status not in sources:
-        raise SupervisionError(f"当前状态“{filing.status_label}”{_last_decision(session, filing)}"
+        last = session.scalars(select(FilingLog.operator).where(FilingLog.filing_id == filing.id)
+                               .order_by(FilingLog.id.desc()).limit(1)).first()
+        mine = user.get_full_name() if user is not None else None
+        first = "操作未执行：该报备已由他人先处理，" if last and last != mine else ""
+        raise SupervisionError(f"{first}当前状态“{filing.status_label}”{_last_decision(session, filing)}"
                                f"不能{ACTION_LABELS[action]}")
     reason = (reason or "").strip()
     if action in ("fail", "return") and not reason:

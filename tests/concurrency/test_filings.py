@@ -32,7 +32,7 @@ def test_two_reviewers_of_one_filing(app, world, add_user, clients, actions):
         rs = replies(race([lambda c=c, a=a: post(c, a[0].format(fid), a[1]) for c, a in zip(players, actions)]))
         (won,), (lost,) = split(rs, lambda r: r.says(actions[rs.index(r)][2]))
         w = rs.index(won)
-        assert lost.says("已由他人先", "当前状态为", names[w]), lost.flashes
+        assert lost.says("已由他人先", "当前状态", names[w]), lost.flashes
         with app.app_context():
             filing = db.session.get(Filing, fid)
             logs = [(x.action, x.operator) for x in db.session.scalars(select(FilingLog).where(
