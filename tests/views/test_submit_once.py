@@ -149,3 +149,42 @@ def test_a_users_tokens_older_than_thirty_days_go(app, world, login, clock):
         tokens = set(db.session.scalars(select(FormSubmission.token)))
         assert "a" * 32 not in tokens and "b" * 32 in tokens and len(tokens) == 2  # the 33-day-old one went
         db.session.remove()
+
+
+
+def test_files_of_a_refused_submit_are_deleted_with_its_transaction(app, world, login):
+    """保存并提交 stores the evidence, then the grant is refused (张三 already has this credit from another
+    draft): the transaction rolls back and the files it wrote go with it — no file without a row."""
+    import os
+
+    from app.models import Attachment
+    from app.services import attachments
+    from tests.activities.helpers import standard_id
+
+    c = login("inst_a")
+
+    def draft() -> int:
+        d = int(re.search(r"/wizard/(\d+)/1", c.post("/activities/degree/new").headers["Location"]).group(1))
+        with app.app_context():
+            c.post(f"/activities/wizard/{d}/1", data={"standard_id": standard_id(8), "action": "next"})
+        c.post(f"/activities/wizard/{d}/2", data={"action": "add", "person_id": [world.pa]})
+        return d
+
+    def submit(d: int):
+        return c.post(f"/activities/wizard/{d}/3", data={
+            "amount": "4", "hours": "300", "activity_form": "满三个月学习时间", "subject": "内科学",
+            "activity_date": "2025-05-10", "content": "在职研究生", "action": "submit",
+            "evidence": [(io.BytesIO(PDF), "成绩单.pdf"), (io.BytesIO(PDF), "学位证.pdf")]},
+            content_type="multipart/form-data")
+
+    first, second = draft(), draft()
+    with app.app_context():
+        folder = attachments.folder()
+    before = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+    assert submit(first).status_code == 302 and "已为1人授予学分" in _flashes(c)
+    refused = submit(second)
+    assert refused.status_code == 422 and "已有相同的学分记录" in refused.get_data(as_text=True)
+    with app.app_context():
+        rows = {os.path.basename(p) for p in db.session.scalars(select(Attachment.path))}
+        db.session.remove()
+    assert len(rows) == 2 and set(os.listdir(folder)) - before == rows  # the first draft's two files only
