@@ -23,6 +23,8 @@ from app.services.roles import CITY_ADMIN
 from app.views.base import (InputError, ScopedModelView, ScopedRestApi, ScopeFilter, current_scope,
                             role_names)
 from app.views.credits import PERSON_SHOW_TEMPLATE, PersonListWidget
+from app.views import scale
+from app.views.scale import CappedInterface
 from app.views.submit import once
 
 PERSON_LABELS = {
@@ -68,8 +70,13 @@ class PersonFilterConverter(SQLAFilterConverter):
         for kind, filters in SQLAFilterConverter.conversion_table)
 
 
-class PersonInterface(SQLAInterface):
+class PersonInterface(CappedInterface):
+    """Persons at city scale (300,000): the pager counts up to COUNT_CAP and pages up to it (a
+    deeper page number shows the last one, with a note); institution and department are loaded for
+    the page's 20 persons after the OFFSET, not joined to every row it skips (issue 18)."""
+
     filter_converter_class = PersonFilterConverter
+    load_after = ("institution", "department")
 
 
 PICKER_PAGE = 20
@@ -137,6 +144,11 @@ class PersonView(ScopedModelView):
     list_template = "people/list.html"
     list_widget = PersonListWidget  # each row links to the person's 学分档案
     show_template = PERSON_SHOW_TEMPLATE
+
+    def render_template(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["count_cap"] = scale.COUNT_CAP
+        return super().render_template(template, **kwargs)
 
     def __init__(self, **kwargs):
         inst = [["kind", FilterEqual, "institution"], ["id", ScopeFilter, None]]

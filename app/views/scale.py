@@ -57,6 +57,11 @@ class CappedInterface(SQLAInterface):
             g.list_page_clamped = True
         return super().apply_pagination(query, page, page_size)
 
+    def get_related_interface(self, col_name: str):
+        # FAB builds a related model's interface (search and form dropdowns) from the view's class: a
+        # plain one there — the related lists are small, and load_after names this model's relations.
+        return SQLAInterface(self.get_related_model(col_name), self.session)
+
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)
         for name in self.load_after:

@@ -170,3 +170,24 @@ def test_a_deep_credit_page_is_clamped_to_the_cap_with_a_note(app, world, credit
         return re.findall(r'name="rowid" value="(\d+)"', page)
 
     assert len(rows(last)) == 2 and rows(html) == rows(last)
+
+
+def test_person_list_counts_up_to_the_cap_and_clamps_deep_pages(app, world, login, monkeypatch):
+    from app.extensions import db
+    from app.models import Person
+    from app.views import scale
+
+    c = login("city")
+    html = c.get("/persons/list/").get_data(as_text=True)
+    assert 'id="count-capped"' not in html
+    monkeypatch.setattr(scale, "COUNT_CAP", 4)
+    html = c.get("/persons/list/?psize_PersonView=2&page_PersonView=40").get_data(as_text=True)
+    assert 'id="count-capped"' in html and "符合条件的人员超过4人" in html
+    rows = re.findall(r'name="rowid" value="(\d+)"', html)
+    with app.app_context():
+        third_and_fourth = [str(i) for i in db.session.scalars(select(Person.id).order_by(Person.id).offset(2).limit(2))]
+    assert rows == third_and_fourth  # the last page under the cap, persons in id order
+    # One institution's persons (3 of 5) are under the cap: exact count, no note.
+    c = login("inst_a")
+    html = c.get("/persons/list/").get_data(as_text=True)
+    assert 'id="count-capped"' not in html and "张三" in html
