@@ -74,7 +74,7 @@ class CmeUserDBModelView(UserDBModelView):
 LOGOUT_CONFIRM = """{% extends appbuilder.base_template %}{% block content %}
 <div class="well" style="max-width:420px;margin:40px auto">
 <p>{{ _("确定退出登录吗？") }}</p>
-<form method="post" action="{{ url_for('CmeAuthDBView.logout') }}" id="logout-form">
+<form method="post" action="{{ url_for('CmeAuthDBView.logout') }}" id="logout-confirm">
 <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
 <button type="submit" class="btn btn-primary">{{ _("退出登录") }}</button>
 <a class="btn btn-default" href="{{ appbuilder.get_url_for_index }}">{{ _("取消") }}</a>

@@ -825,7 +825,11 @@ class SiteMobileView(BaseView):
 
     @expose("/logout", methods=["POST"])
     def logout(self):
+        user = acting_user()
+        user = user._get_current_object() if hasattr(user, "_get_current_object") else user
         logout_user()
+        if user is not None:
+            self.appbuilder.sm.on_user_logout(user)  # ends copies of this session too (issue 17.5)
         session.pop("sup_code", None)
         return redirect(url_for("SiteMobileView.login"))
 

@@ -34,7 +34,9 @@ def cleanup(browser_app):
 
 
 def _switch(page, login_as, user):
-    page.goto("/logout/")
+    page.goto("/logout/")  # a confirmation page: logout is a POST (issue 17.5)
+    with page.expect_navigation():
+        page.click("#logout-confirm button[type=submit]")
     login_as(user)
 
 

@@ -2,6 +2,8 @@
 the server at logout and password change, logout by POST (issue 17 points 2 and 5)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -154,6 +156,34 @@ def test_password_change_ends_other_sessions_but_not_ones_own(app, world, login)
         uid = app.appbuilder.sm.find_user(username="inst_a").id
     login("city").post(f"/resetpassword/form?pk={uid}", data={"password": "New#Pass2027", "conf_password": "New#Pass2027"})
     assert fresh.get("/persons/list/", follow_redirects=False).status_code != 200
+
+
+def test_phone_logout_ends_copied_sessions(app, world):
+    from app.extensions import db
+    from tests.security.test_captcha import FIXED
+    from tests.supervision.helpers import PHONE, add_filing, add_manager
+
+    app.config.update(SUP_CAPTCHA_FIXED=FIXED, SUP_SMS_INTERVAL_SECONDS=0)
+    try:
+        with app.app_context():
+            code = add_manager(add_filing(world.a, status="approved")).login_code
+            db.session.commit()
+        c = app.test_client()
+        c.get("/m/captcha.png")
+        assert c.post("/m/sms", data={"code": code, "phone": PHONE, "captcha": FIXED}).status_code == 200
+        from app.models.supervision import SmsOutbox
+
+        with app.app_context():
+            sms = re.search(r"验证码(\d{6})", db.session.scalar(select(SmsOutbox.text))).group(1)
+        assert c.post("/m/login", data={"code": code, "phone": PHONE, "sms_code": sms}).status_code == 302
+        copy = app.test_client()
+        copy.set_cookie("session", c.get_cookie("session").value)
+        assert copy.get("/m/letter").status_code == 200
+        c.post("/m/logout")
+        assert copy.get("/m/letter", follow_redirects=False).status_code == 302
+    finally:
+        app.config.pop("SUP_CAPTCHA_FIXED", None)
+        app.config.pop("SUP_SMS_INTERVAL_SECONDS", None)
 
 
 def test_jwt_clients_are_not_affected_by_the_session_nonce(app, world):
