@@ -3,7 +3,8 @@
 Seed 002 二 3 / 三 3: "由项目主办单位负责组织学员签到、刷卡，参会人员不得代刷或多刷，做到一人一卡。刷卡记录需在项目
 结束一周内上传 ICME 系统". Each swipe is matched to a person by card number and to the project's topic whose
 sign-in window (or, without one, its teaching time) holds the swipe time. The first check-in of a person at a
-topic counts; later ones are kept as duplicates; unknown cards and swipes outside every topic are listed back.
+topic counts; later ones are kept as duplicates; swipes outside every topic are listed back. Card numbers are
+normalised (full-width, lost leading zeros) and a file naming a card the system does not know writes nothing.
 """
 from __future__ import annotations
 
