@@ -73,6 +73,10 @@ class Config:
     SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
     SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
     ALLOW_DEV_SMS = env_bool("CME_ALLOW_DEV_SMS")
+    SUP_SMS_INTERVAL_SECONDS = env_int("SUP_SMS_INTERVAL_SECONDS", 60)  # between two codes to one phone
+    SUP_PHOTO_MAX_BYTES = env_int("SUP_PHOTO_MAX_BYTES", 10 * 1024 * 1024)  # a site photo's largest size
+    if os.environ.get("LOGIN_RATE_LIMIT"):  # else app/security.py's default (relaxed under TESTING)
+        LOGIN_RATE_LIMIT = os.environ["LOGIN_RATE_LIMIT"]
     # /healthz and `flask cme check`: the files folder needs this much free space, the worker a heartbeat.
     HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 1024)
     # `flask cme worker` heartbeats every WORKER_TTL − 15 s while idle; /healthz calls a worker dead
