@@ -71,3 +71,32 @@ def test_the_city_sees_the_birth_date(app, world, login):
     assert isinstance(birth, datetime.date)
     page = login("city").get(f"/persons/show/{world.pa}").get_data(as_text=True)
     assert "出生日期" in page and str(birth) in page
+
+
+def test_every_rest_api_refuses_undeclared_order_and_filter_columns(app, world, login):
+    from flask_appbuilder import ModelRestApi
+
+    c = login("city")
+    apis = [v for v in app.appbuilder.baseviews if isinstance(v, ModelRestApi)]
+    assert {"person", "credit"} <= {v.resource_name for v in apis}
+    checked = 0
+    for api in apis:
+        url = f"/api/v1/{api.resource_name}/"
+        for column in api.datamodel.get_columns_list():
+            if column not in api.order_columns:
+                r = c.get(url, query_string={"q": f"(order_column:{column},order_direction:asc)"})
+                assert r.status_code == 400, (url, column, r.status_code)
+                checked += 1
+            if column not in api.search_columns:
+                r = c.get(url, query_string={"q": f"(filters:!((col:{column},opr:eq,value:'1')))"})
+                assert r.status_code == 400, (url, "filter", column, r.status_code)
+    assert checked > 20
+
+
+def test_no_list_or_api_sorts_or_searches_the_id_number_or_birth_date(app):
+    """Only the city sees ID numbers in full: no list may sort or filter by them (nor by the birth date)."""
+    hidden = {"id_number", "birth_date"}
+    offenders = [(type(v).__name__, c) for v in app.appbuilder.baseviews
+                 for c in list(getattr(v, "order_columns", None) or []) + list(getattr(v, "search_columns", None) or [])
+                 if c in hidden]
+    assert offenders == []
