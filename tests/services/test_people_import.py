@@ -60,8 +60,13 @@ def person_count() -> int:
     return db.session.query(Person).count()
 
 
-def report_rows(path: str) -> list[tuple]:
-    ws = openpyxl.load_workbook(path).worksheets[0]
+def report_rows(stored: str) -> list[tuple]:
+    """Rows of a job's report; the Job row keeps its path relative to JOB_FILES_DIR (services/files.py)."""
+    from flask import current_app
+
+    from app.services.files import resolve
+
+    ws = openpyxl.load_workbook(resolve(current_app.config["JOB_FILES_DIR"], stored)).worksheets[0]
     return [tuple(r) for r in ws.iter_rows(values_only=True)]
 
 
