@@ -191,3 +191,17 @@ def test_person_list_counts_up_to_the_cap_and_clamps_deep_pages(app, world, logi
     c = login("inst_a")
     html = c.get("/persons/list/").get_data(as_text=True)
     assert 'id="count-capped"' not in html and "张三" in html
+
+
+def test_compliance_list_counts_up_to_the_cap(app, world, login, monkeypatch):
+    from app.views import credits as views
+
+    _spread(app, world, 5, 0)
+    c = login("city")
+    html = c.get("/compliance/list/?_flt_0_year=2099").get_data(as_text=True)
+    assert 'id="count-capped"' not in html
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    html = c.get("/compliance/list/?_flt_0_year=2099").get_data(as_text=True)
+    assert 'id="count-capped"' in html and "符合条件的达标结果超过3条" in html
+    # The count stops at the cap, the first page still shows its rows (page 0 is never past the cap).
+    assert len(re.findall(r'name="rowid" value="(\d+)"', html)) == 5
