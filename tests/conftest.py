@@ -48,6 +48,23 @@ def pytest_configure(config):
         config._cme_forced_clock = traveller
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist load`` (pytest.ini): every test is handed out alone, so both workers finish together,
+    except that a browser module runs whole on one worker, in order, on the world its module fixture
+    made; the modules go first (scopes with most tests first). (``loadgroup`` ignores xdist_group
+    markers with pytest 9 here.)"""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserModulesWhole(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if path.startswith("tests/browser/") else nodeid
+
+    return BrowserModulesWhole(config, log)
+
+
 class Clock:
     """``clock.at(datetime)`` moves this process's clock there (frozen unless ``tick=True``);
     the test ends on the real clock again. ``clock.at()`` alone is ``FIXED_NOW``."""

@@ -115,7 +115,7 @@ def login_as(page):
 def _fresh_browser_world(request):
     """Each browser test module starts on the fresh two-district world its author tested it on.
 
-    Modules run whole on one worker (``--dist loadfile`` in pytest.ini); what an earlier module left
+    Modules run whole on one worker (tests/conftest.py, pytest_xdist_make_scheduler); what an earlier module left
     behind (credits, drafts, copied rule sets…) is removed here. SQLite reuses the emptied ids, so the
     world's ids are the same in every module."""
     application = request.getfixturevalue("browser_app")
