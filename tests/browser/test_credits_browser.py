@@ -108,7 +108,7 @@ def test_city_moves_a_credit_with_the_ajax_person_picker(page, login_as, credits
     page.fill(".select2-search__field", "李")
     page.click(".select2-results__option >> text=李四")
     with page.expect_navigation():
-        page.click("form button[type=submit]")
+        page.click("form:has(#person) button[type=submit]")  # not the navbar's logout form
     assert not page.js_errors
     with browser_app.app_context():
         assert db.session.get(Credit, credit_id).person_id == pa2

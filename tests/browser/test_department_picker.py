@@ -40,7 +40,7 @@ def test_department_follows_the_chosen_institution(page, login_as, browser_app):
     page.fill("#name", "钱九")
     page.fill("#id_number", idcard.make("110101", datetime.date(1985, 5, 5), 7))
     with page.expect_navigation():
-        page.click("form [type=submit]")
+        page.click("form:has(#card_no) [type=submit]")  # not the navbar's logout form
     assert "/persons/add" not in page.url, page.locator(".alert, .help-block").all_inner_texts()
     from app.extensions import db
     from app.models import Org, Person
