@@ -2,11 +2,18 @@
 its own logged-in Flask test client (so its own app context, SQLAlchemy session and pooled
 connection), against the real HTTP routes people click.
 
-    replies = race([lambda: post(c1, url, data), lambda: post(c2, url, data)])
-    won, lost = split(replies, "已审核")
+    pytestmark = PG_ONLY
+    one, two = clients("inst_a", "inst_a_2")           # logged in before the race (conftest.py)
+    rs = replies(race([lambda: post(one, url, PASS), lambda: post(two, url, FAIL)]))
+    (won,), (lost,) = split(rs, lambda r: r.says("已审核"))   # no 500, exactly one winner
+    assert lost.says("已由他人先", "当前状态为")               # the loser hears who decided first
+    # …then the database: one log row, the winner's status, no second credit.
 
-Every caller's result or exception is collected; nothing is swallowed. PostgreSQL only: SQLite
-serialises writers at the file and does not show these races.
+Every caller's result or exception is collected; nothing is swallowed. Wrap each race in
+``repeat(5, once)``: a missing guard loses only some races, five make the test fail reliably (every
+test here was seen failing with its guard removed). PostgreSQL only: SQLite serialises writers at
+the file and does not show these races. Each thread's request pushes its own app context, so each
+has its own SQLAlchemy session and pooled connection (the default pool of 5 + 10 is enough).
 """
 from __future__ import annotations
 
