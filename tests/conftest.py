@@ -251,8 +251,32 @@ def redis_url():
     if not _port_open("127.0.0.1", 6379):
         missing("Redis (127.0.0.1:6379)")
     # No flushdb: test sessions may run side by side on this Redis database; each RQ test
-    # uses a queue of its own (tests/jobs/test_rq.py) and empties it afterwards.
+    # uses a queue of its own (tests/jobs/conftest.py) and removes it afterwards.
+    _forget_stale_test_queues(REDIS_URL)
     return REDIS_URL
+
+
+def _forget_stale_test_queues(url: str, idle_seconds: int = 600) -> None:
+    """What a killed test session left of its cme-test-* queues (untouched for 10 minutes; a test
+    queue lives for one test) goes."""
+    from redis import Redis
+
+    conn = Redis.from_url(url)
+    stale = set()
+    for key in conn.scan_iter(match="rq:*", count=1000):
+        name = key.decode(errors="replace")
+        if "cme-test-" not in name and not name.startswith(("rq:job:", "rq:results:", "rq:executions:")):
+            continue
+        if (conn.object("idletime", key) or 0) < idle_seconds:
+            continue
+        if name.startswith("rq:job:") and not (conn.hget(key, "origin") or b"").startswith(b"cme-test-"):
+            continue
+        if name.startswith(("rq:results:", "rq:executions:")) and conn.ttl(key) >= 0:
+            continue  # expires by itself
+        stale.add(key)
+    if stale:
+        conn.delete(*stale)
+    conn.close()
 
 
 @pytest.fixture(scope="session")
