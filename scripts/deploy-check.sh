@@ -15,15 +15,13 @@
 #      server on them: login, the same counts, the error report downloads with the same sha256
 #
 # What differs from the README, because CI is not a Debian server with sudo: PostgreSQL is reached as
-# CME_DEPLOY_PG (default postgres@127.0.0.1, trust) instead of `sudo -u postgres createdb`; Redis is the CI's
-# redis-server (database CME_DEPLOY_REDIS_DB, default 12, emptied at the end) instead of the packaged one with
-# deploy/redis-cme.conf; there is no nginx (the client sends its X-Forwarded-* headers itself); paths live
-# under a temporary folder. Everything is removed afterwards, on failure too (trap).
+# CME_DEPLOY_PG (default postgres@127.0.0.1, trust) instead of `sudo -u postgres createdb`; Redis is a
+# redis-server of its own started with deploy/redis-cme.conf on a free port (not the packaged service);
+# there is no nginx (the client sends its X-Forwarded-* headers itself); paths live under a temporary
+# folder. Everything is removed afterwards, on failure too (trap).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PG_ADMIN=${CME_DEPLOY_PG:-postgresql://postgres@127.0.0.1:5432/postgres}
-REDIS_HOST_PORT=${CME_DEPLOY_REDIS:-127.0.0.1:6379}
-REDIS_DB=${CME_DEPLOY_REDIS_DB:-12}
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 WORK=$(mktemp -d /tmp/cme-deploy-check.XXXXXX)
 APP=$WORK/opt/cme
@@ -55,7 +53,6 @@ cleanup() {
     fi
     psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $DB1 WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DB2 WITH (FORCE)" \
         >/dev/null 2>&1
-    redis-cli -h "${REDIS_HOST_PORT%:*}" -p "${REDIS_HOST_PORT#*:}" -n "$REDIS_DB" flushdb >/dev/null 2>&1
     rm -rf "$WORK"
     if [ $rc = 0 ]; then say "passed"; else say "FAILED (exit $rc)"; fi
     exit $rc
@@ -71,6 +68,17 @@ cd "$APP"
 say "virtualenv and requirements.txt"
 "$PY" -m venv .venv
 .venv/bin/pip install -q -r requirements.txt >"$WORK/pip.log" 2>&1 || { cat "$WORK/pip.log"; exit 1; }
+
+# --- README 5: Redis with the shipped settings (append-only file, noeviction) --------------------------
+REDIS_PORT=$(free_port)
+mkdir -p "$WORK/redis"
+redis-server "$APP/deploy/redis-cme.conf" --port "$REDIS_PORT" --dir "$WORK/redis" --daemonize no \
+    --logfile "$WORK/redis.log" &
+PIDS+=($!)
+for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+[ "$(redis-cli -p "$REDIS_PORT" config get appendonly | tail -n 1)" = yes ]
+[ "$(redis-cli -p "$REDIS_PORT" config get maxmemory-policy | tail -n 1)" = noeviction ]
+REDIS_HOST_PORT=127.0.0.1:$REDIS_PORT
 
 # --- README 2 and 4: folders and database -------------------------------------------------------------
 mkdir -p "$DATA1/files" "$DATA1/attachments" "$DATA1/backups"
@@ -94,7 +102,7 @@ PY
 PORT1=$(free_port)
 SECRET=$("$PY" -c "import secrets; print(secrets.token_urlsafe(48))")
 env_file "$WORK/cme.env" "SECRET_KEY=$SECRET" "DATABASE_URL=$(pg_url "$DB1")" \
-    "REDIS_URL=redis://$REDIS_HOST_PORT/$REDIS_DB" "PUBLIC_BASE_URL=http://127.0.0.1:$PORT1" \
+    "REDIS_URL=redis://$REDIS_HOST_PORT/0" "PUBLIC_BASE_URL=http://127.0.0.1:$PORT1" \
     "JOB_FILES_DIR=$DATA1/files" "ATTACHMENT_DIR=$DATA1/attachments" "BACKUP_DIR=$DATA1/backups" \
     "BIND=127.0.0.1:$PORT1" "WEB_WORKERS=2" "WEB_THREADS=4"
 chmod 640 "$WORK/cme.env"
@@ -150,7 +158,7 @@ if grep -q "restore" <<<"$COMMANDS"; then
     mkdir -p "$DATA2/files" "$DATA2/attachments" "$DATA2/backups"
     psql -q "$PG_ADMIN" -c "CREATE DATABASE $DB2 ENCODING 'UTF8' TEMPLATE template0"
     env_file "$WORK/cme2.env" "SECRET_KEY=$SECRET" "DATABASE_URL=$(pg_url "$DB2")" \
-        "REDIS_URL=redis://$REDIS_HOST_PORT/$REDIS_DB" "PUBLIC_BASE_URL=http://127.0.0.1:$PORT2" \
+        "REDIS_URL=redis://$REDIS_HOST_PORT/0" "PUBLIC_BASE_URL=http://127.0.0.1:$PORT2" \
         "JOB_FILES_DIR=$DATA2/files" "ATTACHMENT_DIR=$DATA2/attachments" "BACKUP_DIR=$DATA2/backups" \
         "BIND=127.0.0.1:$PORT2" "WEB_WORKERS=1" "WEB_THREADS=4" "RQ_QUEUE=cme-restored"
     say "flask cme restore $(basename "$ARCHIVE") into $DB2 and $DATA2"
@@ -171,7 +179,7 @@ fi
 
 # --- the worker stops cleanly when systemd stops it (SIGTERM: exit 0) -------------------------------------
 say "stop the worker as systemctl stop does (SIGTERM)"
-WORKER_PID=${PIDS[1]}
+WORKER_PID=${PIDS[2]}
 kill -TERM "$WORKER_PID"
 (sleep 30; kill -KILL "$WORKER_PID" 2>/dev/null) &
 WATCHDOG=$!
