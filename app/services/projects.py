@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.models import CreditStandard, Org, Parameter, Person, RuleSet
 from app.models.credits import Credit
 from app.models.projects import CheckIn, Holiday, Project, ProjectCatalog, Topic
-from app.services import credit_records, credit_rules
+from app.services import credit_records, credit_rules, upsert
 from app.services.rule_sets import PROJECT, active_rule_set
 
 # 学分类别 → (attendee standard, lecturer standard) by name in the region's rule set (seed 003 授分标准修改).
@@ -82,13 +82,16 @@ def adopt(session: Session, catalog: ProjectCatalog, institution: Org) -> Projec
                                                     Project.catalog_id == catalog.id))
     if taken is not None:
         raise ProjectError(f"项目{catalog.approval_no}已添加，不能重复添加")
-    project = Project(catalog_id=catalog.id, institution_id=institution.id, district_id=institution.district_id,
-                      approval_no=catalog.approval_no, name=catalog.name, category=catalog.category,
-                      subject=catalog.subject, credits=catalog.credits, hours=catalog.hours, year=catalog.year,
-                      organizer=catalog.organizer, planned_count=catalog.planned_count)
-    session.add(project)
-    session.flush()
-    return project
+    # INSERT … ON CONFLICT (institution_id, catalog_id) DO NOTHING: two clicks at once add it once.
+    if not upsert.insert_ignore(session, Project, {
+            "catalog_id": catalog.id, "institution_id": institution.id, "district_id": institution.district_id,
+            "approval_no": catalog.approval_no, "name": catalog.name, "category": catalog.category,
+            "subject": catalog.subject, "credits": catalog.credits, "hours": catalog.hours, "year": catalog.year,
+            "organizer": catalog.organizer, "planned_count": catalog.planned_count},
+            ["institution_id", "catalog_id"]):
+        raise ProjectError(f"项目{catalog.approval_no}已添加（他人刚刚添加），不能重复添加")
+    return session.scalars(select(Project).where(Project.institution_id == institution.id,
+                                                 Project.catalog_id == catalog.id)).one()
 
 
 def check_details(project: Project) -> None:
