@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
 # One worker process per core ( CME_TEST_WORKERS=0 runs in this process): each worker has
-# its own SQLite file, PostgreSQL database, RQ queues and browser.
+# its own SQLite file, PostgreSQL database, RQ queues and browser; tests are handed out one by one,
+# a browser module whole (tests/conftest.py). CME_TEST_NOW="2026-10-31T23:59" runs the session at that
+# instant (ticking), to check that no test depends on the hour or the day it runs.
 exec .venv/bin/python -m pytest -n "${CME_TEST_WORKERS:-auto}" "$@"
