@@ -54,8 +54,11 @@ class JobContext:
         return {k: v for k, v in self._pending.items() if k in ("done", "total")}
 
     def result_path(self, filename: str) -> str:
+        from app.services.filestore import guard
+
         folder = os.path.join(current_app.config["JOB_FILES_DIR"], self.job_id)
-        os.makedirs(folder, exist_ok=True)
+        with guard(None):  # a full or read-only disk: StorageError, the job ends with the Chinese message
+            os.makedirs(folder, exist_ok=True)
         return os.path.join(folder, filename)
 
 

@@ -253,3 +253,17 @@ def test_wizard_on_a_real_full_filesystem(app, world, login, tiny_fs, caplog):
     assert sorted(os.listdir(tiny_fs)) == ["filler"]  # the partial evidence file removed
     assert count(app, Credit) == 0 and count(app, Attachment) == 0
     operator_sees_it(app, caplog)
+
+
+def test_job_folder_on_a_read_only_disk(app, world, monkeypatch):
+    """The job's own folder cannot be created (EROFS): failed with the storage message too."""
+    from app import jobs
+
+    def refuse(*_a, **_k):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(jobs.os, "makedirs", refuse)
+    with app.app_context():
+        job = jobs.enqueue("test", "tests.concurrency.test_disk_full:_job_writing_a_file", user_id=1, title="t")
+        assert (job.status, job.message) == ("failed", FULL)
+        db.session.remove()
