@@ -41,7 +41,7 @@ cleanup() {
     local rc=$?
     set +e
     for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; done
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 150); do  # gunicorn's graceful timeout is 30 s; a loaded machine needs a while
         alive=0
         for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
         [ $alive = 0 ] && break
