@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -237,7 +238,12 @@ def save_filing(session: Session, user, values: dict, files: Iterable = (), fili
     remove_manager_accounts(session, [v.manager for v in removed if v.manager is not None])
     for venue in removed:
         filing.venues.remove(venue)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same project number saved by another unit at this instant
+        if "project_no" not in str(exc.orig):
+            raise
+        raise FilingInvalid([("项目编号", f"项目编号{clean['project_no']}刚由他人报备，不能重复报备")]) from None
     for (data, kind), name in uploads:
         attachments.store_bytes(data, kind, name, "sup_filing", filing.id, user_id=user.id)
     return filing

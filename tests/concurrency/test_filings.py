@@ -44,3 +44,28 @@ def test_two_reviewers_of_one_filing(app, world, add_user, clients, actions):
             db.session.remove()
 
     repeat(TIMES, once)
+
+
+def test_two_units_file_one_project_number(app, world, clients):
+    """报备 of the same 项目编号 by two institutions at the same instant (项目编号 never filed twice): one
+    filing; the other sees the form again with the number refused (was a unique-key 500)."""
+    from tests.supervision.helpers import PHONE
+
+    players = clients("inst_a", "inst_b")
+
+    def once(i):
+        data = {"year": "2025", "project_no": f"2025-04-04-{i + 11:03d}", "name": "脊髓背柱应用研究与手术技术培训",
+                "project_type": "国家级", "organizer": "首都医科大学", "province": "北京市", "city": "北京市",
+                "county": "海淀区", "starts_at": "2025-04-12T08:00", "ends_at": "2025-04-18T17:30", "sessions": "1",
+                "approver": "王审批", "approval_method": "备案", "approval_no": "京继2025-1",
+                "venue_name": ["第一会场"], "venue_address": ["北京市海淀区西四环北路50号"],
+                "venue_organizer": ["三博脑科医院"], "venue_person": ["刘会务"], "venue_phone": [PHONE],
+                "venue_date": ["2025-04-12"]}
+        rs = replies(race([lambda c=c: post(c, "/filing/add", data) for c in players]))
+        (_won,), (lost,) = split(rs, lambda r: r.status == 302)
+        assert lost.says("不能重复报备"), (lost.status, lost.text[:300])
+        with app.app_context():
+            assert db.session.scalar(select(func.count(Filing.id)).where(Filing.project_no == data["project_no"])) == 1
+            db.session.remove()
+
+    repeat(TIMES, once)
