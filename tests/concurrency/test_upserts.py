@@ -17,7 +17,6 @@ from tests.concurrency.harness import (
     race,
     repeat,
     replies,
-    split,
 )
 
 pytestmark = PG_ONLY
@@ -32,12 +31,17 @@ def test_two_first_saves_of_one_self_study_form(app, world, add_user, clients):
         year = 2030 - i
         rs = replies(race([lambda c=c, n=n: post(c, f"/selfstudy/form/{world.pa}?year={year}",
                                                  {"s1_graduate": str(n)}) for n, c in enumerate(players, 1)]))
-        (won,), (lost,) = split(rs, lambda r: r.says("自学计划已保存"))
-        assert lost.says("刚由他人创建") or lost.status == 422 and "刚由他人创建" in lost.body, lost.text[:300]
+        no_server_error(rs)
+        saved = [n for n, r in enumerate(rs, 1) if r.says("自学计划已保存")]
+        # Both saves at once: one creates the form, the other is told so. The other may also come
+        # just after the first's commit: then it edits the draft the first created (also fine).
+        for n, r in enumerate(rs, 1):
+            assert n in saved or "刚由他人创建" in r.text, r.text[:300]
         with app.app_context():
             forms = db.session.scalars(select(SelfStudy).where(SelfStudy.person_id == world.pa,
                                                                SelfStudy.year == year)).all()
-            assert len(forms) == 1 and forms[0].data["fields"]["s1_graduate"] == rs.index(won) + 1
+            assert len(forms) == 1
+            assert forms[0].data["fields"]["s1_graduate"] in saved
             assert db.session.scalar(select(func.count(ReviewLog.id)).where(
                 ReviewLog.owner_type == "self_study", ReviewLog.owner_id == forms[0].id)) == 1
             db.session.remove()
