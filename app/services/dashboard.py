@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Job, Org, Person
+from app.models import ComplianceResult, Job, Org, Person
 from app.services.scope import Scope
 
 
@@ -55,3 +57,94 @@ def home_todos(session: Session, user_id: int, now: datetime.datetime | None = N
             label += f"（{reports} 个有错误报告可下载）"
         todos.append((label, "JobView.mine", {}))
     return todos
+
+
+# ------------------------------------------------------------------ the role's own picture (issue 15)
+@dataclass
+class Progress:
+    """A student's 达标 picture of a credit year, from the stored compliance result."""
+
+    year: int
+    total: Decimal
+    required: Decimal
+    met: bool
+    class1: Decimal | None
+    class2: Decimal | None
+    computed_at: datetime.datetime | None
+
+    @property
+    def missing(self) -> Decimal:
+        return max(self.required - self.total, Decimal(0))
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.met or not self.required else min(100, int(self.total * 100 / self.required))
+
+
+def student_progress(session: Session, person_id: int, year: int) -> Progress | None:
+    """The person's stored result of ``year`` (the newest computed when several rule sets judged it)."""
+    r = session.execute(select(ComplianceResult.total, ComplianceResult.required, ComplianceResult.met,
+                               ComplianceResult.class1, ComplianceResult.class2, ComplianceResult.computed_at)
+                        .where(ComplianceResult.person_id == person_id, ComplianceResult.year == year)
+                        .order_by(ComplianceResult.computed_at.desc(), ComplianceResult.id.desc()).limit(1)).first()
+    if r is None:
+        return None
+    return Progress(year, Decimal(r.total or 0), Decimal(r.required or 0), bool(r.met), r.class1, r.class2,
+                    r.computed_at)
+
+
+@dataclass
+class Share:
+    label: str
+    met: int
+    total: int
+    org_id: int | None = None
+
+    @property
+    def percent(self) -> int:
+        return int(self.met * 100 / self.total) if self.total else 0
+
+
+def compliance_share(session: Session, scope: Scope, year: int) -> Share:
+    """达标 n / total of the people in ``scope`` for ``year`` (stored results; one query)."""
+    total, met = session.execute(scope.filter(
+        select(func.count(ComplianceResult.id),
+               func.coalesce(func.sum(case((ComplianceResult.met.is_(True), 1), else_=0)), 0))
+        .where(ComplianceResult.year == year), ComplianceResult)).one()
+    return Share("", int(met or 0), int(total or 0))
+
+
+TOP_INSTITUTIONS = 10
+
+
+def compliance_by_institution(session: Session, scope: Scope, year: int,
+                              limit: int = TOP_INSTITUTIONS) -> list[Share]:
+    """达标 by institution in ``scope`` for ``year``: the ``limit`` institutions with the lowest share
+    first (those who need a push), one grouped query."""
+    met = func.sum(case((ComplianceResult.met.is_(True), 1), else_=0))
+    total = func.count(ComplianceResult.id)
+    rows = session.execute(scope.filter(
+        select(Org.id, Org.name, met.label("met"), total.label("total"))
+        .join(Org, Org.id == ComplianceResult.institution_id)
+        .where(ComplianceResult.year == year)
+        .group_by(Org.id, Org.name)
+        .order_by((met * 1.0 / total).asc(), Org.name, Org.id).limit(limit), ComplianceResult)).all()
+    return [Share(r.name, int(r.met or 0), int(r.total or 0), r.id) for r in rows]
+
+
+def audit_dashboard(session: Session, auditor, cycle) -> dict[str, int]:
+    """分配 / 已审验 / 已计算 of the auditor's persons in ``cycle`` (one query)."""
+    from sqlalchemy import and_
+
+    from app.models.audit import AuditFinalPerson
+    from app.models.audit_review import AuditResult
+    from app.services.audit_review import persons_criterion
+
+    fp, r = AuditFinalPerson, AuditResult
+    total, reviewed, computed = session.execute(
+        select(func.count(fp.id), func.count(case((r.reviewed.is_(True), r.id))),
+               func.count(case((r.met.is_not(None), r.id))))
+        .select_from(fp).outerjoin(r, and_(r.cycle_id == fp.cycle_id, r.person_id == fp.person_id))
+        .where(fp.cycle_id == cycle.id, persons_criterion(auditor, cycle.id))).one()
+    return {"total": total or 0, "reviewed": reviewed or 0, "computed": computed or 0,
+            "pending": (total or 0) - (reviewed or 0)}

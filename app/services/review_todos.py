@@ -20,7 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.i18n import _mark
-from app.models import Credit, ManualCredit, SelfStudy
+from app.models import Credit, ManualCredit, PracticePlan, Project, SelfStudy
+from app.models.audit_review import AuditAppeal
+from app.models.supervision import Filing
 from app.services import workflow
 from app.services.scope import Scope
 
@@ -40,6 +42,11 @@ MANUAL_REJECTED = _mark("%(n)s 条手工录入学分审核不通过，请查看�
 SELF_SUBMITTED = _mark("%(n)s 份自学计划待授分")
 SELF_RETURNED_UNIT = _mark("%(n)s 份机构上传的自学计划被退回，请修改后重新提交")
 SELF_RETURNED_OWN = _mark("您的自学计划被退回，请查看原因并修改后重新提交")
+PLANS_PENDING = _mark("%(n)s 份教学活动计划待审核")
+FILINGS_PENDING = _mark("%(n)s 个项目报备待审核")
+PROJECTS_FLAGGED = _mark("%(n)s 个项目有异常提示")
+APPEALS_PENDING = _mark("%(n)s 条审验复审申请待复审")
+AUDIT_PENDING = _mark("%(n)s 名学员待审验")
 
 
 # A manual entry's credit has one of these sources: named in the count so that PostgreSQL reads the
@@ -78,6 +85,16 @@ def review_todos(session: Session, user: Any, scope: Scope,
         wanted.append((SELF_RETURNED_UNIT, "SelfStudyView.list", {"status": "returned"}, ("can_form", "SelfStudyView"),
                        lambda: _self_study_count(session, scope, SelfStudy.status == "returned",
                                                  SelfStudy.submitted_by == workflow.UNIT)))
+    if actor in (workflow.CITY, workflow.DISTRICT):
+        # The supervising bodies decide practice plans and filings, and follow the flagged projects.
+        wanted.append((PLANS_PENDING, "PracticePlanReviewView.list", {"_flt_0_status": "pending"},
+                       ("can_review", "PracticePlanReviewView"),
+                       lambda: _scoped_count(session, scope, PracticePlan, PracticePlan.status == "pending")))
+        wanted.append((FILINGS_PENDING, "FilingReviewView.list", {"_flt_0_status": "pending"},
+                       ("can_review", "FilingReviewView"),
+                       lambda: _scoped_count(session, scope, Filing, Filing.status == "pending")))
+        wanted.append((PROJECTS_FLAGGED, "ProjectFlagView.list", {}, ("can_list", "ProjectFlagView"),
+                       lambda: _scoped_count(session, scope, Project, Project.flagged.is_(True))))
     person_id = getattr(user, "person_id", None)
     if actor == workflow.OWNER and person_id:
         wanted.append((MANUAL_REJECTED, "ManualCreditView.list", {"status": "rejected"},
@@ -96,4 +113,32 @@ def review_todos(session: Session, user: Any, scope: Scope,
     return out
 
 
-__all__ = ["Todo", "review_todos"]
+def _scoped_count(session: Session, scope: Scope, model: Any, *conditions: Any) -> int:
+    return session.scalar(scope.filter(select(func.count(model.id)).where(*conditions), model)) or 0
+
+
+def audit_todos(session: Session, auditor: Any, cycle: Any,
+                may: Callable[[str, str], bool] = lambda permission, view: True) -> list[Todo]:
+    """The audit's to-dos in ``cycle`` (the one the audit pages open by default): the persons allocated
+    to an expert not yet marked 已审, and — for the city, who
+    decides them — the appeals waiting for 复审. One COUNT each."""
+    if cycle is None or auditor is None:
+        return []
+    from app.services import audit_review
+
+    out = []
+    if auditor.kind == "expert" and may("can_judge", "AuditReviewView"):
+        n = audit_review.counts(session, auditor, cycle)["pending"]
+        if n:
+            out.append(Todo(AUDIT_PENDING, n, "AuditReviewView.persons", {"cycle": cycle.id, "reviewed": "0"},
+                            ("can_judge", "AuditReviewView")))
+    if auditor.is_city and may("can_decide", "AuditAppealView"):
+        n = session.scalar(select(func.count(AuditAppeal.id)).where(
+            AuditAppeal.cycle_id == cycle.id, AuditAppeal.status == "pending")) or 0
+        if n:
+            out.append(Todo(APPEALS_PENDING, n, "AuditAppealView.list", {"cycle": cycle.id, "status": "pending"},
+                            ("can_decide", "AuditAppealView")))
+    return out
+
+
+__all__ = ["Todo", "audit_todos", "review_todos"]
