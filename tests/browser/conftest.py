@@ -15,6 +15,7 @@ import threading
 import pytest
 
 from tests import helpers
+from tests.conftest import no_fsync
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -33,6 +34,7 @@ def browser_app(chromium_path, tmp_path_factory):
     application = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'browser.db'}",
                              JOB_FILES_DIR=str(folder / "jobs"), JOBS_SYNC=False,
                              WTF_CSRF_ENABLED=True)
+    no_fsync(application)
     with application.app_context():
         init_database()
         helpers.build_world()
