@@ -78,6 +78,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     submit.init_app(app)  # {{ submit_token() }}: the one-time token of idempotent forms
 
     _register_error_pages(app)
+    from app import expiry
+
+    expiry.install(app)  # a CSRF expiry and an ended login say so (issue 15.4)
     from app import health, serving
 
     serving.install(app)  # X-Forwarded-* behind nginx (TRUST_X_FORWARDED_FOR hops)
