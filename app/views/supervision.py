@@ -700,6 +700,10 @@ def _limits() -> sup.SmsLimits:
                          daily_max=cfg.get("SUP_SMS_DAILY_MAX", 10))
 
 
+SUP_CODE_COOKIE = "cme_sup_code"
+SUP_CODE_MAX_AGE = 90 * 24 * 3600
+
+
 def _current_manager() -> SiteManager | None:
     user = acting_user()
     if user is None:
@@ -726,6 +730,9 @@ def mobile_page(letter: bool = True):
                     session.pop("sup_code", None)
                     flash(_("登录码已失效，请重新扫码登录") if expired else
                           _("现场会务负责人请扫描项目二维码，用手机号和短信验证码登录"), "warning")
+                elif request.cookies.get(SUP_CODE_COOKIE):
+                    # The session ended (timed out or ended on the server): the login page has the code.
+                    flash(_("登录已超时，请重新登录：获取新的短信验证码即可"), "warning")
                 if request.method == "POST":
                     abort(403)
                 return redirect(url_for("SiteMobileView.login"))
@@ -773,7 +780,15 @@ class SiteMobileView(BaseView):
             login_user(user)
             session["sup_code"] = manager.login_code
             record(MODULE, "现场负责人登录", phone, True, operator=user.username)
-            return redirect(url_for("SiteMobileView.home"))
+            response = redirect(url_for("SiteMobileView.home"))
+            # The phone remembers its login code: after the session ends only a new SMS is needed.
+            response.set_cookie(SUP_CODE_COOKIE, manager.login_code, max_age=SUP_CODE_MAX_AGE, httponly=True,
+                                samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+            return response
+        if not code:  # the code this phone signed in with, while it is still valid
+            remembered = (request.cookies.get(SUP_CODE_COOKIE) or "")[:16].upper()
+            if remembered and sup.manager_by_code(db.session, remembered) is not None:
+                code = remembered
         return self._render("supervision/m_login.html", code=code, phone="")
 
     def _account(self, manager: SiteManager):
