@@ -31,7 +31,9 @@ def _catalog(path):
 
 def _deny_list() -> list[str]:
     """FAB's English msgids that our zh catalogue translates, plus words FAB shows untranslated."""
-    words = {m.id for m in _catalog(ZH_PO) if m.id and m.string and not CJK.search(m.id)}
+    # A plural entry's id is (singular, plural): the singular stands for it.
+    ids = ((m.id if isinstance(m.id, str) else m.id[0], m.string) for m in _catalog(ZH_PO))
+    words = {i for i, string in ids if i and string and not CJK.search(i)}
     return sorted(words | {"List", "Refresh", "True", "False", "None"}, key=len, reverse=True)
 
 
@@ -273,7 +275,13 @@ def test_catalogues_keep_placeholders():
     for path in (ZH_PO, EN_PO):
         for m in _catalog(path):
             if m.id and m.string:
-                assert set(re.findall(r"%\(\w+\)s|\{\w+\}", m.id)) == set(re.findall(r"%\(\w+\)s|\{\w+\}", m.string)), m.id
+                # Plural entries: every form keeps the singular's placeholders.
+                ids = [m.id] if isinstance(m.id, str) else list(m.id[:1])
+                strings = [m.string] if isinstance(m.string, str) else list(m.string)
+                for text_id in ids:
+                    for string in strings:
+                        assert set(re.findall(r"%\(\w+\)s|\{\w+\}", text_id)) == \
+                            set(re.findall(r"%\(\w+\)s|\{\w+\}", string)), text_id
 
 
 def test_compile_catalogs_writes_missing_and_stale_mo_only(tmp_path):
