@@ -11,6 +11,7 @@ import datetime
 import html as htmllib
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -35,8 +36,14 @@ def _todo(todos: dict[str, str], text: str) -> tuple[int, str]:
 
 @pytest.fixture
 def busy(app, world, clock):
-    """Waiting items of every kind in both districts, stored compliance results, an audit cycle."""
     clock.at(IN_PERIOD, tick=True)
+    with app.app_context():
+        return seed_busy(world)
+
+
+def seed_busy(world) -> SimpleNamespace:
+    """Waiting items of every kind in both districts, stored compliance results, an audit cycle (inside an
+    app context, on the world's ids; commits). Also the data of the home screenshots (tests/browser)."""
     from app.extensions import db
     from app.models import (
         ComplianceResult,
@@ -51,54 +58,53 @@ def busy(app, world, clock):
     from tests.projects.helpers import make_project
     from tests.supervision.helpers import add_filing
 
-    with app.app_context():
-        out = audit_world(world)
-        for inst, name, status in ((world.a, "计划甲待审", "pending"), (world.a2, "计划丙待审", "pending"),
-                                   (world.b, "计划乙待审", "pending"), (world.a, "计划甲已通过", "approved"),
-                                   (world.a, "计划甲不通过", "rejected")):
-            org = db.session.get(Org, inst)
-            db.session.add(PracticePlan(institution_id=org.id, district_id=org.district_id, name=name,
-                                        plan_type="年度计划", activity_forms="手术示范", status=status))
-        add_filing(world.a, "F-A-1", "pending", name="报备甲待审")
-        add_filing(world.b, "F-B-1", "pending", name="报备乙待审")
-        add_filing(world.a, "F-A-2", "draft", name="报备甲草稿")
-        add_filing(world.a2, "F-C-1", "rejected", name="报备丙不通过")
-        for inst, no, flagged in ((world.a, "FLAG-A", True), (world.b, "FLAG-B", True), (world.a, "OK-A", False)):
-            make_project(inst, no=no).flagged = flagged
-        for person_id, status in ((world.pa, "submitted"), (world.pa2, "draft"), (world.pc, "submitted"),
-                                  (world.pb, "submitted"), (world.pb2, "granted")):
-            p = db.session.get(Person, person_id)
-            db.session.add(SelfStudy(person_id=p.id, year=2025, district_id=p.district_id,
-                                     institution_id=p.institution_id, department_id=p.department_id,
-                                     status=status, data={}, submitted_by="owner"))
-        # 王五 reviewed by the expert; 张三 waits. One failed verdict of 张三 with a pending appeal.
-        pb = db.session.get(Person, world.pb)
-        db.session.add(AuditResult(cycle_id=out.cycle, person_id=pb.id, district_id=pb.district_id,
-                                   institution_id=pb.institution_id, department_id=pb.department_id,
-                                   reviewed=True, version=1))
-        pa = db.session.get(Person, world.pa)
-        verdict = AuditVerdict(cycle_id=out.cycle, credit_id=out.c3, person_id=pa.id, district_id=pa.district_id,
-                               institution_id=pa.institution_id, department_id=pa.department_id,
-                               verdict="failed", reason="材料不全", version=1)
-        db.session.add(verdict)
-        db.session.flush()
-        db.session.add(AuditAppeal(cycle_id=out.cycle, verdict_id=verdict.id, credit_id=out.c3, person_id=pa.id,
-                                   reason="补充材料", status="pending"))
-        # Stored compliance results of the home's credit year.
-        year = credit_records.default_year(db.session, credit_records.region(db.session)) or IN_PERIOD.year
-        rule_set_id = db.session.scalar(select(RuleSet.id).order_by(RuleSet.id))
-        db.session.execute(delete(ComplianceResult))  # the credits' hook judged some: replaced by known values
-        for person_id, total, met in ((world.pa, 34, True), (world.pa2, 10, False), (world.pc, 30, True),
-                                      (world.pb, 20, False), (world.pb2, 26, True)):
-            p = db.session.get(Person, person_id)
-            db.session.add(ComplianceResult(
-                person_id=p.id, year=year, rule_set_id=rule_set_id, district_id=p.district_id,
-                institution_id=p.institution_id, department_id=p.department_id, title_level="中级",
-                total=Decimal(total), required=Decimal(25), met=met, computed_at=datetime.datetime(2025, 11, 1, 8)))
-        db.session.commit()
-        out.year = year
-        db.session.remove()
-        return out
+    out = audit_world(world)
+    for inst, name, status in ((world.a, "计划甲待审", "pending"), (world.a2, "计划丙待审", "pending"),
+                               (world.b, "计划乙待审", "pending"), (world.a, "计划甲已通过", "approved"),
+                               (world.a, "计划甲不通过", "rejected")):
+        org = db.session.get(Org, inst)
+        db.session.add(PracticePlan(institution_id=org.id, district_id=org.district_id, name=name,
+                                    plan_type="年度计划", activity_forms="手术示范", status=status))
+    add_filing(world.a, "F-A-1", "pending", name="报备甲待审")
+    add_filing(world.b, "F-B-1", "pending", name="报备乙待审")
+    add_filing(world.a, "F-A-2", "draft", name="报备甲草稿")
+    add_filing(world.a2, "F-C-1", "rejected", name="报备丙不通过")
+    for inst, no, flagged in ((world.a, "FLAG-A", True), (world.b, "FLAG-B", True), (world.a, "OK-A", False)):
+        make_project(inst, no=no).flagged = flagged
+    for person_id, status in ((world.pa, "submitted"), (world.pa2, "draft"), (world.pc, "submitted"),
+                              (world.pb, "submitted"), (world.pb2, "granted")):
+        p = db.session.get(Person, person_id)
+        db.session.add(SelfStudy(person_id=p.id, year=2025, district_id=p.district_id,
+                                 institution_id=p.institution_id, department_id=p.department_id,
+                                 status=status, data={}, submitted_by="owner"))
+    # 王五 reviewed by the expert; 张三 waits. One failed verdict of 张三 with a pending appeal.
+    pb = db.session.get(Person, world.pb)
+    db.session.add(AuditResult(cycle_id=out.cycle, person_id=pb.id, district_id=pb.district_id,
+                               institution_id=pb.institution_id, department_id=pb.department_id,
+                               reviewed=True, version=1))
+    pa = db.session.get(Person, world.pa)
+    verdict = AuditVerdict(cycle_id=out.cycle, credit_id=out.c3, person_id=pa.id, district_id=pa.district_id,
+                           institution_id=pa.institution_id, department_id=pa.department_id,
+                           verdict="failed", reason="材料不全", version=1)
+    db.session.add(verdict)
+    db.session.flush()
+    db.session.add(AuditAppeal(cycle_id=out.cycle, verdict_id=verdict.id, credit_id=out.c3, person_id=pa.id,
+                               reason="补充材料", status="pending"))
+    # Stored compliance results of the home's credit year.
+    year = credit_records.default_year(db.session, credit_records.region(db.session)) or IN_PERIOD.year
+    rule_set_id = db.session.scalar(select(RuleSet.id).order_by(RuleSet.id))
+    db.session.execute(delete(ComplianceResult))  # the credits' hook judged some: replaced by known values
+    for person_id, total, met in ((world.pa, 34, True), (world.pa2, 10, False), (world.pc, 30, True),
+                                  (world.pb, 20, False), (world.pb2, 26, True)):
+        p = db.session.get(Person, person_id)
+        db.session.add(ComplianceResult(
+            person_id=p.id, year=year, rule_set_id=rule_set_id, district_id=p.district_id,
+            institution_id=p.institution_id, department_id=p.department_id, title_level="中级",
+            total=Decimal(total), required=Decimal(25), met=met, computed_at=datetime.datetime(2025, 11, 1, 8)))
+    db.session.commit()
+    out.year = year
+    db.session.remove()
+    return out
 
 
 def _count(app, stmt) -> int:
