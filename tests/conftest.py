@@ -288,8 +288,8 @@ def _forget_stale_test_queues(url: str, idle_seconds: int = 600) -> None:
             continue
         if name.startswith("rq:job:") and not (conn.hget(key, "origin") or b"").startswith(b"cme-test-"):
             continue
-        if name.startswith(("rq:results:", "rq:executions:")) and conn.ttl(key) >= 0:
-            continue  # expires by itself
+        if name.startswith(("rq:results:", "rq:executions:")) and conn.exists("rq:job:" + name.split(":")[2]):
+            continue  # goes with its job
         stale.add(key)
     if stale:
         conn.delete(*stale)
