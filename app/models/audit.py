@@ -68,6 +68,10 @@ class AuditCycle(Model):
     allocation_locked = Column(Boolean, default=False, nullable=False)
     locked_at = Column(DateTime)
     locked_by_fk = Column(Integer, ForeignKey("ab_user.id"))
+    # 通报 (seed 001 六: "学分审验结果将于2023年4月上旬前通报"): until the city publishes, units and districts
+    # do not see the cycle's results (services/audit_review.results_visible).
+    results_published_at = Column(DateTime)
+    results_published_by_fk = Column(Integer, ForeignKey("ab_user.id"))
     created_at = Column(DateTime, default=datetime.datetime.now, nullable=False)  # 设置时间
     updated_at = Column(DateTime, default=datetime.datetime.now, onupdate=datetime.datetime.now,
                         nullable=False)
@@ -84,6 +88,10 @@ class AuditCycle(Model):
     @property
     def status_label(self) -> str:
         return CYCLE_STATUSES.get(self.status, self.status)
+
+    @property
+    def results_published(self) -> bool:
+        return self.results_published_at is not None
 
     @property
     def is_open(self) -> bool:

@@ -235,6 +235,16 @@ def _held_open(session: Session, cycle: AuditCycle) -> bool:
     return cycle.is_open
 
 
+def in_period(cycle: AuditCycle, now: datetime.datetime | None = None) -> None:
+    """Seed 001 五、审验时间 "2022 年 11 月 1 日—12 月 2 日为学分审验时间": verdicts, 标记为已审 and 达标计算
+    only inside the cycle's 审验时间 (audit_start … audit_end); refused in Chinese before and after it."""
+    now = now or datetime.datetime.now()
+    if cycle.audit_start is not None and now < cycle.audit_start:
+        raise ReviewError(f"本次审验尚未开始（审验时间自{cycle.audit_start:%Y-%m-%d %H:%M}起），不能审核")
+    if cycle.audit_end is not None and now > cycle.audit_end:
+        raise ReviewError(f"本次审验已于{cycle.audit_end:%Y-%m-%d %H:%M}结束，不能再审核或计算")
+
+
 def _reason(verdict: str, reason: str | None) -> str | None:
     reason = (reason or "").strip()
     if verdict == "failed" and not reason:
@@ -245,7 +255,8 @@ def _reason(verdict: str, reason: str | None) -> str | None:
 
 
 def set_verdicts(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: int,
-                 seen: dict[int, int], verdict: str, reason: str | None = None) -> int:
+                 seen: dict[int, int], verdict: str, reason: str | None = None, *,
+                 now: datetime.datetime | None = None) -> int:
     """通过 / 不通过 for the credits ``seen`` ({credit id: version the auditor saw, 0 = none yet}).
 
     All or nothing: a credit that is not this person's audited credit, a verdict under appeal, or a
@@ -255,6 +266,7 @@ def set_verdicts(session: Session, auditor: Auditor, cycle: AuditCycle, person_i
     reason = _reason(verdict, reason)
     if not _held_open(session, cycle):
         raise ReviewError("该审验已关闭，不能再审核")
+    in_period(cycle, now)
     if not may_audit(session, auditor, cycle, person_id):
         raise ReviewError("该学员未分配给您，不能审核")
     if not seen:
@@ -274,7 +286,7 @@ def set_verdicts(session: Session, auditor: Auditor, cycle: AuditCycle, person_i
     if stale:  # seen versions are already outdated: refuse before writing anything
         raise ConflictError(_conflict_message(session, cycle, stale, found))
     person = session.get(Person, person_id)
-    now = datetime.datetime.now()
+    now = now or datetime.datetime.now()
     conflicts: list[int] = []
     try:
         for credit_id in ids:
@@ -330,15 +342,17 @@ def _result_row(session: Session, cycle: AuditCycle, person: Person) -> AuditRes
                                                             AuditResult.person_id == person.id))
 
 
-def set_reviewed(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: int, reviewed: bool) -> AuditResult:
+def set_reviewed(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: int, reviewed: bool, *,
+                 now: datetime.datetime | None = None) -> AuditResult:
     """已审 / 未审 mark of a person."""
     if not _held_open(session, cycle):
         raise ReviewError("该审验已关闭，不能再审核")
+    in_period(cycle, now)
     if not may_audit(session, auditor, cycle, person_id):
         raise ReviewError("该学员未分配给您，不能审核")
     result = _result_row(session, cycle, session.get(Person, person_id))
     result.reviewed = bool(reviewed)
-    result.reviewed_at = datetime.datetime.now() if reviewed else None
+    result.reviewed_at = (now or datetime.datetime.now()) if reviewed else None
     result.reviewed_by_fk = auditor.user_id if reviewed else None
     session.flush()
     return result
@@ -357,12 +371,13 @@ def cycle_policy(policy: dict, cycle: AuditCycle) -> tuple[dict, int]:
 
 
 def compute(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: int, *,
-            after_appeal: bool = False) -> AuditResult:
+            after_appeal: bool = False, now: datetime.datetime | None = None) -> AuditResult:
     """达标计算: judge the person from the PASSED credits inside the cycle's window and store the
     explained result. ``after_appeal`` (the city's appeal decision) keeps the expert's own result."""
     if not after_appeal:
         if not _held_open(session, cycle):
             raise ReviewError("该审验已关闭，不能再计算")
+        in_period(cycle, now)
         if not may_audit(session, auditor, cycle, person_id):
             raise ReviewError("该学员未分配给您，不能审核")
     rs = rule_set_for_year(session, region(session), cycle.year)
@@ -397,11 +412,36 @@ def compute(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: in
     result.required = ev.required
     result.summary = ev.summary[:512]
     result.explanation = explanation
-    result.computed_at = datetime.datetime.now()
+    result.computed_at = now or datetime.datetime.now()
     result.computed_by_fk = auditor.user_id
     result.version = (result.version or 0) + 1
     session.flush()
     return result
+
+
+# =========================================================================== 通报
+def results_visible(auditor: Auditor, cycle: AuditCycle) -> bool:
+    """Seed 001 六、"学分审验结果将于2023年4月上旬前通报": the city and the experts see results while they are
+    made; units and districts only once the city has published (通报) them."""
+    return auditor.kind in ("city", "expert") or cycle.results_published
+
+
+def publish_results(session: Session, auditor: Auditor, cycle: AuditCycle, *,
+                    now: datetime.datetime | None = None) -> None:
+    """通报: the city publishes the cycle's results, once, after its 审验时间 has ended (a guarded UPDATE:
+    of two clicks at once one publishes, the other is told it was already done)."""
+    now = now or datetime.datetime.now()
+    if not auditor.is_city:
+        raise ReviewError("只有市继教办可以通报审验结果")
+    if cycle.audit_end is not None and now <= cycle.audit_end:
+        raise ReviewError(f"审验时间至{cycle.audit_end:%Y-%m-%d %H:%M}结束，结束后才能通报结果")
+    done = session.execute(update(AuditCycle).where(
+        AuditCycle.id == cycle.id, AuditCycle.results_published_at.is_(None)).values(
+        results_published_at=now, results_published_by_fk=auditor.user_id).execution_options(
+        synchronize_session=False))
+    if done.rowcount != 1:
+        raise ReviewError("本次审验结果已通报")
+    session.expire(cycle)
 
 
 def result_is_stale(session: Session, result: AuditResult | None) -> bool:
@@ -614,6 +654,7 @@ __all__ = [
     "decide_appeal",
     "failed_select",
     "file_appeal",
+    "in_period",
     "may_audit",
     "may_see",
     "page_of",
@@ -621,9 +662,11 @@ __all__ = [
     "persons_criterion",
     "persons_select",
     "pick_cycle",
+    "publish_results",
     "result_is_stale",
     "result_of",
     "result_rows",
+    "results_visible",
     "set_reviewed",
     "set_verdicts",
     "verdict_rows",

@@ -583,6 +583,7 @@ def audit(session: Session, users: DemoUsers, institution: Org) -> dict[str, int
         AuditAllocation.cycle_id == cycle.id, AuditAllocation.expert_id == expert.id)
         .order_by(AuditAllocation.person_id).limit(3)))
     verdicts = 0
+    judged = datetime.datetime(2026, 11, 20, 10, 0)  # the expert judged during 集中审验 (seed 001 五: 11-14 … 11-25)
     for k, person_id in enumerate(persons):
         rows = review.person_credits(session, cycle, person_id)
         ids = [c.id for c, _ in rows]
@@ -590,11 +591,12 @@ def audit(session: Session, users: DemoUsers, institution: Org) -> dict[str, int
             continue
         if k == 2 and len(ids) > 1:
             verdicts += review.set_verdicts(session, auditor, cycle, person_id, {ids[0]: 0}, "failed",
-                                            "学分证书与项目编号不符，未提供签到记录")
+                                            "学分证书与项目编号不符，未提供签到记录", now=judged)
             ids = ids[1:]
-        verdicts += review.set_verdicts(session, auditor, cycle, person_id, {i: 0 for i in ids}, "passed")
-        review.set_reviewed(session, auditor, cycle, person_id, True)
-        review.compute(session, auditor, cycle, person_id)
+        verdicts += review.set_verdicts(session, auditor, cycle, person_id, {i: 0 for i in ids}, "passed",
+                                        now=judged)
+        review.set_reviewed(session, auditor, cycle, person_id, True, now=judged)
+        review.compute(session, auditor, cycle, person_id, now=judged)
     session.flush()
     return {"institutions": institutions, "drawn": drawn, "final": final, "allocated": allocated,
             "verdicts": verdicts}

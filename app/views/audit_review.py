@@ -384,8 +384,12 @@ class AuditResultView(BaseView):
     default_view = "list"
 
     def _visible(self, person_id: int) -> tuple[R.Auditor, AuditCycle, Person]:
-        """A person inside the auditor's scope (404 for any other), with the auditor and the cycle."""
-        return _auditor_cycle_person(person_id, R.may_see, 404)
+        """A person inside the auditor's scope (404 for any other), with the auditor and the cycle; 404 too
+        while the cycle's results are not published (通报) to a unit or district."""
+        auditor, cycle, person = _auditor_cycle_person(person_id, R.may_see, 404)
+        if not R.results_visible(auditor, cycle):
+            abort(404)
+        return auditor, cycle, person
 
     @expose("/")
     @has_access
@@ -394,10 +398,31 @@ class AuditResultView(BaseView):
         auditor, cycles, cycle = _auditor_cycles()
         f = _person_filters()
         sm = self.appbuilder.sm
+        visible = cycle is not None and R.results_visible(auditor, cycle)
         return self.render_template("audit_review/results.html", cycle=cycle, cycles=cycles, f=f, mask=mask,
                                     can_cert=sm.has_access("can_certificate", "AuditResultView"),
-                                    can_export=sm.has_access("can_export", "AuditResultView"),
-                                    title=_("审验结果"), **_page(R.persons_select(auditor, cycle, f) if cycle else None))
+                                    can_export=sm.has_access("can_export", "AuditResultView") and visible,
+                                    unpublished=cycle is not None and not visible,
+                                    can_publish=auditor.is_city and cycle is not None and not cycle.results_published,
+                                    title=_("审验结果"), **_page(R.persons_select(auditor, cycle, f) if visible else None))
+
+    @expose("/publish", methods=["POST"])
+    @has_access
+    @permission_name("read")
+    def publish(self):
+        """通报: the city publishes the cycle's results (seed 001 六); refused in Chinese otherwise."""
+        auditor = current_auditor()
+        cycle = _cycle_or_404(auditor)
+        try:
+            R.publish_results(db.session, auditor, cycle)
+            db.session.commit()
+        except R.ReviewError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("AuditResultView.list", cycle=cycle.id))
+        record(MODULE, "通报", f"{cycle.name} 审验结果已通报")
+        flash(_("审验结果已通报，各单位和区可查看"), "success")
+        return redirect(url_for("AuditResultView.list", cycle=cycle.id))
 
     @expose("/person/<int:person_id>")
     @has_access
@@ -440,6 +465,8 @@ class AuditResultView(BaseView):
         """``what``-<year>.xlsx of the cycle asked for; ``rows(auditor, cycle)`` yields its lines."""
         auditor = current_auditor()
         cycle = _cycle_or_404(auditor)
+        if not R.results_visible(auditor, cycle):
+            abort(404)
         record(MODULE, "导出", f"{cycle.name} {what}")
         return stream_xlsx(f"{what}-{cycle.year}.xlsx", header, rows(auditor, cycle))
 

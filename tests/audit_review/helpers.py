@@ -22,6 +22,8 @@ from tests.credit_helpers import credit
 from tests.helpers import PASSWORD
 
 D = datetime.date
+# An instant inside the 2025 cycle's 审验时间 (2025-11-01 … 12-02), before its 复审 deadline (12-02 17:00).
+IN_PERIOD = datetime.datetime(2025, 11, 20, 10, 0)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -36,10 +38,14 @@ def _final(cycle_id: int, person_id: int, expert_id: int) -> None:
                                    department_id=p.department_id))
 
 
-def audit_world(world, *, deadline: datetime.datetime | None = None, year: int = 2025) -> SimpleNamespace:
-    """Cycle, credits, final list and allocations on top of ``world`` (ids). Commits."""
+def audit_world(world, *, deadline: datetime.datetime | None = None, year: int = 2025,
+                published: bool = True) -> SimpleNamespace:
+    """Cycle, credits, final list and allocations on top of ``world`` (ids). Commits. ``published``: the
+    results are already 通报 (units see them); tests/audit_review/test_windows.py takes False."""
     out = SimpleNamespace()
     cycle = make_cycle(year)
+    if published:
+        cycle.results_published_at = datetime.datetime(year, 11, 1)
     if deadline is not None:
         cycle.appeal_deadline = deadline
     out.cycle = cycle.id

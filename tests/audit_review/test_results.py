@@ -21,10 +21,11 @@ from app.models.audit_review import (
     AuditVerdict,
 )
 from app.services import attachments
-from tests.audit_review.helpers import PDF, audit_world
+from tests.audit_review.helpers import IN_PERIOD, PDF, audit_world
 
-FUTURE = datetime.datetime.now() + datetime.timedelta(days=3)
-PAST = datetime.datetime.now() - datetime.timedelta(hours=1)
+# Deadlines around the instant these tests run at (tests/audit_review/conftest.py), inside the audit period.
+FUTURE = IN_PERIOD + datetime.timedelta(days=3)
+PAST = IN_PERIOD - datetime.timedelta(hours=1)
 
 
 def _judge(login, world, aw, fail_pb: bool = True):

@@ -25,7 +25,11 @@ def _world_ids(app):
                            b=orgs["TB"])
 
 
-def test_expert_judges_computes_and_unit_prints_verified_certificate(browser_app, live_url, browser, page, login_as):
+def test_expert_judges_computes_and_unit_prints_verified_certificate(browser_app, live_url, browser, page, login_as,
+                                                                     clock):
+    from tests.audit_review.helpers import IN_PERIOD
+
+    clock.at(IN_PERIOD, tick=True)  # verdicts only inside the cycle's 审验时间
     world = _world_ids(browser_app)
     with browser_app.app_context():
         aw = audit_world(world)

@@ -26,9 +26,12 @@ TIMES = 5
 
 
 @pytest.fixture
-def aw(app, world):
+def aw(app, world, clock):
     import datetime
 
+    from tests.audit_review.helpers import IN_PERIOD
+
+    clock.at(IN_PERIOD, tick=True)  # verdicts only inside the cycle's 审验时间
     with app.app_context():
         return audit_world(world, deadline=datetime.datetime(2099, 12, 2, 17, 0))
 

@@ -150,11 +150,13 @@ def test_filing_on_a_full_disk(app, world, login, full_disk, caplog):
     operator_sees_it(app, caplog)
 
 
-def test_appeal_on_a_full_disk(app, world, login, full_disk, caplog):
+def test_appeal_on_a_full_disk(app, world, login, full_disk, caplog, clock):
     import datetime
 
     from app.models.audit_review import AuditAppeal, AuditVerdict
-    from tests.audit_review.helpers import audit_world
+    from tests.audit_review.helpers import IN_PERIOD, audit_world
+
+    clock.at(IN_PERIOD, tick=True)  # verdicts only inside the cycle's 审验时间
 
     with app.app_context():
         aw = audit_world(world, deadline=datetime.datetime.now() + datetime.timedelta(days=3))

@@ -259,10 +259,11 @@ def test_feedback_photo_upload(app, world, phone, clock):
     files_match_rows(app, before, ("sup_photo", "sup_photo_stamped"), 2)
 
 
-def test_appeal_form(app, world, login):
+def test_appeal_form(app, world, login, clock):
     """复审申请: one appeal with its one new evidence file, one log."""
-    from tests.audit_review.helpers import audit_world
+    from tests.audit_review.helpers import IN_PERIOD, audit_world
 
+    clock.at(IN_PERIOD, tick=True)  # verdicts only inside the cycle's 审验时间
     with app.app_context():
         aw = audit_world(world, deadline=datetime.datetime.now() + datetime.timedelta(days=3))
     expert = login("expert")
