@@ -62,6 +62,9 @@ class AuditCycle(Model):
     audit_start = Column(DateTime, nullable=False)  # 审验时间
     audit_end = Column(DateTime, nullable=False)
     appeal_deadline = Column(DateTime)  # 复审 requests accepted until (seed 001: 12月2日17时)
+    # Seed 001 七(一): "于11月5日24:00时前上传有关数据，逾期未上传的数据，将无法纳入学分审验" — credits uploaded
+    # (credit.uploaded_at) after it are out of this audit (services/audit_review._audited_credits); NULL = none.
+    upload_cutoff = Column(DateTime)
     status = Column(String(8), default="open", nullable=False)  # open / closed
     quotas = Column(JSON, nullable=False, default=lambda: dict(DEFAULT_QUOTAS))
     remark = Column(Text)

@@ -195,10 +195,30 @@ def clamp(cycle: AuditCycle, f: CreditFilters) -> CreditFilters:
     return CreditFilters(f.project_no, f.content, start, end, f.source, f.verdict)
 
 
-def _audited_credits(cycle: AuditCycle, person_id: int):
-    """The credits an audit judges: the person's counted credits granted inside the cycle's window."""
+LATE_UPLOAD = "上传时间晚于本次审验截止时间"
+
+
+def _in_window(cycle: AuditCycle, person_id: int):
     return and_(Credit.person_id == person_id, Credit.status.in_(COUNTED_STATUSES),
                 Credit.granted_on >= cycle.window_start, Credit.granted_on <= cycle.window_end)
+
+
+def _audited_credits(cycle: AuditCycle, person_id: int):
+    """The credits an audit judges: the person's counted credits granted inside the cycle's window and
+    uploaded by its cutoff (seed 001 七(一): "逾期未上传的数据，将无法纳入学分审验")."""
+    if cycle.upload_cutoff is None:
+        return _in_window(cycle, person_id)
+    return and_(_in_window(cycle, person_id), Credit.uploaded_at <= cycle.upload_cutoff)
+
+
+def late_credits(session: Session, cycle: AuditCycle, person_id: int) -> list[Credit]:
+    """The person's credits of the cycle's window left out because they were uploaded after the cutoff
+    (shown to the expert with LATE_UPLOAD as the reason)."""
+    if cycle.upload_cutoff is None:
+        return []
+    return list(session.scalars(select(Credit).where(_in_window(cycle, person_id),
+                                                     Credit.uploaded_at > cycle.upload_cutoff)
+                                .order_by(Credit.granted_on, Credit.id)))
 
 
 def person_credits(session: Session, cycle: AuditCycle, person_id: int,
@@ -655,6 +675,7 @@ __all__ = [
     "failed_select",
     "file_appeal",
     "in_period",
+    "late_credits",
     "may_audit",
     "may_see",
     "page_of",

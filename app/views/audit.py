@@ -117,9 +117,9 @@ class AuditCycleView(_DrawJobList, ExportMixin, ModelView):
     add_title = _l("新增时间")
     edit_title = _l("编辑审验时间")
     list_columns = ["name", "year", "window", "created_at", "audit_period", "updated_at", "status", "ops"]
-    show_columns = ["name", "year", "window_start", "window_end", "audit_start", "audit_end", "appeal_deadline",
-                    "status", "quota_text", "allocation_locked", "remark", "created_at", "updated_at"]
-    add_columns = edit_columns = ["name", "year", "window_start", "window_end", "audit_start", "audit_end",
+    show_columns = ["name", "year", "window_start", "window_end", "upload_cutoff", "audit_start", "audit_end",
+                    "appeal_deadline", "status", "quota_text", "allocation_locked", "remark", "created_at", "updated_at"]
+    add_columns = edit_columns = ["name", "year", "window_start", "window_end", "upload_cutoff", "audit_start", "audit_end",
                                   "appeal_deadline", "status", "quota_secondary", "quota_primary", "quota_private",
                                   "quota_tertiary_all", "remark"]
     search_columns = ["year", "name", "status"]
@@ -128,13 +128,14 @@ class AuditCycleView(_DrawJobList, ExportMixin, ModelView):
     label_columns = {"name": _l("名称"), "year": _l("年度"), "window": _l("时间范围"), "window_start": _l("学分开始日期"),
                      "window_end": _l("学分截止日期"), "created_at": _l("设置时间"), "audit_period": _l("审验时间"),
                      "audit_start": _l("审验开始时间"), "audit_end": _l("审验结束时间"),
-                     "appeal_deadline": _l("复审截止时间"), "updated_at": _l("更新时间"), "status": _l("状态"),
+                     "appeal_deadline": _l("复审截止时间"), "upload_cutoff": _l("数据上传截止时间"), "updated_at": _l("更新时间"), "status": _l("状态"),
                      "quota_text": _l("抽审单位配额"), "allocation_locked": _l("分配已锁定"), "remark": _l("备注"),
                      "ops": _l("操作"), "quota_secondary": _l("每区抽取二级机构（家）"),
                      "quota_primary": _l("每区抽取一级机构（家）"), "quota_private": _l("每区抽取社会办医机构（家）"),
                      "quota_tertiary_all": _l("三级机构全部参加抽审")}
     description_columns = {"window_start": _l("只统计该时间范围内获得的学分，如2021-11-01至2022-10-31"),
-                           "appeal_deadline": _l("各单位在此时间前可申请复审")}
+                           "appeal_deadline": _l("各单位在此时间前可申请复审"),
+                           "upload_cutoff": _l("此时间后上传的学分不纳入本次审验，如2022-11-05 23:59:59（留空则不限）")}
     _quota_fields = {"quota_secondary": "二级", "quota_primary": "一级", "quota_private": "社会办医"}
     add_form_extra_fields = edit_form_extra_fields = {
         "status": SelectField(_l("状态"), choices=list(CYCLE_STATUSES.items()), render_kw=_BOX),
@@ -143,7 +144,7 @@ class AuditCycleView(_DrawJobList, ExportMixin, ModelView):
         "quota_private": IntegerField(_l("每区抽取社会办医机构（家）"), default=2, validators=[InputRequired(), NumberRange(0, 99)], render_kw=_BOX),
         "quota_tertiary_all": BooleanField(_l("三级机构全部参加抽审"), default=True),
     }
-    export_columns = ["name", "year", "window_start", "window_end", "audit_start", "audit_end", "appeal_deadline", "status"]
+    export_columns = ["name", "year", "window_start", "window_end", "upload_cutoff", "audit_start", "audit_end", "appeal_deadline", "status"]
     export_name = "审验时间"
     export_formatters = {"status": lambda c: c.status_label}
     list_template = "audit/cycle_list.html"

@@ -147,6 +147,7 @@ def _person_credits(cycle: AuditCycle, person: Person) -> dict:
     return {"cycle": cycle, "person": person, "rows": rows, "f": f,
             "appeals": R.appeals_by_verdict(db.session, [v.id for _c, v in rows if v is not None]),
             "result": R.result_of(db.session, cycle.id, person.id), "sources": CREDIT_SOURCES,
+            "late": R.late_credits(db.session, cycle, person.id), "late_reason": R.LATE_UPLOAD,
             "verdict_filter": VERDICT_FILTER, "verdicts": VERDICTS, "number": number}
 
 
