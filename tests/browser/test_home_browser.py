@@ -7,8 +7,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from tests.audit_review.helpers import IN_PERIOD
-from tests.views.test_home_roles import seed_busy
+from tests.views.test_home_roles import IN_PERIOD, seed_busy
 
 
 def _world(app) -> SimpleNamespace:

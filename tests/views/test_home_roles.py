@@ -16,7 +16,10 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import delete, func, select
 
-from tests.audit_review.helpers import IN_PERIOD, audit_world
+from tests.audit_review.helpers import audit_world
+
+# Inside the 2025 audit cycle of audit_world (审验时间 2025-11-01 … 12-02): a fixed instant.
+IN_PERIOD = datetime.datetime(2025, 11, 20, 10, 0)
 
 
 def _todos(html: str) -> dict[str, str]:
