@@ -176,6 +176,11 @@ def draw_institutions(session: Session, draw: AuditDraw, progress: Progress = No
                     shortfall.append({"district_id": district_id, "level": level, "quota": quota,
                                       "available": len(ids)})
             picked.extend((i, district_id, level, reason) for i in chosen)
+    # The warning names the district that fell short (issue 16 item 5), not "有区".
+    names = dict(session.execute(select(Org.id, Org.name).where(
+        Org.id.in_({s["district_id"] for s in shortfall if s["district_id"] is not None}))).all()) if shortfall else {}
+    for s in shortfall:
+        s["district_name"] = names.get(s["district_id"], "未归属区")
     draw.params = {"quotas": quotas, "candidates": len(rows), "digest": _digest(rows), "shortfall": shortfall}
     session.execute(delete(AuditSampledInstitution).where(AuditSampledInstitution.cycle_id == cycle.id))
     if picked:
