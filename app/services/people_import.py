@@ -13,15 +13,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.models import DictItem, DictType, Org, Person
-from app.services import idcard, sheets
+from app.models import Org, Person
+from app.services import idcard, person_fields, sheets
 from app.services.pinyin import initials
 from app.services.scope import Scope
 from app.services.sheets import ImportFileError  # noqa: F401 - raised by read_rows, caught by the jobs
 
 COLUMNS = ["IC卡号", "姓名", "身份证号", "单位", "科室", "职称", "专业", "联系电话"]
 REQUIRED = {"IC卡号", "姓名", "身份证号", "单位"}
-PHONE_RE = re.compile(r"^[0-9\-+ ]{5,20}$")
 CARD_RE = re.compile(r"^[0-9A-Za-z]{4,32}$")
 LIMITS = {"姓名": 64, "专业": 64}  # column widths of the person table
 
@@ -50,6 +49,7 @@ def template_workbook() -> io.BytesIO:
         "IC卡号全市唯一；身份证号为18位并校验；性别和出生日期由身份证号自动生成",
         "单位填写机构全称（须在本账号管辖范围内）；科室须为该单位下已有科室",
         "职称须为字典“职称”中的名称，职称级别自动取字典设置",
+        "联系电话填写11位手机号（如13912345678）或固定电话（如010-12345678）",
         "文件中任一行有错误时，整个文件都不会导入，请按错误报告修改后重新上传",
     ], width=22)
 
@@ -73,8 +73,7 @@ def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],
     departments = {(o.parent_id, o.name): o for o in session.scalars(
         select(Org).where(Org.kind == "department", Org.active.is_(True), Org.institution_id.in_(inst_ids))
     )} if inst_ids else {}
-    titles = {i.label: i.extra for i in session.scalars(
-        select(DictItem).join(DictType).where(DictType.code == "title", DictItem.active.is_(True)))}
+    titles = person_fields.titles(session)
     cards = [r["IC卡号"] for _, r in rows if r["IC卡号"]]
     numbers = [r["身份证号"].upper() for _, r in rows if r["身份证号"]]
     taken_cards = _existing(session, Person.card_no, cards)
@@ -126,10 +125,15 @@ def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],
             errors.append(RowError(number, "科室", "科室不在管辖范围内"))
         elif inst is not None and dept is None and scope.level == "department":
             errors.append(RowError(number, "科室", "请填写本科室"))
-        if row["职称"] and row["职称"] not in titles:
-            errors.append(RowError(number, "职称", f"职称“{row['职称']}”不在字典中"))
-        if row["联系电话"] and not PHONE_RE.match(row["联系电话"]):
-            errors.append(RowError(number, "联系电话", "联系电话格式不正确"))
+        title, level, phone = None, None, None
+        try:
+            title, level = person_fields.check_title(titles, row["职称"])
+        except person_fields.PersonFieldError as exc:
+            errors.append(RowError(number, exc.column, str(exc)))
+        try:
+            phone = person_fields.clean_phone(row["联系电话"])
+        except person_fields.PersonFieldError as exc:
+            errors.append(RowError(number, exc.column, str(exc)))
         if errors:
             result.errors.extend(errors)
         else:
@@ -138,8 +142,8 @@ def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],
                 "gender": idcard.gender(id_number), "birth_date": idcard.birth_date(id_number),
                 "name_initials": initials(row["姓名"])[:32], "district_id": inst.district_id,
                 "institution_id": inst.id, "department_id": dept.id if dept else None,
-                "title": row["职称"] or None, "title_level": titles.get(row["职称"]) or None,
-                "specialty": row["专业"] or None, "phone": row["联系电话"] or None, "active": True,
+                "title": title, "title_level": level,
+                "specialty": row["专业"] or None, "phone": phone, "active": True,
             })
         if progress and done % 200 == 0:
             progress(done)

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, aliased
 from app.models import ComplianceResult, Credit, Org, RuleSet
 from app.models.credits import COUNTED_STATUSES
 from app.models.org import INSTITUTION_LEVELS
-from app.models.people import TITLE_LEVELS
 from app.services.compliance import window
 from app.services.rule_sets import policy_params
 from app.services.scope import Scope
 
 UNKNOWN = "未填写"
+OTHER = "其他/未填写"  # title levels: outside the dictionary or empty
 
 
 @dataclass
@@ -82,8 +82,19 @@ def rate_by_institution_level(session: Session, scope: Scope, year: int, rule_se
 
 
 def rate_by_title_level(session: Session, scope: Scope, year: int, rule_set_id: int) -> list[RateRow]:
-    """Compliance rate per title level (初级 / 中级 / 副高 / 正高)."""
-    return _rates(session, scope, year, rule_set_id, ComplianceResult.title_level, None, TITLE_LEVELS)
+    """Compliance rate per title level of the 职称级别 dictionary (初级 / 中级 / 副高 / 正高); a stored level
+    outside it (a legacy typed value) or none counts under 其他/未填写, never as a level of its own."""
+    from app.services.person_fields import title_levels
+
+    levels = title_levels(session)
+    merged: dict[str, RateRow] = {}
+    for row in _rates(session, scope, year, rule_set_id, ComplianceResult.title_level, None, levels):
+        label = row.label if row.label in levels else OTHER
+        into = merged.setdefault(label, RateRow(label, 0, 0))
+        into.persons += row.persons
+        into.met += row.met
+    rank = {name: i for i, name in enumerate(levels)}
+    return sorted(merged.values(), key=lambda r: rank.get(r.label, len(rank)))
 
 
 def credits_by_month(session: Session, scope: Scope, start: datetime.date, end: datetime.date) -> list[MonthRow]:

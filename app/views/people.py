@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
+from wtforms import SelectField
 from wtforms.validators import ValidationError
 
 from app.extensions import db
 from app.forms.fields import AjaxPickerField
 from app.models import Org, Person
-from app.services import idcard
+from app.services import idcard, person_fields
 from app.services.pinyin import initials
 from app.services.roles import CITY_ADMIN
 from app.views.base import (InputError, ScopedModelView, ScopedRestApi, ScopeFilter, current_scope,
@@ -42,8 +43,42 @@ def _id_number_validator(form, field):
         raise ValidationError(str(exc)) from None
 
 
-def prepare_person(item: Person) -> None:
-    """Derive gender, birth date and pinyin initials; check department belongs to institution."""
+def _phone_validator(form, field):
+    try:
+        field.data = person_fields.clean_phone(field.data)
+    except person_fields.PersonFieldError as exc:
+        raise ValidationError(_(str(exc))) from None
+
+
+def _title_validator(form, field):
+    try:
+        person_fields.check_title(person_fields.titles(db.session), field.data)
+    except person_fields.PersonFieldError as exc:
+        raise ValidationError(_(str(exc))) from None
+
+
+def _title_choices():
+    return [("", _("请选择职称"))] + [(t, f"{t}（{level}）" if level else t)
+                                    for t, level in person_fields.titles(db.session).items()]
+
+
+def title_field() -> SelectField:
+    """职称 from the dictionary (issue 15.5); 职称级别 follows from it."""
+    return SelectField(PERSON_LABELS["title"], choices=_title_choices, validate_choice=False,
+                       filters=[lambda v: v or None], validators=[_title_validator],
+                       description=_l("从职称字典中选择，职称级别随职称自动确定"))
+
+
+def prepare_person(item: Person, given_level: str | None = None) -> None:
+    """Derive gender, birth date and pinyin initials; check department belongs to institution; the
+    title from the dictionary with its level derived (``given_level``: a level sent along, which must
+    be the derived one), the phone number checked."""
+    try:
+        item.title, item.title_level = person_fields.check_title(
+            person_fields.titles(db.session), item.title, given_level)
+        item.phone = person_fields.clean_phone(item.phone)
+    except person_fields.PersonFieldError as exc:
+        raise InputError(_(str(exc))) from None
     item.id_number = idcard.validate(item.id_number)
     item.gender = idcard.gender(item.id_number)
     item.birth_date = idcard.birth_date(item.id_number)
@@ -126,17 +161,19 @@ class PersonView(ScopedModelView):
     label_columns = PERSON_LABELS
     list_columns = ["card_no", "name", "gender", "id_number", "institution", "department", "title",
                     "title_level", "specialty", "phone"]
-    add_columns = ["card_no", "name", "id_number", "institution", "department", "title", "title_level",
+    # 职称级别 is derived from 职称 (prepare_person), never typed.
+    add_columns = ["card_no", "name", "id_number", "institution", "department", "title",
                    "specialty", "phone", "active"]
     # The ID number is fixed after creation: edit forms would otherwise show it unmasked.
-    edit_columns = ["card_no", "name", "institution", "department", "title", "title_level",
+    edit_columns = ["card_no", "name", "institution", "department", "title",
                     "specialty", "phone", "active"]
     search_columns = ["name", "card_no", "name_initials", "institution", "title_level", "specialty",
                       "title", "active"]
     order_columns = ["card_no", "name", "title_level"]
     base_order = ("id", "asc")
-    validators_columns = {"id_number": [_id_number_validator]}
-    description_columns = {"id_number": _l("18位身份证号，性别和出生日期由其自动生成")}
+    validators_columns = {"id_number": [_id_number_validator], "phone": [_phone_validator]}
+    description_columns = {"id_number": _l("18位身份证号，性别和出生日期由其自动生成"),
+                           "phone": _l("11位手机号或固定电话（如010-12345678）")}
     scope_org_attrs = ("department", "institution")
     export_columns = ["card_no", "name", "gender", "id_number", "institution", "department", "title",
                       "title_level", "specialty", "phone"]
@@ -157,8 +194,8 @@ class PersonView(ScopedModelView):
         self.search_form_query_rel_fields = {"institution": inst}
         # A city has thousands of departments: pick one by AJAX among the chosen institution's,
         # never a <select> of them all.
-        self.add_form_extra_fields = {"department": department_ajax_field()}
-        self.edit_form_extra_fields = {"department": department_ajax_field()}
+        self.add_form_extra_fields = {"department": department_ajax_field(), "title": title_field()}
+        self.edit_form_extra_fields = {"department": department_ajax_field(), "title": title_field()}
         super().__init__(**kwargs)
 
     @property
@@ -281,13 +318,24 @@ class PersonApi(ScopedRestApi):
         self.edit_query_rel_fields = {"institution": inst, "department": dept}
         super().__init__(**kwargs)
 
+    @staticmethod
+    def _given_level() -> str | None:
+        """The 职称级别 the client sent (FAB merges the stored values into the parsed JSON on PUT)."""
+        import json
+
+        try:
+            body = json.loads(request.get_data(cache=True) or b"null")
+        except ValueError:
+            return None
+        return body.get("title_level") if isinstance(body, dict) else None
+
     def pre_add(self, item):
         try:
-            prepare_person(item)
+            prepare_person(item, self._given_level())
         except idcard.IdNumberError as exc:
             raise InputError(str(exc)) from None
         super().pre_add(item)
 
     def pre_update(self, item):
-        prepare_person(item)
+        prepare_person(item, self._given_level())
         super().pre_update(item)

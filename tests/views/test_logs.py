@@ -140,7 +140,7 @@ def test_rest_api_add_edit_delete_are_logged(app, world, login):
     start = _start(app)
     r = c.post("/api/v1/person/", json={"card_no": "N0000002", "name": "吴九", "id_number": NEW_ID,
                                         "institution": world.a, "department": world.a_dept,
-                                        "title_level": "初级"})
+                                        "title": "住院医师", "title_level": "初级"})
     assert r.status_code == 201, r.get_data(as_text=True)
     pk = r.json["id"]
     (add,) = _ops(app, start)
@@ -149,12 +149,12 @@ def test_rest_api_add_edit_delete_are_logged(app, world, login):
     assert json.loads(add.changes)["name"] == [None, "吴九"] and NEW_ID not in add.changes
 
     start = _start(app)
-    r = c.put(f"/api/v1/person/{pk}", json={"name": "吴久", "phone": "010-1234"})
+    r = c.put(f"/api/v1/person/{pk}", json={"name": "吴久", "phone": "010-61231234"})
     assert r.status_code == 200, r.get_data(as_text=True)
     (edit,) = _ops(app, start)
     changes = json.loads(edit.changes)
     assert edit.action == "修改" and edit.method == "PUT"
-    assert changes == {"name": ["吴九", "吴久"], "phone": [None, "010-1234"]}
+    assert changes == {"name": ["吴九", "吴久"], "phone": [None, "010-61231234"]}
 
     start = _start(app)
     assert c.delete(f"/api/v1/person/{pk}").status_code == 200
@@ -173,10 +173,10 @@ def test_jwt_writes_name_the_token_holder_as_operator(app, world, client):
     start = _start(app)
     r = client.post("/api/v1/person/", headers=headers, json={
         "card_no": "N0000003", "name": "郑十", "id_number": NEW_ID, "institution": world.a,
-        "department": world.a_dept, "title_level": "初级"})
+        "department": world.a_dept, "title": "住院医师", "title_level": "初级"})
     assert r.status_code == 201, r.get_data(as_text=True)
     pk = r.json["id"]
-    assert client.put(f"/api/v1/person/{pk}", headers=headers, json={"phone": "010-7"}).status_code == 200
+    assert client.put(f"/api/v1/person/{pk}", headers=headers, json={"phone": "010-61237777"}).status_code == 200
     assert client.delete(f"/api/v1/person/{pk}", headers=headers).status_code == 200
     rows = _ops(app, start)
     assert [(r.action, r.operator, r.user_id, r.method) for r in rows] == [
@@ -197,10 +197,10 @@ def _user_id(app, username):
 def test_api_edit_logs_exactly_the_changed_fields(app, world, login):
     c = login("inst_a")
     start = _start(app)
-    r = c.put(f"/api/v1/person/{world.pa}", json={"phone": "010-5555"})
+    r = c.put(f"/api/v1/person/{world.pa}", json={"phone": "010-61235555"})
     assert r.status_code == 200, r.get_data(as_text=True)
     (edit,) = _ops(app, start)
-    assert json.loads(edit.changes) == {"phone": [None, "010-5555"]}
+    assert json.loads(edit.changes) == {"phone": [None, "010-61235555"]}
 
 
 def test_refused_write_leaves_no_log_row(app, world, login):
@@ -360,8 +360,8 @@ def test_show_page_of_an_operation(app, world, login):
     c = login("inst_a")
     start = _start(app)
     c.post(f"/persons/edit/{world.pa}", data=_person_form(world, card_no="A0000001", name="张三", id_number="",
-                                                            phone="010-1"))
+                                                            phone="010-61230001"))
     (row,) = _ops(app, start)
     html = login("city").get(f"/oplog/show/{row.id}").get_data(as_text=True)
-    assert "<td>联系电话</td><td></td><td>010-1</td>" in html
+    assert "<td>联系电话</td><td></td><td>010-61230001</td>" in html
     assert "人员管理" in html and "inst_a" in html
