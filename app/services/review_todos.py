@@ -47,6 +47,7 @@ FILINGS_PENDING = _mark("%(n)s 个项目报备待审核")
 PROJECTS_FLAGGED = _mark("%(n)s 个项目有异常提示")
 APPEALS_PENDING = _mark("%(n)s 条审验复审申请待复审")
 AUDIT_PENDING = _mark("%(n)s 名学员待审验")
+SITE_OPEN = _mark("%(n)s 个进行中的督查时段待提交现场反馈")
 
 
 # A manual entry's credit has one of these sources: named in the count so that PostgreSQL reads the
@@ -141,4 +142,19 @@ def audit_todos(session: Session, auditor: Any, cycle: Any,
     return out
 
 
-__all__ = ["Todo", "audit_todos", "review_todos"]
+def site_todos(session: Session, user_id: int, now: Any) -> list[Todo]:
+    """现场会务负责人: the periods of their venues going on now (``now``) whose 现场反馈 is not submitted
+    (only the current period can be filled: after it, it cannot be made up). One COUNT."""
+    from sqlalchemy import and_, exists
+
+    from app.models.supervision import Feedback, Period, SiteManager
+
+    submitted = exists().where(Feedback.period_id == Period.id, Feedback.manager_id == SiteManager.id,
+                               Feedback.submitted_at.is_not(None))
+    n = session.scalar(select(func.count(Period.id)).join(SiteManager, and_(
+        SiteManager.filing_id == Period.filing_id, SiteManager.user_id == user_id))
+        .where(Period.starts_at <= now, Period.ends_at >= now, ~submitted)) or 0
+    return [Todo(SITE_OPEN, n, "SiteMobileView.home", {})] if n else []
+
+
+__all__ = ["Todo", "audit_todos", "review_todos", "site_todos"]

@@ -20,7 +20,8 @@ from app.services.dashboard import (
     home_todos,
     student_progress,
 )
-from app.services.review_todos import audit_todos, review_todos
+from app.services.review_todos import audit_todos, review_todos, site_todos
+from app.services.roles import SITE_MANAGER
 from app.views.base import current_scope, role_names
 from app.views.notices import notices_for, visible_notices
 
@@ -49,6 +50,8 @@ class HomeView(IndexView):
         auditor, cycle = self._audit()
         waiting = (review_todos(db.session, current_user, scope, may)
                    + audit_todos(db.session, auditor, cycle, may))
+        if SITE_MANAGER in role_names():
+            waiting += site_todos(db.session, current_user.id, datetime.datetime.now())
         todos += [(gettext(t.label, n=t.count), url_for(t.endpoint, **t.args)) for t in waiting]
         if self.appbuilder.sm.has_access("can_publish", "RuleSetView"):
             missing = credit_records.rule_set_missing(db.session)

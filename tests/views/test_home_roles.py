@@ -272,3 +272,50 @@ def test_other_roles_count_only_what_they_decide(app, world, busy, login, user):
     if user == "district2":
         assert _todo(todos, "教学活动计划待审核")[0] == 1 and _todo(todos, "项目报备待审核")[0] == 1
         assert _todo(todos, "项目有异常提示")[0] == 1
+
+
+# ------------------------------------------------------------------------ 现场会务负责人
+def test_site_manager_home_counts_the_current_period_without_feedback(app, world, login, clock):
+    """The period going on now whose 现场反馈 is not submitted is the manager's to-do; once submitted, or for a
+    period of another manager, it is not."""
+    clock.at(IN_PERIOD, tick=True)
+    from app.extensions import db
+    from app.models import CmeUser
+    from app.models.supervision import Feedback, Period
+    from tests.supervision.helpers import add_filing, add_manager, all_day_hours
+
+    with app.app_context():
+        all_day_hours()
+        mine = add_filing(world.a, "S-1", "approved", name="现场甲")
+        other = add_filing(world.b, "S-2", "approved", name="现场乙")
+        manager = add_manager(mine)
+        manager.user_id = db.session.scalar(select(CmeUser.id).where(CmeUser.username == "site"))
+        add_manager(other, phone="13900000002")
+        db.session.commit()
+        manager_id, filing_id = manager.id, mine.id
+        db.session.remove()
+
+    def expected() -> int:
+        now = datetime.datetime.now()
+        submitted = select(Feedback.period_id).where(Feedback.manager_id == manager_id,
+                                                     Feedback.submitted_at.is_not(None))
+        return _count(app, select(func.count(Period.id)).where(
+            Period.filing_id == filing_id, Period.starts_at <= now, Period.ends_at >= now,
+            Period.id.not_in(submitted)))
+
+    c = login("site")
+    n, href = _todo(_todos(c.get("/").get_data(as_text=True)), "督查时段待提交现场反馈")
+    assert n == expected() == 1
+    assert href == "/m/"
+    with app.app_context():
+        period = db.session.scalar(select(Period).where(Period.filing_id == filing_id,
+                                                        Period.starts_at <= datetime.datetime.now(),
+                                                        Period.ends_at >= datetime.datetime.now()))
+        db.session.add(Feedback(period_id=period.id, manager_id=manager_id, filing_id=filing_id,
+                                submitted_at=datetime.datetime.now()))
+        db.session.commit()
+        db.session.remove()
+    assert expected() == 0
+    assert not any("督查时段" in label for label in _todos(c.get("/").get_data(as_text=True)))
+    # The manager's periods are nobody else's to-do.
+    assert not any("督查时段" in label for label in _todos(login("inst_a").get("/").get_data(as_text=True)))
