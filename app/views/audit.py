@@ -53,6 +53,7 @@ from app.services import audit_sampling as S
 from app.services.exports import stream_xlsx
 from app.services.idcard import mask
 from app.views.base import ExportMixin, ScopedModelView, current_scope
+from app.views.credits import ChoiceFiltersMixin, _TextFilter
 from app.views.submit import once, submit_token
 
 MODULE = "学分审验"
@@ -264,7 +265,19 @@ AuditCycle.ops = property(_cycle_ops)
 
 
 # =========================================================================== experts (AUD-2)
-class AuditExpertView(ExportMixin, ModelView):
+class FilterUsername(_TextFilter):
+    """专家账号 searched by 用户名 (seed 003: "年度 用户名 负责人 [查询] [新增] [导出]")."""
+
+    name = _l("包含")
+    arg_name = "username"
+
+    def criterion(self, value):
+        from app.models import CmeUser
+
+        return self.model.user_id.in_(select(CmeUser.id).where(CmeUser.username.contains(value)))
+
+
+class AuditExpertView(ChoiceFiltersMixin, ExportMixin, ModelView):
     datamodel = SQLAInterface(AuditExpert)
     route_base = "/auditexpert"
     list_title = show_title = _l("审验专家")
@@ -274,10 +287,13 @@ class AuditExpertView(ExportMixin, ModelView):
     show_columns = ["username", "name", "contact", "unit", "year", "status", "allocated", "created_at"]
     add_columns = ["username", "password", "name", "contact", "unit", "year"]
     edit_columns = ["name", "contact", "unit"]
-    search_columns = ["year", "name", "contact", "unit", "status"]
+    search_columns = ["year", "user", "name", "contact", "unit", "status"]
+    custom_filters = {"user": [FilterUsername]}
+    search_form_extra_fields = {"user": StringField(_l("用户名"), render_kw=_BOX)}
+    list_template = "audit/expert_list.html"
     order_columns = ["year", "name"]
     base_order = ("year", "desc")
-    label_columns = {"username": _l("用户名"), "role": _l("角色"), "name": _l("负责人"), "contact": _l("联系方式"),
+    label_columns = {"username": _l("用户名"), "user": _l("用户名"), "role": _l("角色"), "name": _l("负责人"), "contact": _l("联系方式"),
                      "unit": _l("专家单位"), "year": _l("年度"), "status": _l("状态"), "ops": _l("操作"),
                      "password": _l("初始密码"), "allocated": _l("分配人数"), "created_at": _l("创建时间")}
     description_columns = {"password": _l("留空则自动生成，保存后只显示一次"),

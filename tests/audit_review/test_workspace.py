@@ -224,3 +224,17 @@ def test_menu_pages_answer_without_any_cycle(app, world, login):
     assert r.status_code == 200 and "暂无您参与的审验" in r.get_data(as_text=True)
     assert c.get("/audit-results/").status_code == 200
     assert login("inst_a").get("/audit-appeals/").status_code == 200
+
+
+def test_credit_detail_shows_running_credit_and_hour_totals(app, world, aw, login):
+    """Seed 003 学分明细审核: "学分大类 项目编号 活动内容 授分时间 学分类别 学科 学分 学分合计 学时 学时合计 备注 授分单位
+    上传时间 学分来源 操作" — 学分合计 / 学时合计 run down the list in 授分时间 order."""
+    import re
+
+    page = login("expert").get(f"/audit-review/person/{world.pa}?cycle={aw.cycle}").get_data(as_text=True)
+    assert "学分合计" in page and "学时合计" in page
+    body = page.split('id="audit-credits"', 1)[1]
+    order = [int(x) for x in re.findall(r'<tr data-credit="(\d+)"', body)]
+    assert order == [aw.c2, aw.c1, aw.c3, aw.c4]  # 2024-12-01, 2025-03-01, 06-01, 09-01
+    assert re.findall(r'class="credits-total">([^<]*)<', body) == ["8", "18", "30", "37"]
+    assert re.findall(r'class="hours-total">([^<]*)<', body) == ["0", "30", "30", "30"]
