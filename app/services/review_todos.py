@@ -5,7 +5,11 @@ Each reviewer sees how many items wait for them, inside their data scope, one CO
   submitted to it; self-study forms it filled itself (机构上传) that were returned;
 - the district: self-study forms submitted in its district (it may grant or return them);
 - the city: manual entries the unit passed, waiting for the city's review (seed 002 附件一 4);
-- the technician: own manual credits that failed review and own self-study forms returned, to fix.
+- the technician: own manual credits that failed review and own self-study forms returned, to fix;
+- the district and the city (issue 15): practice plans and filings waiting for review, flagged projects;
+  the institution: its plans that failed review, its filings failed or returned, to fix and file again;
+- the audit (``audit_todos``): the expert's allocated persons not yet reviewed, the city's pending appeals;
+- the site manager (``site_todos``): the period going on now without a submitted 现场反馈.
 
 The view shows an item only when the user's role may open its page (``permission``); the labels are
 msgids with ``%(n)s``, translated where shown.
@@ -47,6 +51,9 @@ FILINGS_PENDING = _mark("%(n)s 个项目报备待审核")
 PROJECTS_FLAGGED = _mark("%(n)s 个项目有异常提示")
 APPEALS_PENDING = _mark("%(n)s 条审验复审申请待复审")
 AUDIT_PENDING = _mark("%(n)s 名学员待审验")
+PLANS_REJECTED = _mark("%(n)s 份教学活动计划未通过审核，请查看原因并修改")
+FILINGS_REJECTED = _mark("%(n)s 个项目报备审核不通过，请修改后重新报备")
+FILINGS_RETURNED = _mark("%(n)s 个项目报备被退回，请修改后重新报备")
 SITE_OPEN = _mark("%(n)s 个进行中的督查时段待提交现场反馈")
 
 
@@ -96,6 +103,14 @@ def review_todos(session: Session, user: Any, scope: Scope,
                        lambda: _scoped_count(session, scope, Filing, Filing.status == "pending")))
         wanted.append((PROJECTS_FLAGGED, "ProjectFlagView.list", {}, ("can_list", "ProjectFlagView"),
                        lambda: _scoped_count(session, scope, Project, Project.flagged.is_(True))))
+    if actor == workflow.UNIT:
+        # What the supervising body sent back to the institution: its to fix and file again.
+        wanted.append((PLANS_REJECTED, "PracticePlanView.list", {"_flt_0_status": "rejected"},
+                       ("can_edit", "PracticePlanView"),
+                       lambda: _scoped_count(session, scope, PracticePlan, PracticePlan.status == "rejected")))
+        for label, status in ((FILINGS_REJECTED, "rejected"), (FILINGS_RETURNED, "returned")):
+            wanted.append((label, "FilingView.list", {"_flt_0_status": status}, ("can_submit", "FilingView"),
+                           lambda status=status: _scoped_count(session, scope, Filing, Filing.status == status)))
     person_id = getattr(user, "person_id", None)
     if actor == workflow.OWNER and person_id:
         wanted.append((MANUAL_REJECTED, "ManualCreditView.list", {"status": "rejected"},

@@ -72,6 +72,8 @@ def seed_busy(world) -> SimpleNamespace:
     add_filing(world.b, "F-B-1", "pending", name="报备乙待审")
     add_filing(world.a, "F-A-2", "draft", name="报备甲草稿")
     add_filing(world.a2, "F-C-1", "rejected", name="报备丙不通过")
+    add_filing(world.a, "F-A-3", "returned", name="报备甲退回")
+    add_filing(world.a, "F-A-4", "rejected", name="报备甲不通过")
     for inst, no, flagged in ((world.a, "FLAG-A", True), (world.b, "FLAG-B", True), (world.a, "OK-A", False)):
         make_project(inst, no=no).flagged = flagged
     for person_id, status in ((world.pa, "submitted"), (world.pa2, "draft"), (world.pc, "submitted"),
@@ -272,6 +274,25 @@ def test_other_roles_count_only_what_they_decide(app, world, busy, login, user):
     if user == "district2":
         assert _todo(todos, "教学活动计划待审核")[0] == 1 and _todo(todos, "项目报备待审核")[0] == 1
         assert _todo(todos, "项目有异常提示")[0] == 1
+
+
+def test_institution_home_counts_what_was_sent_back_to_it(app, world, busy, login):
+    from app.models import PracticePlan
+    from app.models.supervision import Filing
+
+    c = login("inst_a")
+    todos = _todos(c.get("/").get_data(as_text=True))
+    n, href = _todo(todos, "教学活动计划未通过审核")
+    assert n == _count(app, select(func.count(PracticePlan.id)).where(PracticePlan.institution_id == world.a,
+                                                                     PracticePlan.status == "rejected")) == 1
+    _shows_exactly(c, href, {"计划甲不通过"}, {"计划甲待审", "计划甲已通过", "计划丙待审"})
+    for text, status, wanted, unwanted in (
+            ("项目报备审核不通过", "rejected", {"报备甲不通过"}, {"报备丙不通过", "报备甲退回", "报备甲待审"}),
+            ("项目报备被退回", "returned", {"报备甲退回"}, {"报备甲不通过", "报备甲草稿", "报备甲待审"})):
+        n, href = _todo(todos, text)
+        assert n == _count(app, select(func.count(Filing.id)).where(Filing.institution_id == world.a,
+                                                                   Filing.status == status)) == 1
+        _shows_exactly(c, href, wanted, unwanted)
 
 
 # ------------------------------------------------------------------------ 现场会务负责人
