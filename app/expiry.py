@@ -49,7 +49,10 @@ def csrf_expired(error):
     except Exception:  # the user cannot be loaded: the standalone page
         current_app.logger.warning("CSRF page without the user", exc_info=True)
     appbuilder = current_app.appbuilder
-    return render_template("csrf_expired.html", message=message, back=back, signed_in=signed_in,
+    # The site manager's phone pages have their own layout.
+    template = "supervision/m_expired.html" if request.path.startswith("/m/") else "csrf_expired.html"
+    layout = appbuilder.base_template if signed_in else "csrf_expired_plain.html"
+    return render_template(template, message=message, back=back, layout=layout,
                            appbuilder=appbuilder, base_template=appbuilder.base_template), 400
 
 

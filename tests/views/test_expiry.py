@@ -81,3 +81,12 @@ def test_a_logged_in_user_without_permission_still_gets_403(app, world, login):
     c = login("inst_a")
     r = c.get("/users/list/")
     assert r.status_code == 403 and "没有权限访问该页面或数据" in r.get_data(as_text=True)
+
+
+def test_the_phone_pages_get_the_expiry_page_in_the_phone_layout(app, world, client, csrf_on):
+    csrf_on()
+    r = client.post("/m/login", data={"code": "X", "phone": "13900001234", "sms_code": "1"},
+                    headers={"Referer": "http://localhost/m/login"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "页面已过期，请刷新后重试" in page
+    assert "北京市继续医学教育项目督查管理系统" in page and 'href="http://localhost/m/login"' in page
