@@ -713,7 +713,8 @@ def period_rows_many(session: Session, filing_ids: list[int], now: datetime.date
                 select(Feedback.period_id, func.count(FeedbackPhoto.id),
                        func.count(FeedbackPhoto.flags))
                 .join(FeedbackPhoto, FeedbackPhoto.feedback_id == Feedback.id)
-                .where(Feedback.filing_id.in_(chunk)).group_by(Feedback.period_id)):
+                .where(Feedback.filing_id.in_(chunk), Feedback.submitted_at.is_not(None))  # shown once submitted
+                .group_by(Feedback.period_id)):
             photos[pid], flagged[pid] = total, bad
         for p in session.scalars(select(Period).where(Period.filing_id.in_(chunk))
                                  .order_by(Period.filing_id, Period.starts_at)):

@@ -548,6 +548,8 @@ class SupervisionView(BaseView):
         filing = _scoped_filing(period.filing_id)
         feedbacks = list(db.session.scalars(select(Feedback).where(Feedback.period_id == period.id)
                                             .order_by(Feedback.id)))
+        # Seed 003 项目督察: "举办地点、现场日程背板、现场照片、主讲人讲课照片在现场会务负责人提交后可显示在单位账号中";
+        # 督查反馈 "单位上报督查内容后用户可以实时查看" — the back office sees a period's photos once submitted.
         return self.render_template("supervision/manage_period.html", filing=filing, period=period,
                                     feedbacks=feedbacks)
 
@@ -557,6 +559,8 @@ class SupervisionView(BaseView):
     def photo(self, photo_id):
         photo = db.session.get(FeedbackPhoto, photo_id) or abort(404)
         _scoped_filing(photo.feedback.filing_id)
+        if photo.feedback.submitted_at is None:  # not shown before the site manager submits the period
+            abort(404)
         att = db.session.get(Attachment, photo.original_id if request.args.get("original") == "1" else photo.stamped_id)
         return _send(att)
 
