@@ -340,3 +340,53 @@ def test_site_manager_home_counts_the_current_period_without_feedback(app, world
     assert not any("督查时段" in label for label in _todos(c.get("/").get_data(as_text=True)))
     # The manager's periods are nobody else's to-do.
     assert not any("督查时段" in label for label in _todos(login("inst_a").get("/").get_data(as_text=True)))
+
+
+# ------------------------------------------------------------------------ one query per box
+def _more_waiting(app, world, n: int, start: int) -> None:
+    """``n`` more waiting items of each kind in 甲医院 (plans, filings, flagged projects, self-study forms,
+    compliance results of new persons)."""
+    from app.extensions import db
+    from app.models import ComplianceResult, Org, PracticePlan, RuleSet, SelfStudy
+    from tests import helpers
+    from tests.projects.helpers import make_project
+    from tests.supervision.helpers import add_filing
+
+    with app.app_context():
+        inst = db.session.get(Org, world.a)
+        rule_set_id = db.session.scalar(select(RuleSet.id).order_by(RuleSet.id))
+        year = db.session.scalar(select(ComplianceResult.year).limit(1))
+        for i in range(start, start + n):
+            db.session.add(PracticePlan(institution_id=inst.id, district_id=inst.district_id, name=f"多计划{i}",
+                                        plan_type="年度计划", activity_forms="手术示范", status="pending"))
+            add_filing(world.a, f"M-{i}", "pending", name=f"多报备{i}")
+            make_project(world.a, no=f"MANY-{i}").flagged = True
+            dept = Org(kind="department", name=f"多科{i}", code=f"TM{i:03d}", parent=inst)
+            db.session.add(dept)
+            db.session.flush()
+            person = helpers.add_person(inst, dept, f"多人{i}", f"M{i:07d}")
+            db.session.add(SelfStudy(person_id=person.id, year=2025, district_id=person.district_id,
+                                     institution_id=person.institution_id, department_id=person.department_id,
+                                     status="submitted", data={}, submitted_by="owner"))
+            db.session.add(ComplianceResult(
+                person_id=person.id, year=year, rule_set_id=rule_set_id, district_id=person.district_id,
+                institution_id=person.institution_id, department_id=person.department_id, title_level="中级",
+                total=Decimal(i), required=Decimal(25), met=i % 2 == 0))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.mark.parametrize("user", ["city", "district1", "inst_a", "sec_a", "expert", "tech_a", "site"])
+def test_home_statements_do_not_grow_with_the_waiting_rows(app, world, busy, login, user):
+    from tests.views.test_list_scale import _statements
+
+    c = login(user)
+    _more_waiting(app, world, 1, 0)
+    one = _statements(app, c, "/")
+    _more_waiting(app, world, 12, 1)
+    many = _statements(app, c, "/")
+    # Not more statements (the student's first page may load its person once more: the identity map).
+    assert len(many) <= len(one), (user, len(one), len(many), many)
+    if user in ("city", "district1"):
+        assert _todo(_todos(c.get("/").get_data(as_text=True)), "教学活动计划待审核")[0] == (
+            16 if user == "city" else 15)
