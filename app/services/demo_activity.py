@@ -558,6 +558,7 @@ def audit(session: Session, users: DemoUsers, institution: Org) -> dict[str, int
     cycle = AuditCycle(name="2026年度继续医学教育学分审验", year=2026, window_start=datetime.date(2025, 11, 1),
                        window_end=datetime.date(2026, 10, 31), audit_start=datetime.datetime(2026, 11, 1),
                        audit_end=datetime.datetime(2026, 12, 2, 23, 59, 59),
+                       upload_cutoff=datetime.datetime(2026, 11, 5, 23, 59, 59),  # seed 001 七(一) "11月5日24:00"
                        appeal_deadline=datetime.datetime(2026, 12, 2, 17, 0), status="open",
                        quotas=dict(DEFAULT_QUOTAS), remark="京继委办发〔2026〕 审验通知（演示）")
     admin.validate_cycle(session, cycle)
