@@ -64,7 +64,9 @@ def _title_choices():
 
 def title_field() -> SelectField:
     """职称 from the dictionary (issue 15.5); 职称级别 follows from it."""
-    return SelectField(PERSON_LABELS["title"], choices=_title_choices, validate_choice=False,
+    from flask_appbuilder.fieldwidgets import Select2Widget
+
+    return SelectField(PERSON_LABELS["title"], choices=_title_choices, validate_choice=False, widget=Select2Widget(),
                        filters=[lambda v: v or None], validators=[_title_validator],
                        description=_l("从职称字典中选择，职称级别随职称自动确定"))
 
