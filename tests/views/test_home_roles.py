@@ -236,6 +236,18 @@ def test_compliance_of_the_people_in_scope(app, world, busy, login, user, org_co
     html = login(user).get("/").get_data(as_text=True)
     assert f'id="share-met">{met}<' in html and f'id="share-total">{total}<' in html, (user, met, total)
     assert total > 0
+    # 查看未达标的 n 人 opens the compliance list of exactly those people.
+    href = htmllib.unescape(re.search(r'<a href="([^"]*)">查看未达标的 (\d+) 人', html).group(1))
+    assert re.search(r'>查看未达标的 (\d+) 人', html).group(1) == str(total - met)
+    names = {"张三": True, "李四": False, "赵六": True, "王五": False, "孙七": True}
+    with app.app_context():
+        from app.extensions import db
+        from app.models import Person
+        shown = {db.session.get(Person, r.person_id).name for r in db.session.scalars(
+            select(ComplianceResult).where(*cond, ComplianceResult.met.is_(False)))}
+        db.session.remove()
+    assert len(shown) == total - met and all(not names[n] for n in shown)
+    _shows_exactly(login(user), href, shown, {n for n in names if names[n]} | ({"王五"} - shown))
 
 
 def test_district_and_city_see_compliance_by_institution(app, world, busy, login):
