@@ -71,8 +71,16 @@ def _is_reset() -> bool:
 def reset_data() -> None:
     """Delete every data row; keep roles and permissions; re-seed dictionaries.
 
-    Generic over the metadata, dependents first, so a new module's tables are emptied too."""
+    Generic over the metadata, dependents first, so a new module's tables are emptied too. Rule sets
+    stay (init installs them), but any a test added or unpublished are dropped or put back: with tests
+    handed out one by one, a leftover BJ2026 copy would meet any later test of this worker."""
+    from app.models import RuleSet
+    from tests.rule_helpers import SHIPPED_CODES, drop_added_rule_sets
+
     db.session.rollback()
+    if db.session.scalar(select(RuleSet.id).where(
+            (RuleSet.code.not_in(SHIPPED_CODES)) | (RuleSet.status != "published")).limit(1)) is not None:
+        drop_added_rule_sets()
     for table in reversed(_data_tables()):
         if table.name == "org":
             for kind in ("department", "institution", "district", "city"):
