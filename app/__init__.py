@@ -9,9 +9,8 @@ from flask import Flask, g
 
 def create_app(config: str | type | None = None, **overrides) -> Flask:
     """Build the app. ``config`` is a name from config.CONFIGS or a config class."""
-    from config import CONFIGS, ProductionConfig
-
     from app.extensions import csrf, db, migrate
+    from config import CONFIGS, ProductionConfig
 
     if config is None:
         config = os.environ.get("CME_CONFIG", "development")

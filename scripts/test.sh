@@ -9,4 +9,6 @@ bash scripts/setup.sh requirements-dev.txt
 # its own SQLite file, PostgreSQL database, RQ queues and browser; tests are handed out one by one,
 # a browser module whole (tests/conftest.py). CME_TEST_NOW="2026-10-31T23:59" runs the session at that
 # instant (ticking), to check that no test depends on the hour or the day it runs.
+echo "==> ruff (pyproject.toml)"
+.venv/bin/ruff check .
 exec .venv/bin/python -m pytest -n "${CME_TEST_WORKERS:-auto}" "$@"

@@ -5,7 +5,7 @@ submitted id again through the same scoped query, so a guessed id outside the sc
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from markupsafe import Markup, escape
 from wtforms import Field

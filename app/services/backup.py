@@ -108,7 +108,7 @@ def backup(engine: Engine, roots: dict[str, str], out_dir: str, *, now: datetime
         with tarfile.open(partial, "w:gz") as tar:
             tar.add(db_path, arcname=db_name)
             archived = set()
-            for root_name, root, rel, path in _stored_files(roots, exclude=out_dir):
+            for root_name, _root, rel, path in _stored_files(roots, exclude=out_dir):
                 size, digest = _add_file(tar, path, f"files/{root_name}/{rel}")
                 manifest["files"].append({"root": root_name, "path": rel, "size": size, "sha256": digest})
                 archived.add((root_name, rel))

@@ -23,13 +23,13 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     case,
     cast,
     delete,
     func,
-    Integer,
     insert,
     literal,
     literal_column,
@@ -140,7 +140,7 @@ def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f") if value != 0 else "0"
 
 
-def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: str | None = None) -> Evaluation:
+def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: str | None = None) -> Evaluation:  # noqa: C901
     """Judge one person. ``credits``: objects with id, content, category, credit_class, credits, months,
     granted_on, status (Credit rows or anything alike)."""
     start, end = window(policy, year)
@@ -491,7 +491,7 @@ def _month_day(text: Any) -> bool:
     return len(str(text)) == 5
 
 
-def validate_policy(params: Any) -> dict[str, Any]:
+def validate_policy(params: Any) -> dict[str, Any]:  # noqa: C901
     """Check a compliance policy (the keys documented at the top of this module). Returns the params;
     raises PolicyError listing every problem in Chinese."""
     from app.models.people import TITLE_LEVELS

@@ -16,9 +16,10 @@ Common params: ``lecturer`` (never more than the project's credits), ``eligible_
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 UNIT_LABELS = {"hours": "小时", "months": "个月", "sessions": "次", "courses": "门课程", "years": "年"}
 # Sensible upper bounds of an entered amount per unit (a year has ~2,000 working hours).
@@ -99,7 +100,7 @@ def _check_eligible(params: Mapping, inputs: Mapping) -> None:
     raise RuleError(f"该标准只适用于{allowed}")
 
 
-def compute(kind: str, params: Mapping, inputs: Mapping) -> Computation:
+def compute(kind: str, params: Mapping, inputs: Mapping) -> Computation:  # noqa: C901
     """Compute one grant. ``inputs``: amount, hours, sessions, row, col, project_credits, credits,
     allowed_value, institution_level, institution_type (each only where the kind needs it)."""
     if kind not in KINDS:

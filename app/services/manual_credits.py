@@ -182,7 +182,7 @@ def _number(raw: Any, label: str) -> Decimal:
     return value
 
 
-def validate(session: Session, form: Mapping[str, Any], today: datetime.date | None = None,
+def validate(session: Session, form: Mapping[str, Any], today: datetime.date | None = None,  # noqa: C901
              person: Person | None = None) -> Entry:
     """Check the submitted fields; every problem is named in one Chinese message.
 

@@ -59,7 +59,7 @@ def read_rows(path: str) -> Iterable[tuple[int, dict]]:
     return sheets.read_rows(path, COLUMNS)
 
 
-def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],
+def validate(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]],  # noqa: C901
              progress: Callable[[int], None] | None = None) -> ImportResult:
     """Check every row against the database and the user's scope; nothing is written."""
     result = ImportResult()

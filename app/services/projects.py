@@ -264,7 +264,7 @@ def standards_for(session: Session, rule_set: RuleSet, category: str) -> tuple[C
 CREDIT_SOURCE = {"card": "card", "qr": "qr", "manual": "unit"}
 
 
-def grant(session: Session, project: Project, operator: str | None = None) -> GrantReport:
+def grant(session: Session, project: Project, operator: str | None = None) -> GrantReport:  # noqa: C901
     """Grant every counted, not yet credited check-in of the project, and each topic's lecturer, in the
     caller's transaction: one computation per topic, one bulk insert, one update per topic.
 

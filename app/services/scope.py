@@ -8,7 +8,7 @@ columns in ``__scope_columns__`` (any of district / institution / department / p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import false, true
 
@@ -18,8 +18,8 @@ LEVELS = ("all", "district", "institution", "department", "person", "none")
 @dataclass(frozen=True)
 class Scope:
     level: str
-    org_id: Optional[int] = None  # the district / institution / department id for those levels
-    person_id: Optional[int] = None
+    org_id: int | None = None  # the district / institution / department id for those levels
+    person_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -36,7 +36,7 @@ class Scope:
         name = columns.get(self.level)
         return getattr(model, name) if name else None
 
-    def _anchor(self) -> Optional[int]:
+    def _anchor(self) -> int | None:
         return self.person_id if self.level == "person" else self.org_id
 
     def criterion(self, model: Any):

@@ -1,11 +1,14 @@
 """Personnel (SYS-3): scoped list with masked ID numbers, Excel import as a job, REST API."""
 from __future__ import annotations
 
-from flask import (abort, current_app, flash, jsonify, redirect, render_template, request,
-                   send_file, url_for)
+from flask import current_app, flash, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import expose, has_access
-from flask_appbuilder.models.sqla.filters import (FilterEqual, FilterStartsWith, SQLAFilterConverter,
-                                                  get_field_setup_query)
+from flask_appbuilder.models.sqla.filters import (
+    FilterEqual,
+    FilterStartsWith,
+    SQLAFilterConverter,
+    get_field_setup_query,
+)
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -21,10 +24,9 @@ from app.models import Org, Person
 from app.services import idcard, person_fields
 from app.services.pinyin import initials
 from app.services.roles import CITY_ADMIN
-from app.views.base import (InputError, ScopedModelView, ScopedRestApi, ScopeFilter, current_scope,
-                            role_names)
-from app.views.credits import PERSON_SHOW_TEMPLATE, PersonListWidget
 from app.views import scale
+from app.views.base import InputError, ScopedModelView, ScopedRestApi, ScopeFilter, current_scope, role_names
+from app.views.credits import PERSON_SHOW_TEMPLATE, PersonListWidget
 from app.views.scale import CappedInterface
 from app.views.submit import once
 

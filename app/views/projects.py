@@ -48,13 +48,13 @@ from app.services import checkin as checkins
 from app.services import credit_rules
 from app.services import projects as svc
 from app.views.base import (
-    qr_png_response,
     ExportMixin,
     InputError,
     ScopedModelView,
     ScopeFilter,
     acting_user,
     current_scope,
+    qr_png_response,
 )
 from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
 from app.views.submit import once

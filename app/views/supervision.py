@@ -61,11 +61,11 @@ from app.services import supervision as sup
 from app.services.roles import SITE_MANAGER
 from app.services.uploads import UploadError
 from app.views.base import (
-    qr_png_response,
     ScopedModelView,
     ScopeFilter,
     acting_user,
     current_scope,
+    qr_png_response,
     refuse_if_referenced,
 )
 from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices

@@ -162,7 +162,7 @@ def test_list_page_shows_chinese_fab_labels(app, world, login):
 def test_filter_names_are_chinese(app, world, login):
     # The search widget hands its filter names to ab_filters.js as JSON.
     html = login("city").get("/persons/list/").get_data(as_text=True)
-    for english, chinese in (("Starts with", "开头是"), ("Equal to", "等于"), ("Relation", "等于")):
+    for english, _chinese in (("Starts with", "开头是"), ("Equal to", "等于"), ("Relation", "等于")):
         assert f'"{english}"' not in html
     assert '"\\u5f00\\u5934\\u662f"' in html or '"开头是"' in html
 

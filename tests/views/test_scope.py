@@ -378,8 +378,8 @@ def test_api_info_offers_only_institutions_and_departments_in_scope(app, world, 
     assert r.status_code == 200
     fields = {f["name"]: f for f in r.get_json().get("add_columns", []) + r.get_json().get("edit_columns", [])}
     with app.app_context():
-        from app.views.base import scope_for_user
         from app.models import CmeUser
+        from app.views.base import scope_for_user
 
         user = db.session.scalar(select(CmeUser).where(CmeUser.username == username))
         scope = scope_for_user(user)
