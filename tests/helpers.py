@@ -74,13 +74,10 @@ def reset_data() -> None:
     Generic over the metadata, dependents first, so a new module's tables are emptied too. Rule sets
     stay (init installs them), but any a test added or unpublished are dropped or put back: with tests
     handed out one by one, a leftover BJ2026 copy would meet any later test of this worker."""
-    from app.models import RuleSet
-    from tests.rule_helpers import SHIPPED_CODES, drop_added_rule_sets
+    from app.models import CompliancePolicy, CreditStandard, RuleSet
+    from tests.rule_helpers import SHIPPED_CODES
 
     db.session.rollback()
-    if db.session.scalar(select(RuleSet.id).where(
-            (RuleSet.code.not_in(SHIPPED_CODES)) | (RuleSet.status != "published")).limit(1)) is not None:
-        drop_added_rule_sets()
     for table in reversed(_data_tables()):
         if table.name == "org":
             for kind in ("department", "institution", "district", "city"):
@@ -90,6 +87,14 @@ def reset_data() -> None:
             db.session.execute(table.delete())
         elif table.name != "ab_user_role":
             db.session.execute(table.delete())
+    if db.session.scalar(select(RuleSet.id).where(
+            RuleSet.code.not_in(SHIPPED_CODES) | (RuleSet.status != "published")).limit(1)) is not None:
+        added = select(RuleSet.id).where(RuleSet.code.not_in(SHIPPED_CODES)).scalar_subquery()
+        db.session.execute(delete(CreditStandard).where(CreditStandard.rule_set_id.in_(added)))
+        db.session.execute(delete(CompliancePolicy).where(CompliancePolicy.rule_set_id.in_(added)))
+        db.session.execute(RuleSet.__table__.update().values(copied_from_id=None))
+        db.session.execute(delete(RuleSet).where(RuleSet.code.not_in(SHIPPED_CODES)))
+        db.session.execute(RuleSet.__table__.update().values(status="published"))
     snapshot = _snapshots.setdefault(str(db.engine.url), {})
     if "reset" in snapshot:
         _insert(snapshot["reset"])

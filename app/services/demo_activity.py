@@ -555,11 +555,16 @@ def audit(session: Session, users: DemoUsers, institution: Org) -> dict[str, int
     from app.services import audit_review as review
     from app.services import audit_sampling as sampling
 
+    # The audit period stays open for 60 days from the day the demo is built, so the demo expert can
+    # always judge (verdicts after the period are refused); the seed's dates where they are still ahead.
+    open_until = max(datetime.datetime(2026, 12, 2, 23, 59, 59),
+                     datetime.datetime.combine(datetime.date.today() + datetime.timedelta(days=60),
+                                               datetime.time(23, 59, 59)))
     cycle = AuditCycle(name="2026年度继续医学教育学分审验", year=2026, window_start=datetime.date(2025, 11, 1),
                        window_end=datetime.date(2026, 10, 31), audit_start=datetime.datetime(2026, 11, 1),
-                       audit_end=datetime.datetime(2026, 12, 2, 23, 59, 59),
+                       audit_end=open_until,
                        upload_cutoff=datetime.datetime(2026, 11, 5, 23, 59, 59),  # seed 001 七(一) "11月5日24:00"
-                       appeal_deadline=datetime.datetime(2026, 12, 2, 17, 0), status="open",
+                       appeal_deadline=open_until.replace(hour=17, minute=0, second=0), status="open",
                        quotas=dict(DEFAULT_QUOTAS), remark="京继委办发〔2026〕 审验通知（演示）")
     admin.validate_cycle(session, cycle)
     session.add(cycle)
