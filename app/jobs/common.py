@@ -81,6 +81,23 @@ def import_rows(ctx: JobContext, log: JobLog, path: str, *,
     return log.finished(f"导入成功，共{count}{unit}", total)
 
 
+def import_in_scope(ctx: JobContext, path: str, service, *, module: str, action: str,
+                    report_name: str, duplicate: str, unit: str) -> dict:
+    """The import of ``service`` (a module with read_rows, validate(session, scope, rows, progress=) and
+    write(session, rows)) within the scope of the job's user: the person and organization imports."""
+    from app.views.base import scope_for_user
+
+    log = JobLog(ctx, module, action)
+    if log.user is None:
+        raise log.failed("账号不存在，无法导入")
+    scope = scope_for_user(log.user)
+    return import_rows(
+        ctx, log, path, read=service.read_rows,
+        validate=lambda rows, progress: service.validate(db.session, scope, rows, progress=progress),
+        write=lambda rows: service.write(db.session, rows),
+        report_name=report_name, duplicate=duplicate, unit=unit)
+
+
 def _remove(path: str) -> None:
     try:
         os.unlink(path)

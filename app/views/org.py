@@ -1,19 +1,18 @@
 """Organization tree views (SYS-2): districts, institutions, departments."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from wtforms import SelectField
 
 from app.extensions import db
 from app.models import INSTITUTION_LEVELS, INSTITUTION_TYPES, Org, Person
 from app.models.org import PARENT_KIND
 from app.views.base import InputError, ScopedModelView, ScopeError, ScopeFilter, current_scope
+from app.views.imports import import_page, template_file
 from app.views.submit import once
 
 ORG_LABELS = {
@@ -132,37 +131,13 @@ class OrgImportView(BaseView):
     @has_access
     @once
     def import_(self):
-        from app.jobs.imports import start_import
-        from app.models import Job
-        from app.oplog import record
-        from app.services.uploads import UploadError, format_size
-
-        max_bytes = current_app.config["IMPORT_MAX_BYTES"]
-        if request.method == "POST":
-            try:
-                job, again = start_import(request.files.get("file"), kind="org_import",
-                                          func_path="app.jobs.orgs:import_orgs", user_id=current_user.id,
-                                          title=_("组织机构导入"), max_bytes=max_bytes)
-            except UploadError as exc:
-                db.session.rollback()
-                record("组织机构", "导入", f"上传被拒绝：{exc}", False)
-                flash(str(exc), "danger")
-                return redirect(url_for("OrgImportView.import_"))
-            if again:
-                flash(_("该文件已于%(time)s上传，未重复导入；以下是那次导入的进度和结果",
-                      time=f"{job.created_at:%H:%M:%S}"), "info")
-            return redirect(url_for("OrgImportView.import_", job=job.id))
-        job = None
-        if request.args.get("job"):
-            job = db.session.get(Job, request.args["job"])
-            if job is None or job.user_id != current_user.id or job.kind != "org_import":
-                job = None
-        return self.render_template("org/import.html", job=job, max_size=format_size(max_bytes))
+        return import_page(self, kind="org_import", func_path="app.jobs.orgs:import_orgs",
+                           title=_("组织机构导入"), module="组织机构", endpoint="OrgImportView.import_",
+                           template="org/import.html")
 
     @expose("/import/template/")
     @has_access
     def import_template(self):
         from app.services.org_import import template_workbook
 
-        return send_file(template_workbook(), as_attachment=True, download_name="组织机构导入模板.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return template_file(template_workbook(), "组织机构导入模板.xlsx")

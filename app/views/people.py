@@ -1,7 +1,7 @@
 """Personnel (SYS-3): scoped list with masked ID numbers, Excel import as a job, REST API."""
 from __future__ import annotations
 
-from flask import current_app, flash, jsonify, redirect, request, send_file, url_for
+from flask import jsonify, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import (
     FilterEqual,
@@ -13,7 +13,6 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField
 from wtforms.validators import ValidationError
@@ -27,6 +26,7 @@ from app.services.roles import CITY_ADMIN
 from app.views import scale
 from app.views.base import InputError, ScopedModelView, ScopedRestApi, ScopeFilter, current_scope, role_names
 from app.views.credits import PERSON_SHOW_TEMPLATE, PersonListWidget
+from app.views.imports import import_page, template_file
 from app.views.scale import CappedInterface
 from app.views.submit import once
 
@@ -255,35 +255,9 @@ class PersonView(ScopedModelView):
     @permission_name("import")
     @once
     def import_(self):
-        from app.jobs.imports import start_import
-        from app.models import Job
-        from app.oplog import record
-        from app.services.uploads import UploadError
-
-        max_bytes = current_app.config["IMPORT_MAX_BYTES"]
-        if request.method == "POST":
-            try:
-                job, again = start_import(request.files.get("file"), kind="person_import",
-                                          func_path="app.jobs.people:import_persons", user_id=current_user.id,
-                                          title=_("人员导入"), max_bytes=max_bytes)
-            except UploadError as exc:
-                db.session.rollback()
-                record("人员管理", "导入", f"上传被拒绝：{exc}", False)
-                flash(str(exc), "danger")
-                return redirect(url_for("PersonView.import_"))
-            if again:
-                flash(_("该文件已于%(time)s上传，未重复导入；以下是那次导入的进度和结果",
-                      time=f"{job.created_at:%H:%M:%S}"), "info")
-            # Post/redirect/get: reloading the page shows the progress again, never re-uploads.
-            return redirect(url_for("PersonView.import_", job=job.id))
-        job = None
-        if request.args.get("job"):
-            job = db.session.get(Job, request.args["job"])
-            if job is None or job.user_id != current_user.id or job.kind != "person_import":
-                job = None  # someone else's job shows nothing, like one that does not exist
-        from app.services.uploads import format_size
-
-        return self.render_template("people/import.html", job=job, max_size=format_size(max_bytes))
+        return import_page(self, kind="person_import", func_path="app.jobs.people:import_persons",
+                           title=_("人员导入"), module="人员管理", endpoint="PersonView.import_",
+                           template="people/import.html")
 
     @expose("/import/template/")
     @has_access
@@ -291,8 +265,7 @@ class PersonView(ScopedModelView):
     def import_template(self):
         from app.services.people_import import template_workbook
 
-        return send_file(template_workbook(), as_attachment=True, download_name="人员导入模板.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return template_file(template_workbook(), "人员导入模板.xlsx")
 
 
 class PersonApi(ScopedRestApi):
