@@ -1,7 +1,7 @@
 """Health of an installation (issue 12 item 6): `/healthz` for monitoring, `flask cme check` for the operator.
 
 Four checks — the database answers, Redis answers, an RQ worker of our queue has a fresh heartbeat, the
-files folders have free space. Each gives ``ok`` and a message in Chinese and English; no address,
+files folders have free space and no file write failed in the last hour. Each gives ``ok`` and a message in Chinese and English; no address,
 password or path of the configuration is ever shown (the page needs no login).
 """
 from __future__ import annotations
@@ -108,6 +108,18 @@ def check_disk() -> Check:
             low.append(name)
     if low:
         return Check("disk", False, f"文件目录所在磁盘剩余空间不足 {minimum} MB (less than {minimum} MB free)", detail)
+    # A write that failed lately (full or read-only disk, issue 13.4) fails the check for a while even
+    # when space came back, so monitoring sees it; the time is shown, never the path or the file.
+    from app.services.filestore import last_storage_error
+
+    failed = last_storage_error()
+    if failed is not None:
+        at = failed["at"].replace(tzinfo=None)
+        detail["last_storage_error_at"] = at.isoformat(timespec="seconds")
+        window = datetime.timedelta(minutes=int(current_app.config.get("HEALTH_STORAGE_ERROR_MINUTES", 60)))
+        if datetime.datetime.now() - at <= window:
+            return Check("disk", False, f"{at:%Y-%m-%d %H:%M} 写入文件失败（存储空间不足或只读），请检查磁盘 "
+                                        "(a file write failed lately: disk full or read-only)", detail)
     return Check("disk", True, f"文件目录磁盘空间充足 (disk space ok, ≥ {minimum} MB free)", detail)
 
 

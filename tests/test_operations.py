@@ -54,6 +54,14 @@ def _json(response):
     return response.get_json()
 
 
+@pytest.fixture(autouse=True)
+def _no_storage_error_of_earlier_tests(monkeypatch):
+    """filestore remembers this process's last failed write (a disk-full test may have run before)."""
+    from app.services import filestore
+
+    monkeypatch.setattr(filestore, "_last", {})
+
+
 def test_healthz_without_redis_is_ok_and_shows_no_secret(app, client):
     r = client.get("/healthz")
     body = _json(r)
@@ -282,3 +290,25 @@ def test_worker_exits_non_zero_when_redis_is_not_there(_apps, tmp_path):
             proc.wait(10)
         log.close()
 
+
+
+def test_healthz_reports_a_recent_failed_file_write(app, client, clock):
+    """Issue 13.4: a full or read-only disk is seen in /healthz, not only in the error log."""
+    from app.extensions import db
+    from app.models.logs import OperationLog
+    from app.services import filestore
+
+    clock.at(datetime.datetime(2026, 3, 18, 10, 30))
+    assert client.get("/healthz").status_code == 200
+    with app.app_context():
+        db.session.add(OperationLog(module=filestore.STORAGE_MODULE, action="写入", operator="inst_a",
+                                    message="服务器存储空间不足，请联系管理员", status=False,
+                                    created_at=datetime.datetime(2026, 3, 18, 10, 0)))
+        db.session.commit()
+    r = client.get("/healthz")
+    disk = _json(r)["checks"]["disk"]
+    assert r.status_code == 503 and not disk["ok"] and "写入文件失败" in disk["message"]
+    assert disk["detail"]["last_storage_error_at"] == "2026-03-18T10:00:00"
+    clock.at(datetime.datetime(2026, 3, 18, 11, 1))  # an hour later, with space back: ok again, time still shown
+    r = client.get("/healthz")
+    assert r.status_code == 200 and _json(r)["checks"]["disk"]["detail"]["last_storage_error_at"]
