@@ -225,8 +225,12 @@ def app(backend, _apps):
 
 @pytest.fixture(autouse=True)
 def _clean_data(request):
-    """Empty the data tables after each test that used the app (roles and permissions stay)."""
+    """Empty the data tables after each test that used the app (roles and permissions stay), and forget
+    this process's last failed file write (services/filestore keeps it for /healthz)."""
     yield
+    from app.services import filestore
+
+    filestore._last.clear()
     if "app" in request.fixturenames:
         application = request.getfixturevalue("app")
         with application.app_context():

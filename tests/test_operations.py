@@ -54,14 +54,6 @@ def _json(response):
     return response.get_json()
 
 
-@pytest.fixture(autouse=True)
-def _no_storage_error_of_earlier_tests(monkeypatch):
-    """filestore remembers this process's last failed write (a disk-full test may have run before)."""
-    from app.services import filestore
-
-    monkeypatch.setattr(filestore, "_last", {})
-
-
 def test_healthz_without_redis_is_ok_and_shows_no_secret(app, client):
     r = client.get("/healthz")
     body = _json(r)
@@ -240,8 +232,11 @@ def _wait_registered(url: str, seconds: float = 60) -> None:
 
     connection = Redis.from_url(url)
     deadline = time.monotonic() + seconds
+    # Registered and idle: RQ installs its SIGTERM handler after registering, before it first waits
+    # for a job (a SIGTERM in between is the default one: exit -15).
     while time.monotonic() < deadline:
-        if connection.smembers("rq:workers:cme"):
+        keys = connection.smembers("rq:workers:cme")
+        if keys and all(connection.hget(key, "state") == b"idle" for key in keys):
             return
         time.sleep(0.2)
     raise AssertionError("the worker did not register")

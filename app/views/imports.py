@@ -48,6 +48,6 @@ def import_page(view, *, kind: str, func_path: str, title: str, module: str, end
     return view.render_template(template, job=job, max_size=format_size(max_bytes))
 
 
-def template_file(workbook, download_name: str):
-    """The empty import workbook as a download."""
-    return send_file(workbook, as_attachment=True, download_name=download_name, mimetype=XLSX_MIMETYPE)
+def template_file(data, download_name: str):
+    """The empty import workbook (in memory) as a download."""
+    return send_file(data, as_attachment=True, download_name=download_name, mimetype=XLSX_MIMETYPE)
