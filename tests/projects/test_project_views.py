@@ -217,7 +217,8 @@ def test_topic_pages_enforce_the_limits(app, world, login):
         assert db.session.scalar(select(func.count(Topic.id))) == 1
 
 
-def test_catalogue_search_adopt_details_and_application(app, world, login):
+def test_catalogue_search_adopt_details_and_application(app, world, login, clock):
+    clock.at(datetime.datetime(2026, 3, 18, 10, 30), tick=True)  # applied_on is today's date
     with app.app_context():
         db.session.add_all([
             ProjectCatalog(approval_no="2025-CS-12", name="测试班12", category="国家级继续医学教育项目",
@@ -246,7 +247,7 @@ def test_catalogue_search_adopt_details_and_application(app, world, login):
     r = c.post(f"/projects/apply/{pk}", follow_redirects=True)
     assert "已提交举办申请" in r.get_data(as_text=True)
     with app.app_context():
-        assert db.session.get(Project, pk).applied_on == datetime.date.today()
+        assert db.session.get(Project, pk).applied_on == datetime.date(2026, 3, 18)
     # The other unit sees the catalogue row but not inst_a's project.
     cb = login("inst_b")
     assert "测试班12" in cb.get("/project-catalog/list/").get_data(as_text=True)
