@@ -59,6 +59,11 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app import i18n
 
     i18n.init_app(app)
+    from flask_babel import gettext
+
+    from app.services import errors
+
+    errors.install_translator(gettext)  # a service's refusal reads in the user's language
     from app import security
 
     security.configure(app)  # login rate-limit defaults, read once by AppBuilder's limiter

@@ -46,6 +46,7 @@ from app.models.attachments import Attachment
 from app.models.practice import PracticePlan
 from app.services import upsert
 from app.services.credit_rules import UNIT_LABELS, RuleError, compute_standard
+from app.services.errors import DomainError
 from app.services.rule_sets import (
     DEGREE,
     GOV,
@@ -88,7 +89,7 @@ MAX_BULK_ADD = 5000  # 全部添加: one grant list at most this long
 AMOUNT_LABELS = {"hours": "小时", "months": "月", "sessions": "次", "courses": "门", "years": "年"}
 
 
-class GrantError(ValueError):
+class GrantError(DomainError):
     """A refused wizard step or submission; the message is Chinese and shown as is."""
 
 

@@ -25,6 +25,7 @@ from app.models.audit import (
     AuditFinalPerson,
     AuditStandard,
 )
+from app.services.errors import DomainError
 
 
 def credit_window(cycle: AuditCycle) -> tuple[datetime.date, datetime.date]:
@@ -82,7 +83,7 @@ def expert_may_see_person(session, expert_user: Any, person_id: int, cycle_id: i
 
 
 # =========================================================================== cycles (AUD-1)
-class AuditAdminError(Exception):
+class AuditAdminError(DomainError):
     """A refused audit-administration action; the message is Chinese."""
 
 

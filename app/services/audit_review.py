@@ -38,6 +38,7 @@ from app.services import audit as audit_admin
 from app.services import upsert
 from app.services.compliance import evaluate, window
 from app.services.credit_records import region, rule_set_for_year
+from app.services.errors import DomainError
 from app.services.rule_sets import policy_params
 from app.services.scope import Scope
 
@@ -45,12 +46,14 @@ REASON_MAX = 500
 PAGE_SIZE = 20
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A refused audit action; the message is Chinese."""
 
 
 class ConflictError(ReviewError):
     """Someone else changed a verdict since the page was loaded (optimistic lock)."""
+
+    status = 409
 
 
 # =========================================================================== who sees whom

@@ -39,6 +39,7 @@ from app.models.audit import (
 from app.models.org import INSTITUTION_LEVELS
 from app.services import upsert
 from app.services.audit import hold_cycle
+from app.services.errors import DomainError
 from app.services.scope import Scope
 
 Progress = Callable[[int, int, str], None] | None
@@ -51,7 +52,7 @@ AUDIT_SCOPE_SPECIALTIES = {
 }
 
 
-class AuditError(Exception):
+class AuditError(DomainError):
     """A refused audit action; the message is Chinese and shown to the user."""
 
 

@@ -37,6 +37,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from app.services import files
+from app.services.errors import DomainError
 
 FORMAT = 1
 ARCHIVE_RE = re.compile(r"^cme-backup-\d{8}-\d{6}(-\d+)?\.tar(?:\.gz)?$")
@@ -45,7 +46,7 @@ FILE_COLUMNS = (("attachment", "path", "attachments"), ("job", "result_path", "j
 CHUNK = 1024 * 1024
 
 
-class BackupError(RuntimeError):
+class BackupError(DomainError):
     """A backup or restore refused or failed; the message is Chinese and says what to do."""
 
 

@@ -21,6 +21,7 @@ from app.models import Person
 from app.models.projects import AttendanceUpload, CheckIn, Project, SwipeProblem, Topic
 from app.services import projects as svc
 from app.services import sheets, upsert
+from app.services.errors import DomainError
 from app.services.sheets import text as _text
 from app.services.uploads import format_size, sniff
 
@@ -34,7 +35,7 @@ TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/
 MAX_ROWS = 200_000
 
 
-class CheckInError(ValueError):
+class CheckInError(DomainError):
     """A refused file or check-in; the message is Chinese and shown as is."""
 
 

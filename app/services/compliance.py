@@ -45,6 +45,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import ComplianceResult, Credit, Person
 from app.models.credits import COUNTED_STATUSES, CREDIT_STATUSES
+from app.services.errors import DomainError
 from app.services.scope import Scope
 
 ZERO = Decimal(0)
@@ -464,7 +465,7 @@ def _recompute_staged(session: Session, source: Select) -> int:
 
 
 # ---------------------------------------------------------------------------------------- validation
-class PolicyError(ValueError):
+class PolicyError(DomainError):
     """A compliance policy the evaluators cannot use; ``errors`` lists each problem in Chinese."""
 
     def __init__(self, errors: list[str]):

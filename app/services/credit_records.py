@@ -40,6 +40,7 @@ from app.services.compliance import (
     recompute,
     window,
 )
+from app.services.errors import DomainError
 from app.services.manual_credits import categories as dictionary_categories
 from app.services.rule_sets import active_rule_set, policy_params
 from app.services.scope import Scope
@@ -58,7 +59,7 @@ _MOVED = "credit_records_moved"  # person ids whose title level or place changed
 PERSON_ATTRIBUTES = ("title_level", "district_id", "institution_id", "department_id")
 
 
-class CreditRecordError(ValueError):
+class CreditRecordError(DomainError):
     """Nothing to judge with (no rule set for the year…); message in Chinese."""
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
+from app.services.errors import DomainError
+
 UNIT_LABELS = {"hours": "小时", "months": "个月", "sessions": "次", "courses": "门课程", "years": "年"}
 # Sensible upper bounds of an entered amount per unit (a year has ~2,000 working hours).
 DEFAULT_MAX_AMOUNT = {"hours": Decimal(2000), "months": Decimal(12), "sessions": Decimal(366),
@@ -29,7 +31,7 @@ MAX_CREDITS = Decimal(100)
 KINDS = ("per_unit", "fixed", "per_session", "table", "imported", "entered")
 
 
-class RuleError(ValueError):
+class RuleError(DomainError):
     """Input or standard the engine cannot accept; the message is Chinese and shown as is."""
 
 

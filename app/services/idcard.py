@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime
 
+from app.services.errors import DomainError
+
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _CHECK = "10X98765432"
 
 
-class IdNumberError(ValueError):
+class IdNumberError(DomainError):
     """A bad ID number; the message is Chinese and shown to the user."""
 
 

@@ -31,6 +31,7 @@ from app.models import (
 )
 from app.models.org import Org
 from app.services import attachments, credit_rules, workflow
+from app.services.errors import DomainError
 from app.services.rule_sets import PRACTICE
 from app.services.scope import Scope
 from app.services.uploads import UploadError
@@ -46,7 +47,7 @@ ACTIVITY_TYPE = "继续医学教育项目"
 SOURCE_PERSON, SOURCE_UNIT = "manual", "unit"
 
 
-class EntryError(ValueError):
+class EntryError(DomainError):
     """Refused entry; message in Chinese, nothing written."""
 
 

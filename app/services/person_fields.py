@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import DictItem, DictType
 from app.models.people import TITLE_LEVELS
+from app.services.errors import DomainError
 
 # Mainland mobile, or a landline: optional area code (0 + 2-3 digits, with or without a dash), 7-8 digits,
 # optional extension.
@@ -19,7 +20,7 @@ LANDLINE_RE = re.compile(r"^(0\d{2,3}-?)?\d{7,8}(-\d{1,6})?$")
 PHONE_MESSAGE = "联系电话格式不正确"  # the form's field description gives the examples
 
 
-class PersonFieldError(ValueError):
+class PersonFieldError(DomainError):
     """A Chinese message for the field named by ``column`` (a label: 职称, 职称级别, 联系电话)."""
 
     def __init__(self, column: str, message: str):

@@ -15,6 +15,8 @@ from functools import lru_cache
 import piexif
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
+from app.services.errors import DomainError
+
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
@@ -24,7 +26,7 @@ FONT_CANDIDATES = (
 MAX_SIDE = 2048  # the stamped copy is scaled down to this; the original is kept as uploaded
 
 
-class PhotoError(ValueError):
+class PhotoError(DomainError):
     """The file is not a readable image; message in Chinese."""
 
 

@@ -15,12 +15,13 @@ from app.i18n import _mark
 from app.models import Org
 from app.models.practice import PLAN_TYPES, PracticePlan, PracticePlanLog
 from app.services import attachments, workflow
+from app.services.errors import DomainError
 
 FILE_MISSING = _mark("请上传计划文件（PDF、PNG、JPG）")
 NOT_INSTITUTION = _mark("只有医疗机构可以上传教学活动计划")
 
 
-class PlanError(ValueError):
+class PlanError(DomainError):
     """A refused plan action; the message is Chinese."""
 
 

@@ -19,6 +19,7 @@ from app.models import CreditStandard, Org, Parameter, Person, RuleSet
 from app.models.credits import Credit
 from app.models.projects import CheckIn, Holiday, Project, ProjectCatalog, Topic
 from app.services import credit_records, credit_rules, upsert
+from app.services.errors import DomainError
 from app.services.rule_sets import PROJECT, active_rule_set
 
 # 学分类别 → (attendee standard, lecturer standard) by name in the region's rule set (seed 003 授分标准修改).
@@ -37,7 +38,7 @@ CATEGORY_STANDARDS: dict[str, tuple[str, str | None, str]] = {
 DEFAULTS = {"holding_apply_workdays": 5, "planned_count_tolerance": 20, "attendance_upload_days": 7}
 
 
-class ProjectError(ValueError):
+class ProjectError(DomainError):
     """A refused project action; the message is Chinese and shown as is."""
 
 

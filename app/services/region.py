@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Org, Parameter
+from app.services.errors import DomainError
 
 REGION_KEY = "region"
 CODE_PATTERN = re.compile(r"^[0-9A-Za-z]{2,32}$")
 
 
-class RegionError(ValueError):
+class RegionError(DomainError):
     """The city's name or code is unusable; the message is Chinese."""
 
 

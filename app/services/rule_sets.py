@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, object_session
 
 from app.models import CompliancePolicy, CreditStandard, RuleSet
 from app.services import workflow
+from app.services.errors import DomainError
 
 PROJECT = "继续医学教育项目"
 STUDY = "进修学习"
@@ -239,7 +240,7 @@ def policy_params(rule_set: RuleSet) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ admin actions (ICME-2)
-class RuleSetError(ValueError):
+class RuleSetError(DomainError):
     """A rule-set action that is refused; the message is Chinese and shown as is."""
 
 

@@ -45,6 +45,7 @@ from app.models import (
 from app.models.org import Org
 from app.models.selfstudy import DELEGATION_MODES
 from app.services import attachments, credit_records, credit_rules, upsert, workflow
+from app.services.errors import DomainError
 from app.services.rule_sets import SELF, policy_params
 from app.services.scope import Scope
 from app.services.uploads import UploadError
@@ -104,7 +105,7 @@ FIELDS = {f[0]: f for s in SECTIONS for f in s["fields"]}
 SLOTS = {key: label for s in SECTIONS for key, label in s["files"]}
 
 
-class SelfStudyError(ValueError):
+class SelfStudyError(DomainError):
     """Refused self-study action; message in Chinese, nothing written."""
 
 

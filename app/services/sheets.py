@@ -11,6 +11,8 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from app.services.errors import DomainError
+
 UNREADABLE = "无法读取Excel文件，请使用下载的模板"
 # Checked before any row is parsed (issue 17.6): a 144 KB file can hold a million empty rows, and the
 # XML inside an .xlsx compresses a hundredfold.
@@ -19,7 +21,7 @@ MAX_UNCOMPRESSED = 60 * 1024 * 1024
 MAX_ENTRIES = 500
 
 
-class ImportFileError(ValueError):
+class ImportFileError(DomainError):
     """The file as a whole cannot be read (wrong headers, not a workbook)."""
 
 

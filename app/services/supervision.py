@@ -36,11 +36,12 @@ from app.models.supervision import (
     SmsCode,
 )
 from app.services import attachments, photos, upsert, workflow
+from app.services.errors import DomainError
 from app.services.scope import Scope
 from app.services.uploads import UploadError
 
 
-class SupervisionError(ValueError):
+class SupervisionError(DomainError):
     """A refused supervision action; message in Chinese."""
 
 

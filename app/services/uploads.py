@@ -9,10 +9,12 @@ import zipfile
 import filetype
 from flask import current_app
 
+from app.services.errors import DomainError
+
 KIND_LABELS = {"xlsx": "Excel(.xlsx)", "pdf": "PDF", "png": "PNG", "jpg": "JPG"}
 
 
-class UploadError(ValueError):
+class UploadError(DomainError):
     """Refused upload; message in Chinese."""
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models import Org, Person, RuleSet
 from app.services.compliance import result_select
+from app.services.errors import DomainError
 from app.services.rule_sets import policy_params
 from app.services.scope import Scope
 
@@ -24,7 +25,7 @@ EXPORT_HEADER = ["卡号", "姓名", "单位", "科室", "职称级别", "现行
                  "草稿要求", "草稿结果", "变化"]
 
 
-class WhatIfError(ValueError):
+class WhatIfError(DomainError):
     """The comparison cannot be made; message in Chinese."""
 
 

@@ -43,6 +43,7 @@ from app.models.audit_review import APPEAL_STATUSES
 from app.models.credits import CREDIT_STATUSES
 from app.models.practice import PLAN_STATUSES
 from app.models.review import ManualCredit, ReviewLog
+from app.services.errors import DomainError
 from app.services.roles import ROLE_SCOPE
 
 OWNER, UNIT, DISTRICT, CITY = "owner", "unit", "district", "city"
@@ -51,13 +52,15 @@ _SCOPE_ACTOR = {"all": CITY, "district": DISTRICT, "institution": UNIT, "departm
 _ORDER = [CITY, DISTRICT, UNIT, OWNER]
 
 
-class WorkflowError(ValueError):
+class WorkflowError(DomainError):
     """A transition that is not allowed (state, role or scope); message in Chinese."""
 
 
 class TransitionConflict(WorkflowError):
     """Someone else moved the record first: the guarded UPDATE found another status. The message
     says what they decided (status, who, when); the caller rolls back."""
+
+    status = 409
 
 
 def guarded_set(session: Session, obj: Any, expected: Any, target: Any, *, column: str = "status",

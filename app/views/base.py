@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import Org
+from app.services.errors import DomainError
 from app.services.roles import ALL_ROLES, ROLE_SCOPE
 from app.services.scope import NO_SCOPE, Scope
 from app.views.scale import CappedListApiMixin
@@ -23,11 +24,12 @@ from app.views.scale import CappedListApiMixin
 _LEVEL_ORDER = ["all", "district", "institution", "department", "person", "none"]
 
 
-class ScopeError(Exception):
+class ScopeError(DomainError):
+    status = 403
     """A row outside the user's data scope was named; message in Chinese (HTTP 403 on the API)."""
 
 
-class InputError(Exception):
+class InputError(DomainError):
     """Submitted data is invalid (bad ID number, department of another institution…); message in
     Chinese (HTTP 422 on the API, a flashed error on forms)."""
 

@@ -8,10 +8,11 @@ from wtforms import BooleanField
 
 from app.extensions import db
 from app.models import DictItem, DictType, Parameter
+from app.services.errors import DomainError
 from app.services.pinyin import initials
 
 
-class DictionaryError(Exception):
+class DictionaryError(DomainError):
     """A dictionary entry that cannot be saved; message in Chinese."""
 
 

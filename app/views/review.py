@@ -21,16 +21,23 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Credit, ManualCredit, Person
 from app.models.credits import CREDIT_STATUSES
-from app.oplog import record
 from app.services import attachments, manual_credits, workflow
-from app.services.manual_credits import EntryError, Filters
-from app.services.uploads import UploadError
+from app.services.manual_credits import Filters
+from app.views.actions import act
 from app.views.base import current_scope
 from app.views.files import stored_path
 from app.views.submit import once
 
 PAGE_SIZE = 20
 MODULE = "手工录入学分"
+
+
+def _created_message(credit) -> str:
+    if credit.status == "submitted":
+        return _("学分已提交审核")
+    if credit.status == "draft":
+        return _("学分已保存，请在列表中检查无误后点击“授分”提交审核")
+    return _("学分已录入，等待市级审核")
 
 
 def _page() -> int:
@@ -129,23 +136,18 @@ class ManualCreditView(BaseView):
         if request.method == "GET":
             return self._form(None)
         files = request.files.getlist("evidence")
-        try:
+
+        def create():
             if self._is_owner():
-                credit = manual_credits.create_own(db.session, current_user, request.form, files,
-                                                   submit=request.form.get("submit") == "1")
-            else:
-                credit = manual_credits.create_by_unit(db.session, current_user, current_scope(),
-                                                       request.form.get("card_no", ""), request.form, files,
-                                                       request.files.get("unit_certificate"))
-            db.session.commit()
-        except (EntryError, UploadError) as exc:
-            db.session.rollback()
-            return self._form(None, str(exc)), 422
-        record(MODULE, "新增")
-        flash(_("学分已提交审核") if credit.status == "submitted" else
-              (_("学分已保存，请在列表中检查无误后点击“授分”提交审核") if credit.status == "draft"
-               else _("学分已录入，等待市级审核")), "success")
-        return redirect(url_for("ManualCreditView.show", credit_id=credit.id))
+                return manual_credits.create_own(db.session, current_user, request.form, files,
+                                                 submit=request.form.get("submit") == "1")
+            return manual_credits.create_by_unit(db.session, current_user, current_scope(),
+                                                 request.form.get("card_no", ""), request.form, files,
+                                                 request.files.get("unit_certificate"))
+
+        return act(create, log=(MODULE, "新增"), done=_created_message,
+                   then=lambda credit: url_for("ManualCreditView.show", credit_id=credit.id),
+                   failed=lambda exc: (self._form(None, str(exc)), 422))
 
     @expose("/<int:credit_id>")
     @has_access
@@ -172,36 +174,27 @@ class ManualCreditView(BaseView):
         if request.method == "GET":
             return self._form(credit)
         remove = [int(x) for x in request.form.getlist("remove") if x.isdigit()]
-        try:
+
+        def update():
             manual_credits.update_own(db.session, current_user, credit, request.form,
                                       request.files.getlist("evidence"), remove=remove)
             if request.form.get("submit") == "1":
                 db.session.flush()
                 manual_credits.submit_own(db.session, current_user, credit)
-            db.session.commit()
-        except (EntryError, UploadError) as exc:
-            db.session.rollback()
-            credit = _scoped_credit(credit_id)
-            return self._form(credit, str(exc)), 422
-        record(MODULE, "修改")
-        flash(_("学分已提交审核") if credit.status == "submitted" else _("修改已保存"), "success")
-        return redirect(url_for("ManualCreditView.show", credit_id=credit.id))
+            return credit
+
+        return act(update, log=(MODULE, "修改"),
+                   done=lambda c: _("学分已提交审核") if c.status == "submitted" else _("修改已保存"),
+                   then=url_for("ManualCreditView.show", credit_id=credit_id),
+                   failed=lambda exc: (self._form(_scoped_credit(credit_id), str(exc)), 422))
 
     @expose("/<int:credit_id>/submit", methods=["POST"])
     @has_access
     @permission_name("submit")
     def submit(self, credit_id):
         credit = _scoped_credit(credit_id)
-        try:
-            manual_credits.submit_own(db.session, current_user, credit)
-            db.session.commit()
-        except EntryError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            record(MODULE, "授分")
-            flash(_("学分已提交审核"), "success")
-        return redirect(url_for("ManualCreditView.show", credit_id=credit_id))
+        return act(lambda: manual_credits.submit_own(db.session, current_user, credit), log=(MODULE, "授分"),
+                   done=_("学分已提交审核"), then=url_for("ManualCreditView.show", credit_id=credit_id))
 
     @expose("/file/<int:attachment_id>")
     @has_access
@@ -249,19 +242,13 @@ class CreditReviewView(BaseView):
     def review(self):
         ids = [x for x in request.form.getlist("rowid") if x.isdigit()]
         passed = request.form.get("decision") == "pass"
-        try:
-            count = manual_credits.review(db.session, current_user, current_scope(), ids, passed,
-                                          request.form.get("reason"))
-            db.session.commit()
-        except EntryError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            record(MODULE, "审核通过" if passed else "审核不通过")
-            flash(_("已审核通过 %(n)s 条学分", n=count) if passed else _("已审核不通过 %(n)s 条学分", n=count),
-                  "success")
-        return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/credit-review")
-                        else url_for("CreditReviewView.list"))
+        back = (request.form.get("next") if (request.form.get("next") or "").startswith("/credit-review")
+                else url_for("CreditReviewView.list"))
+        return act(lambda: manual_credits.review(db.session, current_user, current_scope(), ids, passed,
+                                                 request.form.get("reason")),
+                   log=(MODULE, "审核通过" if passed else "审核不通过"),
+                   done=lambda n: _("已审核通过 %(n)s 条学分", n=n) if passed else _("已审核不通过 %(n)s 条学分", n=n),
+                   then=back)
 
 
 def register(appbuilder) -> None:
