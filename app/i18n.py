@@ -6,6 +6,7 @@ Our source strings are Chinese (``_l("区县")``); ``translations/en`` turns the
 """
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 from glob import glob
@@ -60,9 +61,12 @@ def compile_catalogs(directory: str = TRANSLATIONS_DIR) -> list[str]:
 
 
 def display_value(value):
-    """Jinja ``finalize``: empty cells instead of "None", 是/否 instead of True/False."""
+    """Jinja ``finalize``: empty cells instead of "None", 是/否 instead of True/False, and every datetime
+    as ``YYYY-MM-DD HH:MM`` (no microseconds in lists and details, issue 15.2)."""
     if value is None:
         return ""
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
     if value is True:
         return gettext("是")
     if value is False:
