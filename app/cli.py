@@ -41,20 +41,12 @@ def sync_security() -> None:
 
 
 def add_user(username: str, role: str, *, last_name: str, first_name: str, org=None, person=None,
-             password: str = DEMO_PASSWORD):
-    from werkzeug.security import generate_password_hash
+             password: str = DEMO_PASSWORD, must_change: bool = False):
+    """A new login (services/users.create_user with the app's session); the caller commits."""
+    from app.services.users import create_user
 
-    from app.models import CmeUser
-
-    sm = current_app.appbuilder.sm
-    user = CmeUser(username=username, first_name=first_name, last_name=last_name,
-                   email=f"{username}@cme.local", active=True, roles=[sm.find_role(role)],
-                   org=org, person=person,
-                   password=generate_password_hash(
-                       password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")))
-    db.session.add(user)
-    db.session.flush()
-    return user
+    return create_user(db.session, username, role, last_name=last_name, first_name=first_name, org=org,
+                       person=person, password=password, must_change=must_change)
 
 
 def _interactive() -> bool:
@@ -132,9 +124,10 @@ def build_demo(persons: int = 2000, progress=None, institutions: int | None = No
 
     ``institutions`` defaults to the ~60 of the demo, growing to one per 2,000 persons. ``activity``
     (default: up to demo_activity.ACTIVITY_LIMIT persons) adds the demo's rule set 2026, credits, review
-    chain, projects, supervision and audit (services/demo_activity.py); the benchmark city goes without."""
+    chain, projects, supervision and audit (app/demo/activity.py); the benchmark city goes without."""
+    from app.demo import activity as demo_activity
+    from app.demo import city as demo
     from app.models import Org, Person
-    from app.services import demo, demo_activity
     from app.services import roles as R
 
     orgs = demo.build_orgs(db.session, institutions=institutions or demo.institutions_for(persons))
@@ -210,8 +203,8 @@ def register_cli(app: Flask) -> None:
                        "(default: on up to 50,000 persons)")
     def demo_cmd(persons: int, institutions: int | None, activity: bool | None):
         """Build the demo city (idempotent: skipped when organizations exist)."""
+        from app.demo.activity import site_login
         from app.models import Org
-        from app.services.demo_activity import site_login
 
         init_database()
         if db.session.scalar(select(Org.id).where(Org.kind == "district")) is not None:

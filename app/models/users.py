@@ -1,6 +1,6 @@
 """Users anchored to an organization node (or a person record), SYS-1."""
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, false
 from sqlalchemy.orm import relationship
 
 
@@ -13,6 +13,9 @@ class CmeUser(User):
     # Copied into the session cookie at login and checked on every request: a new value (logout,
     # password change) ends every session opened before it, copied cookies included (issue 17.5).
     session_nonce = Column(String(32))
+    # An initial password (set by the city's parameter or a unit's 重置密码) must be changed at the
+    # next login before any other page opens (seed 002 附件一2).
+    must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
 
     org = relationship("Org", foreign_keys=[org_id])
     person = relationship("Person", foreign_keys=[person_id])
