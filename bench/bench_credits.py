@@ -124,7 +124,7 @@ def build_credits(url: str, count: int) -> float:
     row loop). Returns seconds."""
     from sqlalchemy import create_engine, text
 
-    from app.services.demo import _indexes_deferred
+    from app.demo.city import _indexes_deferred
 
     engine = create_engine(url)
     started = time.perf_counter()

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.models import DictItem, DictType, Org, Person
 from app.services import idcard, region
+from app.services.person_fields import SPECIALTIES
 from app.services.pinyin import initials
 
 DISTRICTS = [
@@ -45,7 +46,6 @@ CDC_DEPTS = ["传染病防制科", "免疫规划科", "检验科"]
 MCH_DEPTS = ["妇女保健科", "儿童保健科", "产科", "检验科", "护理部"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段漕钱汤尹黎易常武乔贺赖龚文"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽"
-SPECIALTIES = ["临床医学", "护理学", "药学", "医学技术", "公共卫生", "中医学"]
 PERSONS_PER_INSTITUTION = 2000  # scale of the benchmark: ~150 institutions for 300,000 persons
 MAX_PERSONS = 7_000_000  # ID numbers stay unique below this (see person_rows)
 

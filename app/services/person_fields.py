@@ -17,6 +17,8 @@ from app.services.errors import DomainError
 # optional extension.
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^(0\d{2,3}-?)?\d{7,8}(-\d{1,6})?$")
+# 专业 of a person (the audit screens filter by them; the demo city draws from them).
+SPECIALTIES = ["临床医学", "护理学", "药学", "医学技术", "公共卫生", "中医学"]
 PHONE_MESSAGE = "联系电话格式不正确"  # the form's field description gives the examples
 
 

@@ -403,7 +403,7 @@ def _title_choices():
 
 
 def _specialty_choices():
-    from app.services.demo import SPECIALTIES
+    from app.services.person_fields import SPECIALTIES
 
     return [(s, s) for s in SPECIALTIES]
 

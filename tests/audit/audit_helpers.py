@@ -1,11 +1,11 @@
-"""Audit test data: a demo city (app/services/demo.py), cycles of seed 001, standards, experts."""
+"""Audit test data: a demo city (app/demo/city.py), cycles of seed 001, standards, experts."""
 from __future__ import annotations
 
 import datetime
 
+from app.demo import city as demo
 from app.extensions import db
 from app.models.audit import DEFAULT_QUOTAS, AuditCycle, AuditStandard
-from app.services import demo
 
 # Seed 001 三、审验内容: "2021 年 11 月 1 日至 2022 年 10 月 31 日期间卫生技术人员获取的继续医学教育学分。"
 # 五、"2022 年 11 月 1 日—12 月 2 日为学分审验时间"; 六、"应在12月2日17时前申请复审".

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select, text
 
-from app.services import demo, idcard
+from app.demo import city as demo
+from app.services import idcard
 from app.services.pinyin import initials
 
 BEIJING = ["东城区", "西城区", "朝阳区", "丰台区", "石景山区", "海淀区", "门头沟区", "房山区", "通州区",
@@ -144,7 +145,7 @@ def test_bulk_load_keeps_indexes_and_foreign_keys(app_ctx):
 
 
 # ------------------------------------------------------------------------------ the demo's activity
-# What a newcomer clicks through after ./scripts/run.sh (services/demo_activity.py): every area has
+# What a newcomer clicks through after ./scripts/run.sh (app/demo/activity.py): every area has
 # rows, made by the area's own services, and every demo login opens its home and menu pages.
 DEMO_LOGINS = ("admin", "district", "hospital", "secretary", "expert", "site", "student")
 
@@ -178,6 +179,7 @@ def _count(model, *where) -> int:
 
 def test_small_demo_fills_every_area_and_each_login_walks_its_menus(app, drop_demo_rule_set):
     from app.cli import DEMO_PASSWORD, build_demo
+    from app.demo.activity import SITE_PHONE, site_login
     from app.extensions import db
     from app.models import (
         ComplianceResult,
@@ -205,7 +207,6 @@ def test_small_demo_fills_every_area_and_each_login_walks_its_menus(app, drop_de
         Period,
         SiteManager,
     )
-    from app.services.demo_activity import SITE_PHONE, site_login
 
     with app.app_context():
         build_demo(persons=600)
@@ -307,9 +308,9 @@ def test_small_demo_fills_every_area_and_each_login_walks_its_menus(app, drop_de
 def test_bulk_credits_are_set_based_and_fit_large_person_ids(app_ctx, drop_demo_rule_set):
     """One INSERT … SELECT per activity and year, whatever the number of persons; the person's profile
     number is computed inside a 32-bit integer (PostgreSQL int4) even at benchmark-sized ids."""
+    from app.demo import activity as demo_activity
     from app.extensions import db
     from app.models import Credit, Person, RuleSet
-    from app.services import demo_activity
     from tests.helpers import add_person
 
     orgs = demo.build_orgs(db.session)
