@@ -91,6 +91,9 @@ class Project(Model):
     first_upload_at = Column(DateTime)
     last_upload_at = Column(DateTime)
     granted_at = Column(DateTime)
+    # 项目微信签到时间设置 (seed 003): the window of every topic that has none of its own.
+    signin_from = Column(DateTime)
+    signin_to = Column(DateTime)
     created_at = Column(DateTime, default=datetime.datetime.now, nullable=False)
 
     catalog = relationship("ProjectCatalog")
@@ -231,3 +234,122 @@ class Holiday(Model):
 
     def __repr__(self) -> str:
         return f"{self.day} {self.name}"
+
+
+# --------------------------------------------------------------------------- 项目申报 (seed 002 二 1–3)
+# Levels a unit may declare in this system (national projects are declared to the national office).
+DECLARATION_LEVELS = {"市级继续医学教育项目": "SJ", "区级继续医学教育项目": "QJ"}
+DECLARATION_STATUSES = {"draft": "未提交", "submitted": "待区级审核", "district_passed": "待市级审批",
+                        "returned": "已退回", "rejected": "不予批准", "approved": "已批准", "fed_back": "已反馈"}
+
+
+class Declaration(Model):
+    """项目申报: a unit declares a project; the district reviews, the city (the district for 区级 projects)
+    approves, which gives the project number and puts it in the catalogue; 执行反馈 after it ends."""
+
+    __tablename__ = "cme_declaration"
+    __module_label__ = "继教项目申报"
+    __scope_columns__ = {"district": "district_id", "institution": "institution_id"}
+
+    id = Column(Integer, primary_key=True)
+    institution_id = Column(Integer, ForeignKey("org.id"), nullable=False, index=True)  # 申报单位
+    district_id = Column(Integer, index=True)
+    year = Column(Integer, nullable=False, index=True)  # 年度
+    name = Column(String(200), nullable=False, index=True)  # 项目名称
+    category = Column(String(32), nullable=False)  # 项目级别 (学分类别)
+    subject = Column(String(64))  # 学科
+    credits = Column(Numeric(6, 2), nullable=False)  # 拟授学分
+    hours = Column(Numeric(6, 2), nullable=False)  # 总学时
+    planned_count = Column(Integer, nullable=False)  # 计划人数
+    starts_on = Column(Date, nullable=False)  # 举办开始日期
+    ends_on = Column(Date, nullable=False)  # 举办结束日期
+    place = Column(String(200))  # 举办地点
+    leader = Column(String(64), nullable=False)  # 项目负责人
+    phone = Column(String(32))  # 联系电话
+    assessment = Column(String(64))  # 考核方式
+    activity_form = Column(String(64))  # 活动形式
+    description = Column(Text)  # 项目简介
+    status = Column(String(16), nullable=False, default="draft", index=True)
+    approval_no = Column(String(64), unique=True)  # 项目编号 (given at approval)
+    catalog_id = Column(Integer, ForeignKey("cme_catalog.id"))
+    submitted_at = Column(DateTime)
+    approved_at = Column(DateTime)
+    # 执行反馈
+    actual_starts_on = Column(Date)
+    actual_ends_on = Column(Date)
+    actual_count = Column(Integer)  # 实际参加人数
+    feedback = Column(Text)  # 执行情况
+    feedback_at = Column(DateTime)
+    created_by = Column(String(128))
+    created_at = Column(DateTime, default=datetime.datetime.now, nullable=False)
+
+    institution = relationship("Org", foreign_keys=[institution_id])
+
+    def __repr__(self) -> str:
+        return f"{self.approval_no or ''} {self.name}".strip()
+
+
+class DeclarationNumber(Model):
+    """The last project number given per year and level: one row, incremented under its row lock."""
+
+    __tablename__ = "cme_declaration_number"
+    __no_oplog__ = True
+
+    id = Column(Integer, primary_key=True)
+    year = Column(Integer, nullable=False)
+    level = Column(String(8), nullable=False)
+    last = Column(Integer, nullable=False, default=0)
+
+    __table_args__ = (UniqueConstraint("year", "level", name="uq_cme_declaration_number"),)
+
+
+# --------------------------------------------------------------------------- 添加继教实践活动 (seed 003)
+class PracticeActivity(Model):
+    """有组织的继续医学教育实践活动 a unit holds, with its own QR sign-in window."""
+
+    __tablename__ = "cme_practice_activity"
+    __module_label__ = "继教实践活动"
+    __scope_columns__ = {"district": "district_id", "institution": "institution_id"}
+
+    id = Column(Integer, primary_key=True)
+    institution_id = Column(Integer, ForeignKey("org.id"), nullable=False, index=True)
+    district_id = Column(Integer, index=True)
+    name = Column(String(200), nullable=False, index=True)  # 活动名称
+    form = Column(String(64))  # 活动形式
+    place = Column(String(200))  # 活动地点
+    lecturer = Column(String(64))  # 负责人 / 带教老师
+    starts_at = Column(DateTime, nullable=False)  # 活动开始时间
+    ends_at = Column(DateTime, nullable=False)
+    hours = Column(Numeric(6, 2), nullable=False)  # 学时
+    planned_count = Column(Integer)  # 计划人数
+    signin_from = Column(DateTime)  # 微信签到时间
+    signin_to = Column(DateTime)
+    qr_token = Column(String(48), nullable=False, unique=True)
+    description = Column(Text)
+    created_at = Column(DateTime, default=datetime.datetime.now, nullable=False)
+
+    institution = relationship("Org", foreign_keys=[institution_id])
+
+    def __repr__(self) -> str:
+        return self.name or ""
+
+
+class PracticeCheckIn(Model):
+    """One person signed in to one practice activity (once: a repeat scan writes nothing)."""
+
+    __tablename__ = "cme_practice_checkin"
+    __module_label__ = "实践活动签到"
+    __no_oplog__ = True
+    __scope_columns__ = {"district": "district_id", "institution": "institution_id"}
+
+    id = Column(Integer, primary_key=True)
+    activity_id = Column(Integer, ForeignKey("cme_practice_activity.id", ondelete="CASCADE"), nullable=False)
+    person_id = Column(Integer, ForeignKey("person.id"), nullable=False, index=True)
+    institution_id = Column(Integer, nullable=False, index=True)
+    district_id = Column(Integer, index=True)
+    source = Column(String(8), nullable=False)  # qr / manual
+    checked_at = Column(DateTime, nullable=False)
+
+    person = relationship("Person")
+
+    __table_args__ = (UniqueConstraint("activity_id", "person_id", name="uq_cme_practice_checkin"),)

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import false, insert, select
 from sqlalchemy.orm import Session
 
+from app.i18n import _mark
 from app.models import Person
 from app.models.projects import AttendanceUpload, CheckIn, Project, SwipeProblem, Topic
 from app.services import projects as svc
 from app.services import sheets, upsert
 from app.services.errors import DomainError
+from app.services.projects import say
 from app.services.sheets import text as _text
 from app.services.uploads import format_size, sniff
 
@@ -29,14 +31,14 @@ from app.services.uploads import format_size, sniff
 HEADERS = {"card": ("卡号", "IC卡号", "ic卡号", "card", "card_no", "cardno"),
            "time": ("刷卡时间", "时间", "签到时间", "time", "swipe_time", "datetime"),
            "reader": ("读卡器编号", "读卡器", "设备号", "设备编号", "reader", "reader_id")}
-LABELS = {"card": "卡号", "time": "刷卡时间", "reader": "读卡器编号"}
+LABELS = {"card": _mark("卡号"), "time": _mark("刷卡时间"), "reader": _mark("读卡器编号")}
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
                 "%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S", "%Y.%m.%d %H:%M:%S")
 MAX_ROWS = 200_000
 
 
 class CheckInError(DomainError):
-    """A refused file or check-in; the message is Chinese and shown as is."""
+    """A refused file or check-in: a Chinese message id with named parameters (issue 14)."""
 
 
 @dataclass
@@ -70,7 +72,7 @@ def read_swipes(data: bytes, max_bytes: int) -> list[Swipe]:
     if not data:
         raise CheckInError("文件为空")
     if len(data) > max_bytes:
-        raise CheckInError(f"文件过大，不能超过{format_size(max_bytes)}")
+        raise CheckInError("文件过大，不能超过%(size)s", size=format_size(max_bytes))
     kind = sniff(data)
     if kind == "xlsx":
         rows = _xlsx_rows(data)
@@ -86,7 +88,8 @@ def read_swipes(data: bytes, max_bytes: int) -> list[Swipe]:
     for key, aliases in HEADERS.items():
         found = next((i for i, n in enumerate(names) if n in {a.lower() for a in aliases}), None)
         if found is None and key != "reader":
-            raise CheckInError(f"表头不正确，缺少列：{LABELS[key]}（应包含 卡号、刷卡时间、读卡器编号）")
+            raise CheckInError("表头不正确，缺少列：%(column)s（应包含 卡号、刷卡时间、读卡器编号）",
+                              column=say(LABELS[key]))
         index[key] = found
     swipes: list[Swipe] = []
     errors: list[RowError] = []
@@ -94,29 +97,35 @@ def read_swipes(data: bytes, max_bytes: int) -> list[Swipe]:
         if values is None or all(v is None or str(v).strip() == "" for v in values):
             continue
         if len(swipes) + len(errors) >= MAX_ROWS:
-            raise CheckInError(f"文件行数超过{MAX_ROWS}行，请分批上传")
+            raise CheckInError("文件行数超过%(n)s行，请分批上传", n=MAX_ROWS)
 
         card = normalise_card(_cell(values, index["card"]))
         raw_time = _cell(values, index["time"])
         at = _time(raw_time)
         if not card:
-            errors.append(RowError(number, "卡号", "卡号不能为空"))
+            errors.append(RowError(number, "卡号", say(_mark("卡号不能为空"))))
         elif len(card) > 32:
-            errors.append(RowError(number, "卡号", "卡号不能超过32个字符"))
+            errors.append(RowError(number, "卡号", say(_mark("卡号不能超过32个字符"))))
         if at is None:
             raw = _text(raw_time)
-            errors.append(RowError(number, "刷卡时间", "刷卡时间不能为空" if not raw else
-                                   f"刷卡时间“{raw}”格式不正确，应为 2025-04-24 08:30:00"))
+            errors.append(RowError(number, "刷卡时间", say(_mark("刷卡时间不能为空")) if not raw else
+                                   say(_mark("刷卡时间“%(raw)s”格式不正确，应为 2025-04-24 08:30:00"), raw=raw)))
         reader = _text(_cell(values, index["reader"]))[:64] or None
         if card and at is not None and len(card) <= 32:
             swipes.append(Swipe(number, card, at, reader))
     if errors:
-        detail = "；".join(f"第{e.row}行“{e.column}”：{e.reason}" for e in errors[:10])
-        more = f"（另有{len(errors) - 10}处）" if len(errors) > 10 else ""
-        raise CheckInError(f"共{len(errors)}处错误，未导入任何数据。{detail}{more}")
+        raise _row_errors([(e.row, e.column, e.reason) for e in errors])
     if not swipes:
         raise CheckInError("文件中没有刷卡记录")
     return swipes
+
+
+def _row_errors(errors: list[tuple[int, str, str]]) -> CheckInError:
+    """All or nothing: the count of bad rows and the first ten (row, column, reason)."""
+    detail = "；".join(say(_mark("第%(row)s行“%(column)s”：%(reason)s"), row=row, column=say(column), reason=reason)
+                      for row, column, reason in errors[:10])
+    more = say(_mark("（另有%(n)s处）"), n=len(errors) - 10) if len(errors) > 10 else ""
+    return CheckInError("共%(n)s处错误，未导入任何数据。%(detail)s%(more)s", n=len(errors), detail=detail, more=more)
 
 
 def normalise_card(value) -> str:
@@ -219,9 +228,7 @@ def import_swipes(session: Session, project: Project, swipes: list[Swipe], filen
     unknown = [s for s in swipes if s.card not in people]
     if unknown:
         # All or nothing, like the other imports: a card the system does not know is a wrong row.
-        detail = "；".join(f"第{s.row}行“卡号”：卡号{s.card}在系统中不存在" for s in unknown[:10])
-        more = f"（另有{len(unknown) - 10}处）" if len(unknown) > 10 else ""
-        raise CheckInError(f"共{len(unknown)}处错误，未导入任何数据。{detail}{more}")
+        raise _row_errors([(s.row, "卡号", say(_mark("卡号%(card)s在系统中不存在"), card=s.card)) for s in unknown])
     counted = set(session.execute(select(CheckIn.topic_id, CheckIn.person_id).where(
         CheckIn.project_id == project.id, CheckIn.duplicate.is_(False))).tuples())
     upload = AttendanceUpload(project_id=project.id, institution_id=project.institution_id,
@@ -311,6 +318,7 @@ def find_signer(session: Session, card: str, name: str, id_last4: str) -> Person
 
 
 def window_text(topic: Topic) -> str:
-    if topic.signin_from is None:
-        return "未设置签到时间"
-    return f"{topic.signin_from:%Y-%m-%d %H:%M} 至 {topic.signin_to:%Y-%m-%d %H:%M}"
+    window = svc.signin_window(topic)
+    if window is None:
+        return say(_mark("未设置签到时间"))
+    return say(_mark("%(start)s 至 %(end)s"), start=f"{window[0]:%Y-%m-%d %H:%M}", end=f"{window[1]:%Y-%m-%d %H:%M}")

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.i18n import _mark
 from app.models import CreditStandard, Org, Parameter, Person, RuleSet
 from app.models.credits import Credit
 from app.models.projects import CheckIn, Holiday, Project, ProjectCatalog, Topic
@@ -39,7 +40,12 @@ DEFAULTS = {"holding_apply_workdays": 5, "planned_count_tolerance": 20, "attenda
 
 
 class ProjectError(DomainError):
-    """A refused project action; the message is Chinese and shown as is."""
+    """A refused project action: a Chinese message id with named parameters (issue 14)."""
+
+
+def say(message: str, **params) -> str:
+    """A notice (flag text, skipped topic) translated and filled in like a refusal's message."""
+    return str(DomainError(message, **params))
 
 
 def parameter(session: Session, key: str) -> int:
@@ -82,7 +88,7 @@ def adopt(session: Session, catalog: ProjectCatalog, institution: Org) -> Projec
     taken = session.scalar(select(Project.id).where(Project.institution_id == institution.id,
                                                     Project.catalog_id == catalog.id))
     if taken is not None:
-        raise ProjectError(f"项目{catalog.approval_no}已添加，不能重复添加")
+        raise ProjectError("项目%(no)s已添加，不能重复添加", no=catalog.approval_no)
     # INSERT … ON CONFLICT (institution_id, catalog_id) DO NOTHING: two clicks at once add it once.
     if not upsert.insert_ignore(session, Project, {
             "catalog_id": catalog.id, "institution_id": institution.id, "district_id": institution.district_id,
@@ -90,7 +96,7 @@ def adopt(session: Session, catalog: ProjectCatalog, institution: Org) -> Projec
             "subject": catalog.subject, "credits": catalog.credits, "hours": catalog.hours, "year": catalog.year,
             "organizer": catalog.organizer, "planned_count": catalog.planned_count},
             ["institution_id", "catalog_id"]):
-        raise ProjectError(f"项目{catalog.approval_no}已添加（他人刚刚添加），不能重复添加")
+        raise ProjectError("项目%(no)s已添加（他人刚刚添加），不能重复添加", no=catalog.approval_no)
     return session.scalars(select(Project).where(Project.institution_id == institution.id,
                                                  Project.catalog_id == catalog.id)).one()
 
@@ -125,7 +131,8 @@ def check_topic(session: Session, topic: Topic) -> None:
         raise ProjectError("签到结束时间必须晚于签到开始时间")
     if project.starts_on and project.ends_on and not (
             project.starts_on <= topic.starts_at.date() <= project.ends_on):
-        raise ProjectError(f"授课时间须在项目讲授时间{project.starts_on}至{project.ends_on}之内")
+        raise ProjectError("授课时间须在项目讲授时间%(start)s至%(end)s之内", start=project.starts_on,
+                           end=project.ends_on)
     others = select(func.coalesce(func.sum(Topic.credits), 0), func.coalesce(func.sum(Topic.hours), 0)).where(
         Topic.project_id == project.id)
     if topic.id is not None:
@@ -134,9 +141,11 @@ def check_topic(session: Session, topic: Topic) -> None:
     total_credits = Decimal(str(credits)) + Decimal(str(topic.credits))
     total_hours = Decimal(str(hours)) + Decimal(str(topic.hours))
     if total_credits > Decimal(str(project.credits)):
-        raise ProjectError(f"课题学分合计{_n(total_credits)}分，超过项目总学分{_n(project.credits)}分")
+        raise ProjectError("课题学分合计%(total)s分，超过项目总学分%(limit)s分", total=_n(total_credits),
+                           limit=_n(project.credits))
     if total_hours > Decimal(str(project.hours)):
-        raise ProjectError(f"课题学时合计{_n(total_hours)}小时，超过项目总学时{_n(project.hours)}小时")
+        raise ProjectError("课题学时合计%(total)s小时，超过项目总学时%(limit)s小时", total=_n(total_hours),
+                           limit=_n(project.hours))
     topic.institution_id = project.institution_id
     topic.district_id = project.district_id
     if not topic.qr_token:
@@ -147,8 +156,33 @@ def _n(value) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
 
+def signin_window(topic: Topic) -> tuple[datetime.datetime, datetime.datetime] | None:
+    """The QR sign-in window of a topic: its own (课程微信签到时间设置), else its project's
+    (项目微信签到时间设置, seed 003), else none (no QR sign-in)."""
+    if topic.signin_from is not None and topic.signin_to is not None:
+        return topic.signin_from, topic.signin_to
+    project = topic.project
+    if project is not None and project.signin_from is not None and project.signin_to is not None:
+        return project.signin_from, project.signin_to
+    return None
+
+
 def in_window(topic: Topic, now: datetime.datetime) -> bool:
-    return topic.signin_from is not None and topic.signin_from <= now <= topic.signin_to
+    window = signin_window(topic)
+    return window is not None and window[0] <= now <= window[1]
+
+
+def set_project_window(project: Project, start: datetime.datetime | None, end: datetime.datetime | None) -> None:
+    """项目微信签到时间设置: both times or neither; the window inside the project's teaching days."""
+    if (start is None) != (end is None):
+        raise ProjectError("签到开始时间和结束时间须同时填写")
+    if start is not None and start >= end:
+        raise ProjectError("签到结束时间必须晚于签到开始时间")
+    if start is not None and project.starts_on and project.ends_on and not (
+            project.starts_on - datetime.timedelta(days=1) <= start.date() and end.date() <= project.ends_on):
+        raise ProjectError("项目签到时间须在项目讲授时间%(start)s至%(end)s之内", start=project.starts_on,
+                           end=project.ends_on)
+    project.signin_from, project.signin_to = start, end
 
 
 # ------------------------------------------------------------------------------------- flags
@@ -166,16 +200,18 @@ class Flags:
     def messages(self, project: Project, session: Session) -> list[str]:
         out = []
         if self.apply_late:
-            out.append(f"举办申请于{project.applied_on}提交，距开始日期{project.starts_on}仅{self.workdays}个工作日，"
-                       f"少于规定的{parameter(session, 'holding_apply_workdays')}个工作日")
+            out.append(say(_mark("举办申请于%(applied)s提交，距开始日期%(start)s仅%(n)s个工作日，少于规定的%(m)s个工作日"),
+                           applied=project.applied_on, start=project.starts_on, n=self.workdays,
+                           m=parameter(session, "holding_apply_workdays")))
         if self.count_out_of_range:
-            out.append(f"授分人数{self.credited}人，超出计划人数{project.planned_count}人上下"
-                       f"{parameter(session, 'planned_count_tolerance')}%（{self.low}–{self.high}人）")
+            out.append(say(_mark("授分人数%(n)s人，超出计划人数%(planned)s人上下%(tolerance)s%%（%(low)s–%(high)s人）"),
+                           n=self.credited, planned=project.planned_count,
+                           tolerance=parameter(session, "planned_count_tolerance"), low=self.low, high=self.high))
         if self.upload_late:
-            out.append(f"刷卡数据于{project.last_upload_at:%Y-%m-%d}上传，晚于项目结束后"
-                       f"{parameter(session, 'attendance_upload_days')}天")
+            out.append(say(_mark("刷卡数据于%(day)s上传，晚于项目结束后%(n)s天"),
+                           day=f"{project.last_upload_at:%Y-%m-%d}", n=parameter(session, "attendance_upload_days")))
         if self.duplicates:
-            out.append(f"重复签到/刷卡{self.duplicates}次（同一人同一课题只计一次，重复记录不授分）")
+            out.append(say(_mark("重复签到/刷卡%(n)s次（同一人同一课题只计一次，重复记录不授分）"), n=self.duplicates))
         return out
 
 
@@ -217,7 +253,7 @@ def file_application(session: Session, project: Project, applied_on: datetime.da
     if project.starts_on is None:
         raise ProjectError("提交举办申请前请先填写讲授时间")
     if project.applied_on is not None:
-        raise ProjectError(f"已于{project.applied_on}提交举办申请")
+        raise ProjectError("已于%(day)s提交举办申请", day=project.applied_on)
     project.applied_on = applied_on
     return refresh_flags(session, project)
 
@@ -245,7 +281,7 @@ def standards_for(session: Session, rule_set: RuleSet, category: str) -> tuple[C
     """The attendee and lecturer standards of a project category in a rule set: by the seed's names,
     else by credit category (another region's rule set, e.g. Xuzhou's 刷卡授予，按项目学分)."""
     if category not in CATEGORY_STANDARDS:
-        raise ProjectError(f"学分类别“{category}”没有适用的授分标准")
+        raise ProjectError("学分类别“%(category)s”没有适用的授分标准", category=category)
     attend_name, lecturer_name, credit_category = CATEGORY_STANDARDS[category]
     rows = list(session.scalars(select(CreditStandard).where(
         CreditStandard.rule_set_id == rule_set.id, CreditStandard.activity_type == PROJECT,
@@ -254,7 +290,8 @@ def standards_for(session: Session, rule_set: RuleSet, category: str) -> tuple[C
     attend = by_name.get(attend_name) or next(
         (s for s in rows if s.category == credit_category and not (s.params or {}).get("lecturer")), None)
     if attend is None:
-        raise ProjectError(f"规则集“{rule_set.name}”中没有“{category}”参加者的授分标准")
+        raise ProjectError("规则集“%(rule_set)s”中没有“%(category)s”参加者的授分标准", rule_set=rule_set.name,
+                           category=category)
     lecturer = by_name.get(lecturer_name) if lecturer_name else None
     if lecturer is None and lecturer_name:
         lecturer = next((s for s in rows if s.category == credit_category and (s.params or {}).get("lecturer")),
@@ -328,10 +365,11 @@ def grant(session: Session, project: Project, operator: str | None = None) -> Gr
                 computed[topic.id] = comp if comp.grantable else None
             except credit_rules.RuleError as exc:
                 computed[topic.id] = None
-                report.skipped.append(f"课题{topic.code}：{exc}")
-            if computed[topic.id] is None and not any(m.startswith(f"课题{topic.code}") for m in report.skipped):
-                report.skipped.append(f"课题{topic.code}（{_n(topic.hours)}小时）按“{attend.rule_text}”不足一个完整单位，"
-                                      f"不能授分")
+                report.skipped.append(say(_mark("课题%(code)s：%(reason)s"), code=topic.code, reason=str(exc)))
+                continue
+            if computed[topic.id] is None:
+                report.skipped.append(say(_mark("课题%(code)s（%(hours)s小时）按“%(rule)s”不足一个完整单位，不能授分"),
+                                          code=topic.code, hours=_n(topic.hours), rule=attend.rule_text))
         for row in pending:
             comp = computed.get(row.topic_id)
             if comp is None:
@@ -356,12 +394,13 @@ def grant(session: Session, project: Project, operator: str | None = None) -> Gr
             continue
         person = lecturer_people.get(topic.lecturer_person_id)
         if person is None:
-            report.skipped.append(f"课题{topic.code}未选择主讲教师对应的学员（IC卡号），主讲人学分未授予")
+            report.skipped.append(say(_mark("课题%(code)s未选择主讲教师对应的学员（IC卡号），主讲人学分未授予"),
+                                      code=topic.code))
             continue
         comp = credit_rules.compute_standard(lecturer_std, {"amount": topic.hours,
                                                             "project_credits": project.credits})
         if not comp.grantable:
-            report.skipped.append(f"课题{topic.code}主讲人：{comp.explanation}")
+            report.skipped.append(say(_mark("课题%(code)s主讲人：%(why)s"), code=topic.code, why=comp.explanation))
             continue
         credit_rows.append({**base_row(lecturer_std, comp, f"{project.name}：{topic.name}（主讲）",
                                        topic.starts_at.date(), topic.hours),
@@ -371,7 +410,9 @@ def grant(session: Session, project: Project, operator: str | None = None) -> Gr
         lecturer_topics.append(topic)
         report.lecturers += 1
     if not credit_rows:
-        raise ProjectError("没有可授分的签到记录" + ("：" + "；".join(report.skipped) if report.skipped else ""))
+        if report.skipped:
+            raise ProjectError("没有可授分的签到记录：%(why)s", why="；".join(report.skipped))
+        raise ProjectError("没有可授分的签到记录")
     for start in range(0, len(credit_rows), 1000):
         session.execute(insert(Credit), credit_rows[start:start + 1000])
     credit_records.note_credits(session, credit_rows)  # Core inserts: the commit recomputes these persons
