@@ -34,12 +34,13 @@ CATEGORY = "可授学分的继续医学教育活动"
 # The seed's menu tree (seed 003 首页 → 可授学分的继续医学教育活动): type → its pages (label, endpoint).
 # Pages of other areas appear as soon as their endpoint exists.
 SEED_TREE = [
-    ("project", [("添加继教项目", None), ("继教项目管理", None), ("继教项目学分录入", "wizard"),
-                 ("课程微信签到时间设置", None)]),
+    ("project", [("添加继教项目", "ProjectCatalogView.list"), ("继教项目管理", "ProjectView.list"),
+                 ("继教项目学分录入", "wizard"), ("项目微信签到时间设置", "ProjectWindowView.list"),
+                 ("课程微信签到时间设置", "TopicView.list"), ("继教项目申报", "DeclarationView.list")]),
     ("study", [("进修学习学分录入", "wizard")]),
     ("degree", [("在职学历(学位)教育学分录入", "wizard")]),
     ("practice", [("教学活动计划上传", "PracticePlanView.list"), ("教学活动计划审核", "PracticePlanReviewView.list"),
-                  ("有组织的继教实践活动学分录入", "wizard")]),
+                  ("添加继教实践活动", "PracticeActivityView.list"), ("有组织的继教实践活动学分录入", "wizard")]),
     ("gov", [("政府指令性医疗卫生任务学分录入", "wizard")]),
     ("selfstudy", [("有计划的自学列表", "SelfStudyView.list"), ("自学计划权限设置", "SelfStudyDelegationView.list")]),
     ("other", [("符合规定的其他方式学分录入", "wizard")]),
