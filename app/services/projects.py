@@ -19,9 +19,9 @@ from app.i18n import _mark
 from app.models import CreditStandard, Org, Parameter, Person, RuleSet
 from app.models.credits import Credit
 from app.models.projects import CheckIn, Holiday, Project, ProjectCatalog, Topic
-from app.services import credit_records, credit_rules, upsert
+from app.services import counting, credit_records, credit_rules, upsert
 from app.services.errors import DomainError
-from app.services.rule_sets import PROJECT, active_rule_set
+from app.services.rule_sets import PROJECT, active_rule_set, policy_params
 
 # 学分类别 → (attendee standard, lecturer standard) by name in the region's rule set (seed 003 授分标准修改).
 # 外地 / 许可发 projects are "申报项目导入 / 许可发项目导入": attendees get the project's credits.
@@ -355,7 +355,9 @@ def grant(session: Session, project: Project, operator: str | None = None) -> Gr
             credit_rows.append({**base_row(attend, comp, project.name, first_day, project.hours),
                                 "person_id": row.person_id, "district_id": row.district_id,
                                 "institution_id": row.institution_id, "department_id": row.department_id,
-                                "source": "project_import", "remark": "按项目学分导入"})
+                                # Seed 002 三 3: a swipe / QR grant the policy sends to the city keeps its source.
+                                "source": counting.grant_source(policy_params(rule_set), row.source, "project_import"),
+                                "remark": "按项目学分导入"})
     else:
         computed: dict[int, credit_rules.Computation | None] = {}
         for topic in project.topics:

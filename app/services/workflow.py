@@ -186,8 +186,10 @@ MACHINES = {m.owner_type: m for m in (CREDIT, SELF_STUDY, PRACTICE_PLAN, APPEAL)
 
 
 def _needs_city(session: Session, obj: Any) -> bool:
-    return bool(obj.id) and bool(session.scalar(select(ManualCredit.needs_city).where(
-        ManualCredit.credit_id == obj.id)))
+    from app.services.counting import waits_for_city  # swipe / QR grants under Xuzhou's policy (issue 16.6)
+
+    return bool(obj.id) and (bool(session.scalar(select(ManualCredit.needs_city).where(
+        ManualCredit.credit_id == obj.id))) or waits_for_city(session, obj))
 
 
 GUARDS: dict[str, tuple[Callable[[Session, Any], bool], str]] = {
