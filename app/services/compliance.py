@@ -7,7 +7,9 @@ stores ComplianceResult rows. Both read the same policy params:
 
     required_total, required_by_title_level {初级: 20, …}, window {start: "11-01", end: "10-31"},
     class_split, class_limits {Ⅰ类: {min, max}, Ⅱ类: {min, max}},
-    category_limits [{category, min, max}] (either bound or both), full_year [{categories: […], min_months, label}]
+    category_limits [{category, min, max}] (either bound or both), full_year [{categories: […], min_months, label}],
+    counting {statuses, by_source} and multi_year [{label, years, categories, min, institution_levels}]
+    (services/counting.py: which statuses count per source; requirements over several years).
 
 Caps apply per category (per category and class when classes are split), in date order. A category
 minimum is judged on the category's counted credits (after its cap, all classes together): a person
@@ -44,7 +46,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import ComplianceResult, Credit, Person
-from app.models.credits import COUNTED_STATUSES, CREDIT_STATUSES
+from app.services import counting
 from app.services.errors import DomainError
 from app.services.scope import Scope
 
@@ -114,6 +116,7 @@ class Evaluation:
     by_category: dict[str, Decimal] = field(default_factory=dict)
     by_class: dict[str, Decimal] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    multi_year: list[dict[str, Any]] = field(default_factory=list)  # counting.multi_year_check, one per rule
 
     @property
     def summary(self) -> str:
@@ -130,6 +133,9 @@ class Evaluation:
             "full_year": self.full_year, "summary": self.summary, "missing": self.missing,
             "by_category": {k: float(v) for k, v in self.by_category.items()},
             "by_class": {k: float(v) for k, v in self.by_class.items()},
+            "multi_year": [{"label": m["label"], "start": m["start"].isoformat(), "end": m["end"].isoformat(),
+                            "min": float(m["min"]), "got": float(m["got"]), "applies": m["applies"],
+                            "met": m["met"]} for m in self.multi_year],
             "credits": [{"id": ln.credit_id, "content": ln.content, "category": ln.category,
                          "credit_class": ln.credit_class, "credits": float(ln.credits),
                          "counted": float(ln.counted), "granted_on": ln.granted_on.isoformat(),
@@ -141,9 +147,16 @@ def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f") if value != 0 else "0"
 
 
-def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: str | None = None) -> Evaluation:  # noqa: C901
+def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: str | None = None, *,  # noqa: C901
+             hand: Mapping[int, bool] | None = None, history: Iterable[Any] | None = None,
+             institution_level: str | None = None) -> Evaluation:
     """Judge one person. ``credits``: objects with id, content, category, credit_class, credits, months,
-    granted_on, status (Credit rows or anything alike)."""
+    granted_on, status, source (Credit rows or anything alike). ``hand``: credit id → late flag of the
+    hand entries (counting.source_key); ``history``: the credits of the longest multi-year span (the
+    year's credits when None); ``institution_level``: whom a multi-year rule applies to
+    (counting.context gathers all three for a person)."""
+    hand = hand or {}
+    credits = list(credits)
     start, end = window(policy, year)
     required = required_for(policy, title_level)
     split = bool(policy.get("class_split"))
@@ -156,8 +169,9 @@ def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: st
         line = CreditLine(getattr(c, "id", None), c.content, c.category, c.credit_class, amount, ZERO,
                           c.granted_on, c.status)
         lines.append(line)
-        if c.status not in COUNTED_STATUSES:
-            line.note = f"未计入：状态为“{CREDIT_STATUSES.get(c.status, c.status)}”"
+        source = counting.source_key(getattr(c, "source", None), hand.get(getattr(c, "id", None)))
+        if not counting.counts(policy, source, c.status):
+            line.note = counting.not_counted_note(policy, source, c.status)
             continue
         if not (start <= c.granted_on <= end):
             line.note = f"未计入：不在学分年度（{start:%Y-%m-%d}至{end:%Y-%m-%d}）内"
@@ -218,9 +232,17 @@ def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: st
     met = full_year is not None or not missing
     if full_year:
         missing = []
+    # Multi-year requirements (SPEC: 10 national-project credits within 5 years): not replaced by a full year.
+    multi = [counting.multi_year_check(policy, year, rule, credits if history is None else history, hand,
+                                       institution_level) for rule in counting.multi_year_rules(policy)]
+    for m in multi:
+        if not m["met"]:
+            met = False
+            missing.append(f"{m['label']}：{m['start']:%Y-%m-%d}至{m['end']:%Y-%m-%d}须获{_fmt(m['min'])}学分，"
+                           f"已获{_fmt(m['got'])}学分，还差{_fmt(m['min'] - m['got'])}学分")
     return Evaluation(year=year, window=(start, end), required=required, total=total, met=met,
                       full_year=full_year, lines=lines, by_category=by_category, by_class=by_class,
-                      missing=missing)
+                      missing=missing, multi_year=multi)
 
 
 # The columns of result_select, in order: the ComplianceResult columns it fills.
@@ -331,11 +353,12 @@ def result_select(policy: Mapping, rule_set_id: int, year: int, scope: Scope,
     columns.append(case((or_(*full_conditions), 1), else_=0).label("full_year") if full_conditions
                    else literal(0).label("full_year"))
 
-    per_person = select(*columns).where(
-        Credit.status.in_(COUNTED_STATUSES), Credit.granted_on >= start, Credit.granted_on <= end)
+    per_person = counting.with_sources(select(*columns).select_from(Credit), policy).where(
+        counting.counted_sql(policy), Credit.granted_on >= start, Credit.granted_on <= end)
     if not scope.is_all or person_ids is not None:
         per_person = per_person.where(Credit.person_id.in_(_persons(scope, person_ids).scalar_subquery()))
     per_person = per_person.group_by(Credit.person_id).subquery("per_person")
+    multi = _multi_year_select(policy, year, scope, person_ids)
 
     # Sums and bounds are compared in hundredths (exact integers); stored totals are converted back.
     by_level = policy.get("required_by_title_level") or {}
@@ -369,17 +392,54 @@ def result_select(policy: Mapping, rule_set_id: int, year: int, scope: Scope,
     category_ok = and_(*category_checks) if category_checks else literal(True)
     full = func.coalesce(per_person.c.full_year, 0) == 1
     met = case((full, True), (and_(total >= required_cents, class_ok, category_ok), True), else_=False)
+    if multi is not None:
+        met = and_(met, multi[1])
 
     values = [Person.id, literal(year), literal(rule_set_id), Person.district_id, Person.institution_id,
               Person.department_id, Person.title_level, _from_cents(total), required, *class_cols,
               case((full, True), else_=False), met, literal(datetime.datetime.now())]
     stmt = (select(*[v.label(name) for v, name in zip(values, RESULT_COLUMNS)])
             .select_from(Person).outerjoin(per_person, per_person.c.person_id == Person.id))
+    if multi is not None:
+        stmt = multi[0](stmt)
     stmt = scope.filter(stmt, Person)
     if person_ids is not None:
         stmt = stmt.where(Person.id.in_(person_ids))
     # SQLite reads "INSERT … SELECT … ON CONFLICT" right only when the SELECT has a WHERE clause.
     return stmt.where(true())
+
+
+def _multi_year_select(policy: Mapping, year: int, scope: Scope, person_ids: list[int] | None):
+    """The multi-year requirements in SQL: one GROUP BY per person over the longest span, one
+    conditional sum per rule (counted statuses per source, no yearly caps — as counting.multi_year_check).
+    Returns (join: stmt → stmt, condition "every rule that applies is met"), or None without rules."""
+    from app.models.org import Org
+
+    rules = counting.multi_year_rules(policy)
+    if not rules:
+        return None
+    spans = [counting.multi_year_span(policy, year, r.get("years", 5)) for r in rules]
+    cols = [Credit.person_id.label("person_id")]
+    for idx, (rule, (lo, hi)) in enumerate(zip(rules, spans)):
+        cols.append(_amount(Credit.category.in_(list(rule["categories"])), Credit.granted_on >= lo,
+                            Credit.granted_on <= hi).label(f"multi{idx}"))
+    sub = counting.with_sources(select(*cols).select_from(Credit), policy).where(
+        counting.counted_sql(policy), Credit.granted_on >= min(s[0] for s in spans),
+        Credit.granted_on <= max(s[1] for s in spans))
+    if not scope.is_all or person_ids is not None:
+        sub = sub.where(Credit.person_id.in_(_persons(scope, person_ids).scalar_subquery()))
+    sub = sub.group_by(Credit.person_id).subquery("multi_year")
+    inst = select(Org.id, Org.level).subquery("multi_year_org")
+    checks = []
+    for idx, rule in enumerate(rules):
+        got = func.coalesce(sub.c[f"multi{idx}"], 0) >= _cents(rule["min"])
+        levels = rule.get("institution_levels") or []
+        checks.append(or_(got, func.coalesce(inst.c.level, "").not_in(levels)) if levels else got)
+
+    def join(stmt):
+        return (stmt.outerjoin(sub, sub.c.person_id == Person.id)
+                .outerjoin(inst, inst.c.id == Person.institution_id))
+    return join, and_(*checks)
 
 
 def recompute(session: Session, policy: Mapping, rule_set_id: int, year: int, scope: Scope,
@@ -475,7 +535,8 @@ class PolicyError(DomainError):
 
 POLICY_KEYS = {"required_total": "年度要求学分", "required_by_title_level": "各职称级别要求",
                "window": "学分年度起止", "class_split": "Ⅰ/Ⅱ类分开", "class_limits": "Ⅰ/Ⅱ类学分要求",
-               "category_limits": "各类别最少/上限", "full_year": "视为完成当年学分的规定"}
+               "category_limits": "各类别最少/上限", "full_year": "视为完成当年学分的规定",
+               "counting": "计入规则（按学分来源）", "multi_year": "多年度要求"}
 POLICY_CLASSES = ("Ⅰ类", "Ⅱ类")
 
 
@@ -575,6 +636,7 @@ def validate_policy(params: Any) -> dict[str, Any]:  # noqa: C901
             errors.append(f"第{n}条“视为完成当年学分”规定的月数必须是0到12之间的数字")
         if rule.get("label") is not None and not isinstance(rule["label"], str):
             errors.append(f"第{n}条“视为完成当年学分”规定的说明必须是文字")
+    errors += counting.validate(params)
     if errors:
         raise PolicyError(errors)
     return params

@@ -33,6 +33,7 @@ from app.models import (
     Person,
     RuleSet,
 )
+from app.services import counting
 from app.services.compliance import (
     Evaluation,
     compliance_year,
@@ -234,7 +235,8 @@ def transcript(session: Session, person: Person, year: int, region_name: str | N
     stored = session.scalar(select(ComplianceResult).where(
         ComplianceResult.person_id == person.id, ComplianceResult.year == year,
         ComplianceResult.rule_set_id == rs.id))
-    return Transcript(person, year, span, rs, credits, evaluate(policy, year, credits, person.title_level), stored)
+    return Transcript(person, year, span, rs, credits, evaluate(
+        policy, year, credits, person.title_level, **counting.context(session, person, policy, year, credits)), stored)
 
 
 # ------------------------------------------------------------------------------------ session hook

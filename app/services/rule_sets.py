@@ -151,7 +151,18 @@ XUZHOU_2024_POLICY = {
         {"categories": ["进修学习"], "min_months": 6, "label": "进修或规培6个月以上"},
         {"categories": ["援外医疗任务"], "min_months": 6, "label": "援疆、援藏、援外医疗任务满6个月"},
     ],
+    # Seed 002 附件一 4 (补录: "市级审核后，根据审核结果决定是否授予学分"), 三 3 (刷卡: "经市级审核通过后授予
+    # 学分") and 附件一 1–3 (手工录入 → 单位审核 → 市级审核): these count only after the city's review.
+    "counting": {"statuses": ["unit_approved", "city_approved"],
+                 "by_source": {"manual": ["city_approved"], "late": ["city_approved"],
+                               "card": ["city_approved"], "qr": ["city_approved"]}},
 }
+# SPEC "Rule facts" (national 2006 rules): "staff of provincial units and tertiary hospitals need 10
+# national-project credits within 5 years" — a multi-year requirement (services/counting.py) a region
+# adds to its policy ("multi_year": [NATIONAL_FIVE_YEARS]); no seed gives a figure of its own, so the
+# shipped policies leave it out and their yearly results stay as they were.
+NATIONAL_FIVE_YEARS = {"label": "三级医疗机构人员5年内国家级继续医学教育项目学分", "years": 5,
+                       "categories": ["国家级继续医学教育项目"], "min": 10, "institution_levels": ["三级"]}
 
 # National 2006 profile (SPEC "Rule facts"): ≥ 25 a year, class I 5–10 and class II 15–20, not interchangeable.
 NATIONAL_2006 = [
