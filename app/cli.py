@@ -41,20 +41,12 @@ def sync_security() -> None:
 
 
 def add_user(username: str, role: str, *, last_name: str, first_name: str, org=None, person=None,
-             password: str = DEMO_PASSWORD):
-    from werkzeug.security import generate_password_hash
+             password: str = DEMO_PASSWORD, must_change: bool = False):
+    """A new login (services/users.create_user with the app's session); the caller commits."""
+    from app.services.users import create_user
 
-    from app.models import CmeUser
-
-    sm = current_app.appbuilder.sm
-    user = CmeUser(username=username, first_name=first_name, last_name=last_name,
-                   email=f"{username}@cme.local", active=True, roles=[sm.find_role(role)],
-                   org=org, person=person,
-                   password=generate_password_hash(
-                       password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")))
-    db.session.add(user)
-    db.session.flush()
-    return user
+    return create_user(db.session, username, role, last_name=last_name, first_name=first_name, org=org,
+                       person=person, password=password, must_change=must_change)
 
 
 def _interactive() -> bool:
