@@ -142,10 +142,29 @@ class CmeSecurityManager(SecurityManager):
             return None
         return user
 
+    def create_jwt_manager(self, app):
+        """Every token carries the user's session nonce (JWT_NONCE_CLAIM): logout and password change
+        draw a new one, so a token issued before them stops working (issue 18)."""
+        jwt_manager = super().create_jwt_manager(app)
+        jwt_manager.additional_claims_loader(self.jwt_claims)
+        return jwt_manager
+
+    def jwt_claims(self, identity) -> dict:
+        try:
+            user = db.session.get(self.user_model, int(identity))
+        except (TypeError, ValueError):
+            return {}
+        if user is None:
+            return {}
+        if not user.session_nonce:
+            self.end_sessions(user)
+            db.session.commit()
+        return {JWT_NONCE_CLAIM: user.session_nonce}
+
     def load_user_jwt(self, _jwt_header, jwt_data):
-        # A JWT carries no cookie: the nonce check is for browser sessions only.
+        # A JWT carries no cookie: it carries the nonce of the login that issued it instead.
         user = self.get_user_by_id(int(jwt_data["sub"]))
-        if user and user.is_active:
+        if user and user.is_active and jwt_data.get(JWT_NONCE_CLAIM) == user.session_nonce:
             g.user = user
             return user
         return None
@@ -242,6 +261,7 @@ class CmeSecurityManager(SecurityManager):
 
 # ====================================================================== request-wide protections
 SESSION_NONCE_KEY = "_cme_nonce"
+JWT_NONCE_CLAIM = "cme_nonce"
 
 # (endpoint, methods): every way in by password or SMS is limited per client address (issue 17.2).
 LOGIN_ENDPOINTS = ["CmeAuthDBView.login", "SecurityApi.login", "SiteMobileView.login", "SiteMobileView.sms"]

@@ -186,10 +186,35 @@ def test_phone_logout_ends_copied_sessions(app, world):
         app.config.pop("SUP_SMS_INTERVAL_SECONDS", None)
 
 
-def test_jwt_clients_are_not_affected_by_the_session_nonce(app, world):
+def _bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_jwt_issued_before_logout_stops_working_after_it(app, world):
+    """Issue 18: a token issued before the user's logout is refused after it (it carries the session
+    nonce the logout replaces); a token issued after the logout works."""
     token = _api(app.test_client(), "inst_a", PASSWORD).get_json()["access_token"]
     c = app.test_client()
+    assert c.get("/api/v1/person/", headers=_bearer(token)).status_code == 200
     login_c = _web_client(app, "inst_a", PASSWORD)
+    assert c.get("/api/v1/person/", headers=_bearer(token)).status_code == 200  # a login ends nothing
     login_c.post("/logout/")
-    r = c.get("/api/v1/person/", headers={"Authorization": f"Bearer {token}"})
-    assert r.status_code == 200
+    assert c.get("/api/v1/person/", headers=_bearer(token)).status_code == 401
+    fresh = _api(app.test_client(), "inst_a", PASSWORD).get_json()["access_token"]
+    assert c.get("/api/v1/person/", headers=_bearer(fresh)).status_code == 200
+
+
+def test_a_refresh_token_issued_before_a_password_change_is_refused(app, world):
+    tokens = _api_refresh(app.test_client(), "inst_a", PASSWORD)
+    c = app.test_client()
+    assert c.post("/api/v1/security/refresh", headers=_bearer(tokens["refresh_token"])).status_code == 200
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sm.reset_password(sm.find_user(username="inst_a").id, PASSWORD)
+    assert c.post("/api/v1/security/refresh", headers=_bearer(tokens["refresh_token"])).status_code == 401
+    assert c.get("/api/v1/person/", headers=_bearer(tokens["access_token"])).status_code == 401
+
+
+def _api_refresh(client, username, password):
+    return client.post("/api/v1/security/login", json={"username": username, "password": password,
+                                                         "provider": "db", "refresh": True}).get_json()
