@@ -83,6 +83,7 @@ ROLE_PERMISSIONS = {
     CITY_ADMIN: [[".*", ".*"]],
     DISTRICT_ADMIN: _COMMON + [
         ["OrgView|InstitutionView|DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
+        ["PersonView$", "can_accounts"],  # 批量开通账号 / 重置密码 of technicians (seed 002 附件一2)
         # Its own district node: read and edit its contact data, never add or delete districts.
         ["DistrictView", _READ + "|can_edit"],
         ["NoticeView", _WRITE],
@@ -93,6 +94,7 @@ ROLE_PERMISSIONS = {
     ] + _CREDITS + [_RECOMPUTE] + _ACTIVITIES + _PLANS_REVIEW,
     INSTITUTION_ADMIN: _COMMON + [
         ["DepartmentView|PersonView|PersonApi|OrgApi", _WRITE],
+        ["PersonView$", "can_accounts"],  # 批量开通账号 / 重置密码 of technicians (seed 002 附件一2)
         ["InstitutionView", _READ.replace("|can_export", "") + "|can_edit"],
         # Notices are read on the home page (/notice/<id>); the notice admin is for publishers.
         ["组织机构|医疗机构|科室|人员管理|学员|人员导入", "menu_access"],
