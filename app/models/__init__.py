@@ -16,6 +16,7 @@ from .audit import (  # noqa: F401
 from .audit_review import AuditAppeal, AuditCertificate, AuditResult, AuditVerdict  # noqa: F401
 from .credits import CompliancePolicy, ComplianceResult, Credit, CreditStandard, RuleSet  # noqa: F401
 from .dictionaries import DictItem, DictType, Parameter  # noqa: F401
+from .distance import DistanceProject, DistanceRecord, DistanceUpload  # noqa: F401
 from .jobs import Job  # noqa: F401
 from .logs import LoginLog, OperationLog  # noqa: F401
 from .notices import Notice  # noqa: F401
