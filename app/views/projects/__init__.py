@@ -16,13 +16,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.views.projects.catalog import ProjectCatalogView
+from app.views.projects.declarations import DeclarationReviewView, DeclarationView
 from app.views.projects.holidays import HolidayView
 from app.views.projects.manage import ProjectFlagView, ProjectView
+from app.views.projects.practice import PracticeActivityView
 from app.views.projects.signin import SignInView
 from app.views.projects.topics import TopicView
+from app.views.projects.windows import ProjectWindowView
 
-__all__ = ["HolidayView", "ProjectCatalogView", "ProjectFlagView", "ProjectView", "SignInView", "TopicView",
-           "register"]
+__all__ = ["DeclarationReviewView", "DeclarationView", "HolidayView", "PracticeActivityView", "ProjectCatalogView",
+           "ProjectFlagView", "ProjectView", "ProjectWindowView", "SignInView", "TopicView", "register"]
 
 
 def register(appbuilder) -> None:
@@ -31,6 +34,14 @@ def register(appbuilder) -> None:
                         category=cat, category_label=_l("继教项目"), category_icon="fa-chalkboard-teacher")
     appbuilder.add_view(ProjectView, "继教项目管理", label=_l("继教项目管理"), icon="fa-list-alt", category=cat)
     appbuilder.add_view(TopicView, "课程微信签到时间设置", label=_l("课程微信签到时间设置"), icon="fa-qrcode",
+                        category=cat)
+    appbuilder.add_view(ProjectWindowView, "项目微信签到时间设置", label=_l("项目微信签到时间设置"), icon="fa-clock",
+                        category=cat)
+    appbuilder.add_view(DeclarationView, "继教项目申报", label=_l("继教项目申报"), icon="fa-file-signature",
+                        category=cat)
+    appbuilder.add_view(DeclarationReviewView, "项目申报审核", label=_l("项目申报审核"), icon="fa-stamp",
+                        category=cat)
+    appbuilder.add_view(PracticeActivityView, "添加继教实践活动", label=_l("添加继教实践活动"), icon="fa-user-md",
                         category=cat)
     appbuilder.add_view(ProjectFlagView, "项目异常提示", label=_l("项目异常提示"), icon="fa-exclamation-triangle",
                         category=cat)
