@@ -22,6 +22,7 @@ PERMISSION_LABELS = {
     "can_get": _l("读取"), "can_post": _l("新增"), "can_put": _l("修改"), "can_info": _l("字段信息"),
     "can_read": _l("查看"), "can_write": _l("写入"), "can_api_read": _l("读取"),
     "can_picker": _l("选择搜索"), "can_publish": _l("发布"), "can_clear": _l("清空"),
+    "can_accounts": _l("开通账号/重置密码"),
     "can_review": _l("审核"), "can_submit": _l("提交"), "can_grant": _l("授分"), "can_return": _l("退回"),
     "can_compute": _l("计算"), "can_recompute": _l("重新计算"), "can_whatif": _l("试算"),
     "can_me": _l("本人"), "can_mine": _l("我的"), "can_copy": _l("复制"), "can_set": _l("设置"),

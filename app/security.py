@@ -164,7 +164,8 @@ class CmeSecurityManager(SecurityManager):
     def load_user_jwt(self, _jwt_header, jwt_data):
         # A JWT carries no cookie: it carries the nonce of the login that issued it instead.
         user = self.get_user_by_id(int(jwt_data["sub"]))
-        if user and user.is_active and jwt_data.get(JWT_NONCE_CLAIM) == user.session_nonce:
+        if user and user.is_active and jwt_data.get(JWT_NONCE_CLAIM) == user.session_nonce \
+                and not user.must_change_password:  # an initial password opens the 修改密码 page only
             g.user = user
             return user
         return None
@@ -190,6 +191,9 @@ class CmeSecurityManager(SecurityManager):
         actor = self.current_user if has_request_context() else None
         if actor is not None and getattr(actor, "id", None) == userid:
             session[SESSION_NONCE_KEY] = nonce
+            if user.must_change_password:  # the initial password is changed: every page opens again
+                user.must_change_password = False
+                db.session.commit()
 
     # ------------------------------------------------------------------ login
     def find_login_account(self, username: str | None):
@@ -306,6 +310,7 @@ def install(app) -> None:
     from app.views.base import guard_list_args
 
     app.before_request(guard_list_args)  # sort / filter on declared columns only
+    app.before_request(require_password_change)
     app.after_request(security_headers)
 
     def too_many(error):
@@ -320,6 +325,34 @@ def install(app) -> None:
             appbuilder=app.appbuilder, message=message), 429
 
     app.register_error_handler(429, too_many)
+
+
+# What a user whose password is an initial one may open before changing it (seed 002 附件一2).
+PASSWORD_CHANGE_OPEN = {"ResetMyPasswordView.this_form_get", "ResetMyPasswordView.this_form_post",
+                        "CmeAuthDBView.logout", "CmeAuthDBView.login", "LocaleView.index", "static",
+                        "appbuilder.static"}
+
+
+def require_password_change():
+    """An account still on its initial password (a technician's account opened in bulk, or reset by
+    the unit) sees the 修改密码 page only, whatever it asks for, until the password is changed."""
+    from flask_login import current_user
+
+    endpoint = request.endpoint or ""
+    if endpoint in PASSWORD_CHANGE_OPEN or endpoint.endswith(".static"):
+        return None
+    user = current_user
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "must_change_password", False):
+        return None
+    message = _("您使用的是初始密码，请先修改密码")
+    if request.path.startswith("/api/"):
+        from flask import jsonify
+
+        return jsonify(message=message), 403
+    flash(message, "warning")
+    from flask import url_for
+
+    return redirect(url_for("ResetMyPasswordView.this_form_get"))
 
 
 # Downloads whose content type a browser may show inline (previews); everything else is an attachment.

@@ -27,6 +27,7 @@ from app.views import scale
 from app.views.base import InputError, ScopedModelView, ScopedRestApi, ScopeFilter, current_scope, role_names
 from app.views.credits import PERSON_SHOW_TEMPLATE, PersonListWidget
 from app.views.imports import import_page, template_file
+from app.views.person_accounts import PersonAccountsMixin
 from app.views.scale import CappedInterface
 from app.views.submit import once
 
@@ -155,7 +156,7 @@ def can_see_id_number() -> bool:
     return CITY_ADMIN in role_names()
 
 
-class PersonView(ScopedModelView):
+class PersonView(PersonAccountsMixin, ScopedModelView):
     datamodel = PersonInterface(Person)
     route_base = "/persons"
     list_title = _l("人员列表")
