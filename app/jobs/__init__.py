@@ -21,7 +21,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import Job
 from app.services import files
-from app.services.filestore import StorageError
+from app.services.filestore import StorageError, guard
 
 
 class JobContext:
@@ -54,8 +54,6 @@ class JobContext:
         return {k: v for k, v in self._pending.items() if k in ("done", "total")}
 
     def result_path(self, filename: str) -> str:
-        from app.services.filestore import guard
-
         folder = os.path.join(current_app.config["JOB_FILES_DIR"], self.job_id)
         with guard(None):  # a full or read-only disk: StorageError, the job ends with the Chinese message
             os.makedirs(folder, exist_ok=True)

@@ -13,6 +13,7 @@ from app.jobs import JobContext, JobFailed
 from app.models import CmeUser
 from app.oplog import record
 from app.services.people_import import ImportResult, error_report
+from app.services.scope import scope_for_user
 from app.services.sheets import ImportFileError
 
 
@@ -85,8 +86,6 @@ def import_in_scope(ctx: JobContext, path: str, service, *, module: str, action:
                     report_name: str, duplicate: str, unit: str) -> dict:
     """The import of ``service`` (a module with read_rows, validate(session, scope, rows, progress=) and
     write(session, rows)) within the scope of the job's user: the person and organization imports."""
-    from app.views.base import scope_for_user
-
     log = JobLog(ctx, module, action)
     if log.user is None:
         raise log.failed("账号不存在，无法导入")

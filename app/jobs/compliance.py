@@ -6,7 +6,7 @@ from app.jobs import JobContext, JobFailed
 from app.jobs.common import JobLog
 from app.oplog import record
 from app.services import credit_records
-from app.views.base import scope_for_user
+from app.services.scope import scope_for_user
 
 MODULE, ACTION = "达标结果", "达标计算"
 

@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Job
+from app.services.uploads import upload_folder
 
 ACTIVE = ("queued", "running")
 HEARTBEAT_GRACE = 50  # seconds without a heartbeat before a busy worker counts as dead
@@ -53,8 +54,6 @@ def fail(job_id: str, message: str, *, now: datetime.datetime | None = None) -> 
 
 def remove_upload(kwargs: dict | None) -> None:
     """Delete the uploaded file a job was handed (``path`` under the uploads folder), if still there."""
-    from app.services.uploads import upload_folder
-
     path = (kwargs or {}).get("path")
     if not isinstance(path, str):
         return

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import false, true
 
+from app.services.roles import ROLE_SCOPE
+
 LEVELS = ("all", "district", "institution", "department", "person", "none")
 
 
@@ -80,3 +82,23 @@ class Scope:
 
 
 NO_SCOPE = Scope("none")
+
+
+def scope_for_user(user: Any) -> Scope:
+    """A user's data scope: its widest role's level (LEVELS order), anchored at its organization's
+    district / institution / department, or its own person; NO_SCOPE for anyone signed out."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NO_SCOPE
+    levels = [ROLE_SCOPE[r.name] for r in user.roles if r.name in ROLE_SCOPE]
+    if not levels:
+        return NO_SCOPE
+    level = min(levels, key=LEVELS.index)
+    if level == "all":
+        return Scope("all")
+    if level == "person":
+        return Scope("person", person_id=user.person_id) if user.person_id else NO_SCOPE
+    if level == "none":
+        return NO_SCOPE
+    org = user.org
+    anchor = getattr(org, f"{level}_id", None) if org is not None else None
+    return Scope(level, org_id=anchor) if anchor else NO_SCOPE

@@ -17,12 +17,9 @@ from flask_login import current_user
 from app.extensions import db
 from app.models import Org
 from app.services.errors import DomainError
-from app.services.roles import ALL_ROLES, ROLE_SCOPE
-from app.services.scope import NO_SCOPE, Scope
+from app.services.roles import ALL_ROLES
+from app.services.scope import NO_SCOPE, Scope, scope_for_user  # noqa: F401 (re-exported: services/scope.py)
 from app.views.scale import CappedListApiMixin
-
-_LEVEL_ORDER = ["all", "district", "institution", "department", "person", "none"]
-
 
 class ScopeError(DomainError):
     status = 403
@@ -32,25 +29,6 @@ class ScopeError(DomainError):
 class InputError(DomainError):
     """Submitted data is invalid (bad ID number, department of another institution…); message in
     Chinese (HTTP 422 on the API, a flashed error on forms)."""
-
-
-def scope_for_user(user: Any) -> Scope:
-    """Compute a user's data scope from its widest role and its anchor."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return NO_SCOPE
-    levels = [ROLE_SCOPE[r.name] for r in user.roles if r.name in ROLE_SCOPE]
-    if not levels:
-        return NO_SCOPE
-    level = min(levels, key=_LEVEL_ORDER.index)
-    if level == "all":
-        return Scope("all")
-    if level == "person":
-        return Scope("person", person_id=user.person_id) if user.person_id else NO_SCOPE
-    if level == "none":
-        return NO_SCOPE
-    org = user.org
-    anchor = getattr(org, f"{level}_id", None) if org is not None else None
-    return Scope(level, org_id=anchor) if anchor else NO_SCOPE
 
 
 def acting_user() -> Any:
