@@ -21,6 +21,7 @@ from app.services.roles import ALL_ROLES
 from app.services.scope import NO_SCOPE, Scope, scope_for_user  # noqa: F401 (re-exported: services/scope.py)
 from app.views.scale import CappedListApiMixin
 
+
 class ScopeError(DomainError):
     status = 403
     """A row outside the user's data scope was named; message in Chinese (HTTP 403 on the API)."""
