@@ -192,3 +192,35 @@ def test_another_institution_cannot_read_or_change_a_declaration_by_its_id(app, 
     with app.app_context():
         assert db.session.get(Declaration, pk).status == "submitted"
         assert db.session.get(Org, world.a).name == "甲医院"
+
+
+def test_demo_shows_a_declared_project_waiting_for_approval(app, world, login, clock):
+    """Issue 16 "Done when": the demo shows a declared project waiting for approval."""
+    from types import SimpleNamespace
+
+    from app.demo.declarations import declarations
+    from app.models.projects import PracticeActivity
+    from app.services import practice_activities
+
+    now = clock.at()
+    with app.app_context():
+        users = SimpleNamespace(hospital=_user("inst_a"), district=_user("district1"), admin=_user("city"))
+        counts = declarations(db.session, users, db.session.get(Org, world.a), now)
+        db.session.commit()
+        statuses = sorted(db.session.scalars(select(Declaration.status)))
+        assert counts["declarations"] == 4
+        assert statuses == ["approved", "district_passed", "returned", "submitted"]
+        activity = db.session.scalar(select(PracticeActivity))
+        assert practice_activities.in_window(activity, now)
+    # The city's and the district's review lists show what waits for them; every new page answers 200.
+    assert "基层医疗机构高血压规范化诊疗培训班" in login("city").get("/declaration-review/").get_data(as_text=True)
+    assert "社区护理适宜技术推广班" in login("district1").get("/declaration-review/").get_data(as_text=True)
+    for user in ("inst_a", "district1", "city"):
+        c = login(user)
+        for page in ("/declarations/", "/project-signin-window/", "/practice-activities/list/"):
+            assert c.get(page).status_code == 200, (user, page)
+        with app.app_context():
+            pk = db.session.scalar(select(Declaration.id).where(Declaration.status == "approved"))
+        html = c.get(f"/declarations/show/{pk}").get_data(as_text=True)
+        assert "2026-QJ-001 (京)" in html
+        assert ("提交执行反馈" in html) == (user == "inst_a")
