@@ -43,6 +43,7 @@ from app.demo.credits import (
     self_study,
     wizard,
 )
+from app.demo.declarations import declarations
 from app.demo.projects import projects
 from app.demo.supervision import site_login, supervision
 from app.models import Org, RuleSet
@@ -81,6 +82,9 @@ def build(session: Session, users: DemoUsers, institution: Org, now: datetime.da
         c.update({f"project_{k}": v for k, v in projects(session, users, institution).items()})
         session.commit()
         say("继教项目：课题、刷卡、扫码、授分")
+        c.update(declarations(session, users, institution, now))
+        session.commit()
+        say("继教项目申报：待市级审批、待区级审核、已退回、待执行反馈；实践活动扫码签到")
         sup_summary = supervision(session, users, institution, now)
         c.update(sup_summary.counts)
         summary.site_code, summary.site_phone = sup_summary.site_code, sup_summary.site_phone
