@@ -16,7 +16,7 @@ from app.models import Org
 from app.models.supervision import PROJECT_TYPES, Filing, FilingVenue
 from app.services import sheets
 from app.services.people_import import ImportResult, RowError
-from app.services.supervision import validate_filing, validate_venue
+from app.services.supervision import SupervisionError, validate_filing, validate_venue
 
 COLUMNS = ["项目编号", "项目名称", "项目类型", "年度", "主办单位", "举办省份", "举办城市", "举办区县", "开始时间",
            "结束时间", "期数", "项目审批人", "项目审批方式", "批准文号", "会场名称", "会场地址", "承办单位",
@@ -70,15 +70,18 @@ def validate(session: Session, institution: Org, rows: Iterable[tuple[int, dict]
     for done, (number, row) in enumerate(rows, start=1):
         errors: list[RowError] = []
         filing, problems = validate_filing({key: row[col] for col, key in FILING_KEYS.items()})
-        errors += [RowError(number, _column(label), reason) for label, reason in problems]
+        errors += [RowError(number, _column(label), str(reason)) for label, reason in problems]
         venue, problems = validate_venue({key: row[col] for col, key in VENUE_KEYS.items()}, 1)
-        errors += [RowError(number, _column(label), reason.replace("会场1的", "")) for label, reason in problems]
+        errors += [RowError(number, _column(label), str(reason).replace("会场1的", ""))
+                   for label, reason in problems]
         no = row["项目编号"]
         if no:
             if no in taken:
-                errors.append(RowError(number, "项目编号", f"项目编号{no}已报备，不能重复报备"))
+                errors.append(RowError(number, "项目编号", str(SupervisionError(
+                    "项目编号%(no)s已报备，不能重复报备", no=no))))
             elif no in seen:
-                errors.append(RowError(number, "项目编号", f"项目编号与第{seen[no]}行重复"))
+                errors.append(RowError(number, "项目编号", str(SupervisionError(
+                    "项目编号与第%(row)s行重复", row=seen[no]))))
             seen.setdefault(no, number)
         if errors:
             result.errors.extend(errors)

@@ -83,7 +83,7 @@ class HttpSmsSender(SmsSender):
         super().__init__(config)
         missing = [key for key in self.REQUIRED if not self.config.get(key)]
         if missing:
-            raise SmsError("短信网关未配置完整（缺少 " + "、".join(missing) + "），请联系管理员")
+            raise SmsError("短信网关未配置完整（缺少 %(keys)s），请联系管理员", keys="、".join(missing))
 
     def request(self, phone: str, text: str, params: Mapping[str, str] | None) -> urllib.request.Request:
         cfg = self.config

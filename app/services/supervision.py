@@ -36,7 +36,7 @@ from app.models.supervision import (
     SmsCode,
 )
 from app.services import attachments, photos, upsert, workflow
-from app.services.errors import DomainError
+from app.services.errors import N_, DomainError
 from app.services.scope import Scope
 from app.services.uploads import UploadError
 
@@ -45,12 +45,32 @@ class SupervisionError(DomainError):
     """A refused supervision action; message in Chinese."""
 
 
-class FilingInvalid(SupervisionError):
-    """The filing form's problems, each (field label, Chinese reason), listed above the form at once."""
+class FilingConflict(SupervisionError):
+    """Another reviewer decided the filing first (the guarded status change found another status)."""
 
-    def __init__(self, errors: list[tuple[str, str]]):
-        super().__init__("；".join(reason for _, reason in errors))
-        self.errors = errors
+    status = 409
+
+
+class FilingInvalid(SupervisionError):
+    """The filing form's problems, each (field label, reason), listed above the form at once.
+
+    A reason is a SupervisionError (message id with its parameters); ``errors`` gives them translated."""
+
+    default_message = "报备信息有误"
+
+    def __init__(self, problems: list[tuple[str, DomainError]]):
+        super().__init__()
+        self.problems = problems
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        return [(label, str(reason)) for label, reason in self.problems]
+
+    def __str__(self) -> str:
+        return "；".join(reason for _, reason in self.errors)
+
+
+Problems = list[tuple[str, DomainError]]
 
 
 # ----------------------------------------------------------------------------------------- filings
@@ -99,33 +119,35 @@ def parse_datetime(text: str, end: bool = False) -> datetime.datetime | None:
     return day.replace(hour=23, minute=59, second=59) if end else day
 
 
-def validate_filing(values: dict) -> tuple[dict, list[tuple[str, str]]]:
-    """Clean the filing's fields; returns (clean values, [(field label, Chinese reason)])."""
-    errors: list[tuple[str, str]] = []
+def validate_filing(values: dict) -> tuple[dict, Problems]:
+    """Clean the filing's fields; returns (clean values, [(field label, reason)]); ``str(reason)`` is the
+    translated message."""
+    errors: Problems = []
     clean: dict = {}
     for key in FILING_FIELDS:
         raw = values.get(key)
         clean[key] = raw.strip() if isinstance(raw, str) else raw
     for key in REQUIRED:
         if clean.get(key) in (None, ""):
-            errors.append((FILING_FIELDS[key], f"{FILING_FIELDS[key]}不能为空"))
+            errors.append((FILING_FIELDS[key], SupervisionError("%(field)s不能为空", field=FILING_FIELDS[key])))
     if clean["project_no"] and not PROJECT_NO_RE.match(str(clean["project_no"])):
-        errors.append(("项目编号", "项目编号格式不正确（3-64位字母、数字或“-”）"))
+        errors.append(("项目编号", SupervisionError("项目编号格式不正确（3-64位字母、数字或“-”）")))
     if clean["project_type"] and clean["project_type"] not in PROJECT_TYPES:
-        errors.append(("项目类型", f"项目类型只能是：{'、'.join(PROJECT_TYPES)}"))
+        errors.append(("项目类型", SupervisionError("项目类型只能是：%(types)s", types="、".join(PROJECT_TYPES))))
     for key, limit in LIMITS.items():
         if clean.get(key) and len(str(clean[key])) > limit:
-            errors.append((FILING_FIELDS[key], f"{FILING_FIELDS[key]}不能超过{limit}个字符"))
+            errors.append((FILING_FIELDS[key], SupervisionError("%(field)s不能超过%(limit)s个字符",
+                                                                field=FILING_FIELDS[key], limit=limit)))
     start = parse_datetime(clean["starts_at"]) if clean["starts_at"] else None
     end = parse_datetime(clean["ends_at"], end=True) if clean["ends_at"] else None
     if clean["starts_at"] and start is None:
-        errors.append(("开始时间", "开始时间格式不正确，应为 2025-04-22 或 2025-04-22 08:30"))
+        errors.append(("开始时间", SupervisionError("开始时间格式不正确，应为 2025-04-22 或 2025-04-22 08:30")))
     if clean["ends_at"] and end is None:
-        errors.append(("结束时间", "结束时间格式不正确，应为 2025-04-22 或 2025-04-22 17:30"))
+        errors.append(("结束时间", SupervisionError("结束时间格式不正确，应为 2025-04-22 或 2025-04-22 17:30")))
     if start and end and end <= start:
-        errors.append(("结束时间", "结束时间必须晚于开始时间"))
+        errors.append(("结束时间", SupervisionError("结束时间必须晚于开始时间")))
     if start and end and (end - start).days > 366:
-        errors.append(("结束时间", "项目举办周期不能超过一年"))
+        errors.append(("结束时间", SupervisionError("项目举办周期不能超过一年")))
     clean["starts_at"], clean["ends_at"] = start, end
     year = clean.get("year")
     if year in (None, ""):
@@ -136,36 +158,38 @@ def validate_filing(values: dict) -> tuple[dict, list[tuple[str, str]]]:
             if not 2000 <= clean["year"] <= 2100:
                 raise ValueError
         except (TypeError, ValueError):
-            errors.append(("年度", "年度应为四位年份"))
+            errors.append(("年度", SupervisionError("年度应为四位年份")))
     sessions = clean.get("sessions")
     try:
         clean["sessions"] = int(float(sessions)) if sessions not in (None, "") else 1
         if clean["sessions"] < 1 or clean["sessions"] > 99:
             raise ValueError
     except (TypeError, ValueError):
-        errors.append(("期数", "期数应为1-99的整数"))
+        errors.append(("期数", SupervisionError("期数应为1-99的整数")))
     for key in ("organizer", "province", "city", "county", "approver", "approval_method", "approval_no"):
         clean[key] = clean.get(key) or None
     return clean, errors
 
 
-def validate_venue(values: dict, number: int) -> tuple[dict, list[tuple[str, str]]]:
+def validate_venue(values: dict, number: int) -> tuple[dict, Problems]:
     """One venue (会场); ``number`` names it in messages (会场1 …)."""
-    errors: list[tuple[str, str]] = []
+    errors: Problems = []
     clean = {k: (str(values.get(k) or "").strip()) for k in VENUE_FIELDS}
     for key in ("name", "address"):
         if not clean[key]:
-            errors.append((f"会场{number}{VENUE_FIELDS[key]}", f"会场{number}的{VENUE_FIELDS[key]}不能为空"))
+            errors.append((f"会场{number}{VENUE_FIELDS[key]}", SupervisionError(
+                "会场%(number)s的%(field)s不能为空", number=number, field=VENUE_FIELDS[key])))
     for key, limit in (("name", 128), ("address", 256), ("organizer", 128), ("person", 64)):
         if len(clean[key]) > limit:
-            errors.append((f"会场{number}{VENUE_FIELDS[key]}", f"{VENUE_FIELDS[key]}不能超过{limit}个字符"))
+            errors.append((f"会场{number}{VENUE_FIELDS[key]}", SupervisionError(
+                "%(field)s不能超过%(limit)s个字符", field=VENUE_FIELDS[key], limit=limit)))
     if clean["phone"] and not PHONE_RE.match(clean["phone"]):
-        errors.append((f"会场{number}负责人联系电话", "负责人联系电话应为11位手机号"))
+        errors.append((f"会场{number}负责人联系电话", SupervisionError("负责人联系电话应为11位手机号")))
     day = None
     if clean["date"]:
         when = parse_datetime(clean["date"])
         if when is None:
-            errors.append((f"会场{number}日期", "日期格式不正确，应为 2025-04-22"))
+            errors.append((f"会场{number}日期", SupervisionError("日期格式不正确，应为 2025-04-22")))
         else:
             day = when.date()
     clean["date"] = day
@@ -205,9 +229,9 @@ def save_filing(session: Session, user, values: dict, files: Iterable = (), fili
         venues.append(v)
         errors += problems
     if not venues:
-        errors.append(("会场信息", "请至少填写一个会场"))
+        errors.append(("会场信息", SupervisionError("请至少填写一个会场")))
     if clean.get("project_no") and project_no_taken(session, clean["project_no"], filing.id if filing else None):
-        errors.append(("项目编号", f"项目编号{clean['project_no']}已报备，不能重复报备"))
+        errors.append(("项目编号", SupervisionError("项目编号%(no)s已报备，不能重复报备", no=clean["project_no"])))
     uploads = []
     try:
         for storage in files:
@@ -215,10 +239,10 @@ def save_filing(session: Session, user, values: dict, files: Iterable = (), fili
                 uploads.append((attachments.check(storage, {"jpg", "pdf"}, filing_max_bytes(session)),
                                 storage.filename))
     except UploadError as exc:
-        errors.append(("附件", str(exc)))
+        errors.append(("附件", exc))
     inst = institution if filing is None else filing.institution
     if inst is None:
-        errors.append(("申报单位", "只有医疗机构账号可以报备项目"))
+        errors.append(("申报单位", SupervisionError("只有医疗机构账号可以报备项目")))
     if errors:
         raise FilingInvalid(errors)
     if filing is None:
@@ -244,7 +268,8 @@ def save_filing(session: Session, user, values: dict, files: Iterable = (), fili
     except IntegrityError as exc:  # the same project number saved by another unit at this instant
         if "project_no" not in str(exc.orig):
             raise
-        raise FilingInvalid([("项目编号", f"项目编号{clean['project_no']}刚由他人报备，不能重复报备")]) from None
+        raise FilingInvalid([("项目编号", SupervisionError("项目编号%(no)s刚由他人报备，不能重复报备",
+                                                          no=clean["project_no"]))]) from None
     for (data, kind), name in uploads:
         attachments.store_bytes(data, kind, name, "sup_filing", filing.id, user_id=user.id)
     return filing
@@ -270,9 +295,12 @@ def apply(session: Session, filing: Filing, action: str, user, reason: str = "",
         last = session.scalars(select(FilingLog.operator).where(FilingLog.filing_id == filing.id)
                                .order_by(FilingLog.id.desc()).limit(1)).first()
         mine = user.get_full_name() if user is not None else None
-        first = "操作未执行：该报备已由他人先处理，" if last and last != mine else ""
-        raise SupervisionError(f"{first}当前状态“{filing.status_label}”{_last_decision(session, filing)}"
-                               f"不能{ACTION_LABELS[action]}")
+        params = {"status": filing.status_label, "decision": _last_decision(session, filing),
+                  "action": ACTION_LABELS[action]}
+        if last and last != mine:
+            raise SupervisionError("操作未执行：该报备已由他人先处理，当前状态“%(status)s”%(decision)s不能%(action)s",
+                                   **params)
+        raise SupervisionError("当前状态“%(status)s”%(decision)s不能%(action)s", **params)
     reason = (reason or "").strip()
     if action in ("fail", "return") and not reason:
         raise SupervisionError("请填写原因")
@@ -290,9 +318,9 @@ def apply(session: Session, filing: Filing, action: str, user, reason: str = "",
         filing.reason = reason or None
     before = filing.status
     try:  # guarded UPDATE … WHERE status = :before: of two reviewers at once, one decides
-        workflow.guarded_set(session, filing, before, target, describe=lambda: _lost(session, filing, action))
-    except workflow.TransitionConflict as exc:
-        raise SupervisionError(str(exc)) from None
+        workflow.guarded_set(session, filing, before, target)
+    except workflow.TransitionConflict:
+        raise _lost(session, filing, action) from None
     if action == "pass":
         make_periods(session, filing, hours or half_day_hours(session))
     elif action == "return":
@@ -307,20 +335,21 @@ def _last_decision(session: Session, filing: Filing) -> str:
     return workflow.decided_by(row.operator, row.at, row.action) if row is not None else ""
 
 
-def _lost(session: Session, filing: Filing, action: str) -> str:
+def _lost(session: Session, filing: Filing, action: str) -> FilingConflict:
     status = workflow.current_value(session, filing)
-    return (f"操作未执行：该报备已由他人先处理，当前状态为“{FILING_STATUSES.get(status, status)}”"
-            f"{_last_decision(session, filing)}。您的“{ACTION_LABELS[action]}”未生效，请刷新页面查看")
+    return FilingConflict("操作未执行：该报备已由他人先处理，当前状态为“%(status)s”%(decision)s。"
+                          "您的“%(action)s”未生效，请刷新页面查看", status=FILING_STATUSES.get(status, status),
+                          decision=_last_decision(session, filing), action=ACTION_LABELS[action])
 
 
 def can_delete(session: Session, filing: Filing, reviewer: bool) -> str | None:
-    """None when the filing may be deleted, else the Chinese reason (seed: 已退回的项目不可再进行删除操作)."""
+    """None when the filing may be deleted, else the reason's message id (seed: 已退回的项目不可再进行删除操作)."""
     if filing.status == "returned":
-        return "已退回的项目不能删除"
+        return N_("已退回的项目不能删除")
     if not reviewer and filing.status not in ("draft", "rejected"):
-        return "已提交的报备不能删除"
+        return N_("已提交的报备不能删除")
     if has_supervision_data(session, filing):
-        return "该项目已有督查数据，不能删除"
+        return N_("该项目已有督查数据，不能删除")
     return None
 
 
@@ -466,6 +495,23 @@ def remove_manager_accounts(session: Session, managers: Iterable[SiteManager]) -
     return deleted, deactivated
 
 
+def manager_account(session: Session, manager: SiteManager):
+    """The login account of a site manager signing in on the phone: its own, named after the manager,
+    created (services/users) at the first login with a random password nobody knows."""
+    from app.models import CmeUser
+    from app.services.roles import SITE_MANAGER
+    from app.services.users import create_user
+
+    if manager.user_id:
+        user = session.get(CmeUser, manager.user_id)
+        user.first_name, user.last_name = "", manager.name
+        return user
+    user = create_user(session, f"site{manager.id}_{secrets.token_hex(4)}", SITE_MANAGER, last_name=manager.name,
+                       first_name="", org=manager.filing.institution, password=secrets.token_urlsafe(24))
+    manager.user_id = user.id
+    return user
+
+
 def regenerate_code(session: Session, manager: SiteManager) -> str:
     """如登录码遗失可以重新生成登录码，则前一登录码自动失效."""
     manager.login_code = new_login_code(session)
@@ -500,7 +546,7 @@ def issue_sms_code(session: Session, manager: SiteManager, phone: str, now: date
     last = session.scalar(select(func.max(SmsCode.created_at)).where(SmsCode.phone == phone))
     if last is not None and (now - last).total_seconds() < limits.interval_seconds:
         wait = limits.interval_seconds - int((now - last).total_seconds())
-        raise SupervisionError(f"发送过于频繁，请{wait}秒后再试")
+        raise SupervisionError("发送过于频繁，请%(seconds)s秒后再试", seconds=wait)
     day_start = datetime.datetime.combine(now.date(), datetime.time())
     sent_today = session.scalar(select(func.count(SmsCode.id)).where(SmsCode.phone == phone,
                                                                     SmsCode.created_at >= day_start))
@@ -643,7 +689,7 @@ def submit_feedback(fb: Feedback, now: datetime.datetime | None = None) -> None:
     """提交 the period's feedback once every required photo is there."""
     missing = missing_photos(fb)
     if missing:
-        raise SupervisionError("请先上传：" + "、".join(missing))
+        raise SupervisionError("请先上传：%(items)s", items="、".join(missing))
     fb.submitted_at = now or datetime.datetime.now()
 
 
@@ -657,11 +703,28 @@ def missing_photos(fb: Feedback) -> list[str]:
 # -------------------------------------------------------------------------------- management (SUP-7)
 def validate_score(score: str, comment: str) -> tuple[str, str | None]:
     if score not in SCORES:
-        raise SupervisionError(f"督查评分只能是：{'、'.join(SCORES)}")
+        raise SupervisionError("督查评分只能是：%(scores)s", scores="、".join(SCORES))
     comment = (comment or "").strip()
     if len(comment) > 500:
         raise SupervisionError("评分意见不能超过500个字符")
     return score, comment or None
+
+
+def set_score(filing: Filing, score: str, comment: str, scorer: str, now: datetime.datetime) -> Filing:
+    """督查评分 of an approved project."""
+    filing.score, filing.score_comment = validate_score(score, comment)
+    filing.scored_at, filing.scored_by = now, scorer
+    return filing
+
+
+def publish(filings: list[Filing], publish: bool, now: datetime.datetime) -> int:
+    """督查结果公布 (or its withdrawal) of these projects: all scored, or nothing changes."""
+    unscored = [f.project_no for f in filings if not f.score]
+    if publish and unscored:
+        raise SupervisionError("以下项目尚未督查评分，不能公布：%(nos)s", nos="、".join(unscored))
+    for f in filings:
+        f.published, f.published_at = publish, now if publish else None
+    return len(filings)
 
 
 @dataclass
@@ -759,6 +822,7 @@ def export_rows(session: Session, filings: list[Filing], now: datetime.datetime)
 
 __all__ = [
     "HALVES",
+    "FilingConflict",
     "FilingInvalid",
     "SmsLimits",
     "SupervisionError",
@@ -770,15 +834,18 @@ __all__ = [
     "is_open",
     "issue_sms_code",
     "make_periods",
+    "manager_account",
     "manager_by_code",
     "period_rows",
     "period_status",
     "photo_flags",
     "project_stats",
+    "publish",
     "published_results",
     "regenerate_code",
     "save_filing",
     "save_manager",
+    "set_score",
     "split",
     "validate_filing",
     "validate_venue",
