@@ -190,3 +190,12 @@ def test_open_accounts_service_is_idempotent_and_counts(app, world):
         db.session.commit()
         assert second.created == [] and len(second.existing) == 3
         db.session.remove()
+
+
+def test_the_import_page_offers_to_open_the_imported_persons_accounts(app, world, login):
+    import re
+
+    page = login("inst_a").get("/persons/import/").get_data(as_text=True)
+    form = re.search(r'<div class="panel panel-default" id="import-accounts">.*?</form>', page, re.S).group(0)
+    assert "/persons/accounts/" in form
+    assert 'id="import-accounts"' not in login("sec_a").get("/persons/import/").get_data(as_text=True)
