@@ -142,14 +142,14 @@ def validate_cycle(session, cycle: AuditCycle) -> None:
     try:
         cycle.quotas = normalise_quotas(cycle.quotas)
     except AuditError as exc:
-        raise AuditAdminError(str(exc)) from None
+        raise AuditAdminError(exc.message, **exc.params) from None
     if cycle.status == "open":
         q = select(AuditCycle.id).where(AuditCycle.year == cycle.year, AuditCycle.status == "open")
         if cycle.id is not None:
             q = q.where(AuditCycle.id != cycle.id)
         with session.no_autoflush:
             if session.execute(q.limit(1)).first():
-                raise AuditAdminError(f"{cycle.year}年度已有开启的审验，请先关闭后再开启新的审验")
+                raise AuditAdminError("%(year)s年度已有开启的审验，请先关闭后再开启新的审验", year=cycle.year)
 
 
 def open_cycle(session, year: int) -> AuditCycle | None:
@@ -197,7 +197,7 @@ def create_expert(session, *, username: str, name: str, year: int, contact: str 
         if [r.name for r in user.roles] != [EXPERT]:
             raise AuditAdminError("该用户名已被其他账号使用")
         if session.scalar(select(AuditExpert.id).where(AuditExpert.user_id == user.id, AuditExpert.year == year)):
-            raise AuditAdminError(f"{username} 已是{year}年度的审验专家")
+            raise AuditAdminError("%(username)s 已是%(year)s年度的审验专家", username=username, year=year)
     else:
         if password:
             problem = check_password(password)
@@ -208,14 +208,28 @@ def create_expert(session, *, username: str, name: str, year: int, contact: str 
         sm = current_app.appbuilder.sm
         user = CmeUser(username=username, first_name="", last_name=name, email=f"{username}@expert.cme.local",
                        active=True, roles=[sm.find_role(EXPERT)], password=_hash(password))
-        session.add(user)
-        session.flush()
+        _insert_once(session, user, "该用户名已被其他账号使用（可能刚由他人创建），请刷新后查看")
     expert = AuditExpert(user_id=user.id, year=int(year), name=name, contact=(contact or "").strip() or None,
                          unit=(unit or "").strip() or None, status="active")
+    _insert_once(session, expert, "%(username)s 已是%(year)s年度的审验专家（可能刚由他人添加），请刷新后查看",
+                 username=username, year=year)
     user.active = True
-    session.add(expert)
-    session.flush()
     return expert, generated
+
+
+def _insert_once(session, row: Any, message: str, **params: Any) -> None:
+    """Insert ``row`` now: two city users creating the same expert account (or the same year of it) at
+    once both pass the checks above; the unique key lets one in and the other is refused in Chinese
+    instead of a database error. The refused transaction is rolled back whole (nothing else of it is
+    kept: the caller had nothing else pending)."""
+    from sqlalchemy.exc import IntegrityError
+
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise AuditAdminError(message, **params) from None
 
 
 def reset_expert_password(session, expert: AuditExpert) -> str:
@@ -270,15 +284,16 @@ def delete_expert(session, expert: AuditExpert) -> None:
 
 
 # =========================================================================== allocation (AUD-5)
-def hold_cycle(session, cycle: AuditCycle, message: str = "专家分配已锁定，不能再修改",
+def hold_cycle(session, cycle: AuditCycle, message: str = "专家分配已锁定，不能再修改%(by)s",
                error: type[Exception] | None = None) -> None:
     """Hold the cycle's row (SELECT … FOR UPDATE) and read its lock again from the database: a list
     or allocation change racing 锁定分配结果 either commits before the lock or is refused after it —
-    never changed behind a locked allocation. Refused with who locked it and when."""
+    never changed behind a locked allocation. Refused with who locked it and when: ``message`` is a
+    message id with a ``%(by)s`` parameter."""
     session.refresh(cycle, attribute_names=["allocation_locked", "locked_at", "locked_by_fk", "status"],
                     with_for_update=True)
     if cycle.allocation_locked:
-        raise (error or AuditAdminError)(message + locked_by(session, cycle))
+        raise (error or AuditAdminError)(message, by=locked_by(session, cycle))
 
 
 def locked_by(session, cycle: AuditCycle) -> str:
@@ -363,7 +378,7 @@ def lock_allocation(session, cycle: AuditCycle, operator_id: int) -> None:
                     describe=lambda: "操作未执行：专家分配已由他人先锁定，请刷新页面查看",
                     locked_at=datetime.datetime.now(), locked_by_fk=operator_id)
     except TransitionConflict as exc:
-        raise AuditAdminError(str(exc)) from None
+        raise AuditAdminError(exc.message, **exc.params) from None
 
 
 def allocation_counters(session, cycle: AuditCycle) -> dict[str, int]:

@@ -258,14 +258,18 @@ def _held_open(session: Session, cycle: AuditCycle) -> bool:
     return cycle.is_open
 
 
+def _minute(value: datetime.datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
 def in_period(cycle: AuditCycle, now: datetime.datetime | None = None) -> None:
     """Seed 001 五、审验时间 "2022 年 11 月 1 日—12 月 2 日为学分审验时间": verdicts, 标记为已审 and 达标计算
     only inside the cycle's 审验时间 (audit_start … audit_end); refused in Chinese before and after it."""
     now = now or datetime.datetime.now()
     if cycle.audit_start is not None and now < cycle.audit_start:
-        raise ReviewError(f"本次审验尚未开始（审验时间自{cycle.audit_start:%Y-%m-%d %H:%M}起），不能审核")
+        raise ReviewError("本次审验尚未开始（审验时间自%(start)s起），不能审核", start=_minute(cycle.audit_start))
     if cycle.audit_end is not None and now > cycle.audit_end:
-        raise ReviewError(f"本次审验已于{cycle.audit_end:%Y-%m-%d %H:%M}结束，不能再审核或计算")
+        raise ReviewError("本次审验已于%(end)s结束，不能再审核或计算", end=_minute(cycle.audit_end))
 
 
 def _reason(verdict: str, reason: str | None) -> str | None:
@@ -273,7 +277,7 @@ def _reason(verdict: str, reason: str | None) -> str | None:
     if verdict == "failed" and not reason:
         raise ReviewError("请填写不通过原因")
     if len(reason) > REASON_MAX:
-        raise ReviewError(f"不通过原因不能超过{REASON_MAX}个字")
+        raise ReviewError("不通过原因不能超过%(n)s个字", n=REASON_MAX)
     return reason or None
 
 
@@ -304,10 +308,10 @@ def set_verdicts(session: Session, auditor: Auditor, cycle: AuditCycle, person_i
     appealed = appeals_by_verdict(session, [v.id for v in current.values()])
     if appealed:
         names = "、".join(f"“{found[v.credit_id]}”" for v in current.values() if v.id in appealed)
-        raise ReviewError(f"学分{names}已申请复审，结论由市继教办复审决定")
+        raise ReviewError("学分%(names)s已申请复审，结论由市继教办复审决定", names=names)
     stale = [cid for cid in ids if int(seen[cid] or 0) != (current[cid].version if cid in current else 0)]
     if stale:  # seen versions are already outdated: refuse before writing anything
-        raise ConflictError(_conflict_message(session, cycle, stale, found))
+        raise _conflict(session, cycle, stale, found)
     person = session.get(Person, person_id)
     now = now or datetime.datetime.now()
     conflicts: list[int] = []
@@ -333,12 +337,12 @@ def set_verdicts(session: Session, auditor: Auditor, cycle: AuditCycle, person_i
     if conflicts:
         # All or nothing: the whole transaction is rolled back (the caller had nothing else pending).
         session.rollback()
-        raise ConflictError(_conflict_message(session, cycle, conflicts, found))
+        raise _conflict(session, cycle, conflicts, found)
     session.expire_all()
     return len(ids)
 
 
-def _conflict_message(session: Session, cycle: AuditCycle, credit_ids: list[int], names: dict[int, str]) -> str:
+def _conflict(session: Session, cycle: AuditCycle, credit_ids: list[int], names: dict[int, str]) -> ConflictError:
     from app.models import CmeUser
 
     rows = session.execute(select(AuditVerdict.credit_id, AuditVerdict.verdict, AuditVerdict.decided_at,
@@ -350,7 +354,7 @@ def _conflict_message(session: Session, cycle: AuditCycle, credit_ids: list[int]
         who = last_name or username or "其他人"
         parts.append(f"“{names.get(credit_id, credit_id)}”已被{who}于{at:%Y-%m-%d %H:%M:%S}审核为“{VERDICTS.get(verdict, verdict)}”")
     detail = "；".join(parts) or "所选学分的审核结论已被他人修改"
-    return f"审核冲突：{detail}。本次审核未保存，请刷新页面查看最新结论后再审核。"
+    return ConflictError("审核冲突：%(detail)s。本次审核未保存，请刷新页面查看最新结论后再审核。", detail=detail)
 
 
 def _result_row(session: Session, cycle: AuditCycle, person: Person) -> AuditResult:
@@ -405,7 +409,7 @@ def compute(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: in
             raise ReviewError("该学员未分配给您，不能审核")
     rs = rule_set_for_year(session, region(session), cycle.year)
     if rs is None:
-        raise ReviewError(f"没有适用于{cycle.year}年度的已发布规则集，请先在“授分规则”中发布")
+        raise ReviewError("没有适用于%(year)s年度的已发布规则集，请先在“授分规则”中发布", year=cycle.year)
     policy, year = cycle_policy(policy_params(rs), cycle)
     person = session.get(Person, person_id)
     rows = person_credits(session, cycle, person_id)
@@ -457,7 +461,7 @@ def publish_results(session: Session, auditor: Auditor, cycle: AuditCycle, *,
     if not auditor.is_city:
         raise ReviewError("只有市继教办可以通报审验结果")
     if cycle.audit_end is not None and now <= cycle.audit_end:
-        raise ReviewError(f"审验时间至{cycle.audit_end:%Y-%m-%d %H:%M}结束，结束后才能通报结果")
+        raise ReviewError("审验时间至%(end)s结束，结束后才能通报结果", end=_minute(cycle.audit_end))
     done = session.execute(update(AuditCycle).where(
         AuditCycle.id == cycle.id, AuditCycle.results_published_at.is_(None)).values(
         results_published_at=now, results_published_by_fk=auditor.user_id).execution_options(
@@ -514,7 +518,7 @@ def file_appeal(session: Session, auditor: Auditor, verdict: AuditVerdict, reaso
     if not _held_open(session, cycle):
         raise ReviewError("该审验已关闭，不能再申请复审")
     if cycle.appeal_deadline is not None and now > cycle.appeal_deadline:
-        raise ReviewError(f"复审申请已截止（截止时间：{cycle.appeal_deadline:%Y-%m-%d %H:%M}），不能再申请")
+        raise ReviewError("复审申请已截止（截止时间：%(deadline)s），不能再申请", deadline=_minute(cycle.appeal_deadline))
     if auditor.kind not in ("scope", "city") or not may_see(session, auditor, cycle, verdict.person_id):
         raise ReviewError("无权为该学员申请复审")
     if verdict.verdict != "failed":
@@ -525,7 +529,7 @@ def file_appeal(session: Session, auditor: Auditor, verdict: AuditVerdict, reaso
     if not reason:
         raise ReviewError("请填写复审理由")
     if len(reason) > REASON_MAX:
-        raise ReviewError(f"复审理由不能超过{REASON_MAX}个字")
+        raise ReviewError("复审理由不能超过%(n)s个字", n=REASON_MAX)
     # INSERT … ON CONFLICT (verdict_id) DO NOTHING: of two people appealing one material at once,
     # the second is told it was appealed (no unique-key violation).
     if not upsert.insert_ignore(session, AuditAppeal, {
@@ -549,13 +553,13 @@ def decide_appeal(session: Session, auditor: Auditor, appeal: AuditAppeal, accep
     if not accept and not reason and appeal.status == "pending":
         raise ReviewError("请填写复审不通过的原因")
     if len(reason) > REASON_MAX:
-        raise ReviewError(f"复审意见不能超过{REASON_MAX}个字")
+        raise ReviewError("复审意见不能超过%(n)s个字", n=REASON_MAX)
     now = datetime.datetime.now()
     try:  # workflow.APPEAL by a guarded UPDATE: of two city users deciding at once, one decides
         workflow.apply(appeal, "accept" if accept else "reject", session.get(CmeUser, auditor.user_id),
                        reason or None, session=session, when=now)
     except workflow.WorkflowError as exc:
-        raise ReviewError(str(exc)) from None
+        raise ReviewError(exc.message, **exc.params) from None
     appeal.decision_reason = reason or None
     appeal.decided_by_fk = auditor.user_id
     appeal.decided_at = now

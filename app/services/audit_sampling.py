@@ -82,12 +82,12 @@ def normalise_quotas(quotas: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for level, value in quotas.items():
         if level not in INSTITUTION_LEVELS:
-            raise AuditError(f"未知的单位级别：{level}")
+            raise AuditError("未知的单位级别：%(level)s", level=level)
         if value == "all":
             out[level] = "all"
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise AuditError(f"{level}的抽取家数必须是不小于0的整数")
+            raise AuditError("%(level)s的抽取家数必须是不小于0的整数", level=level)
         out[level] = value
     return out
 
@@ -106,13 +106,52 @@ def _check_scope_for_cycle_draw(scope: Scope) -> None:
 
 
 # --------------------------------------------------------------------------- draw records
+# A queued or running draw younger than this holds its target (a draw whose job died frees it after).
+DRAW_BUSY = datetime.timedelta(hours=1)
+
+
+def latest_draw(session: Session, cycle_id: int, kind: str, standard_id: int | None = None) -> AuditDraw | None:
+    """The last draw of a cycle's institutions (``standard_id`` None) or of one standard's persons."""
+    q = select(AuditDraw).where(AuditDraw.cycle_id == cycle_id, AuditDraw.kind == kind)
+    if standard_id is not None:
+        q = q.where(AuditDraw.standard_id == standard_id)
+    return session.scalar(q.order_by(AuditDraw.id.desc()).limit(1))
+
+
+def _started_by(session: Session, draw: AuditDraw) -> str:
+    from app.models import CmeUser
+    from app.services.workflow import decided_by
+
+    user = session.get(CmeUser, draw.operator_fk) if draw.operator_fk else None
+    name = ((user.get_full_name() or "").strip() or user.username) if user is not None else None
+    return decided_by(name, draw.created_at, "发起")
+
+
+def _check_no_other_draw(session: Session, cycle: AuditCycle, kind: str, standard: AuditStandard | None,
+                         seen: int | None, now: datetime.datetime) -> None:
+    """Two admins starting (or re-running) one draw at once: the cycle's row is held, so the second
+    finds the first one's draw and is refused with who started it and when — while it is still
+    queued or running, or whenever the page it came from (``seen``: the last draw id it showed, 0 =
+    none) is out of date. One draw, one list, no duplicate rows."""
+    latest = latest_draw(session, cycle.id, kind, standard.id if standard else None)
+    if latest is None:
+        return
+    if latest.status in ("queued", "running") and latest.created_at and now - latest.created_at < DRAW_BUSY:
+        raise AuditError("已有一次抽取正在进行%(by)s，请等待其完成后查看结果", by=_started_by(session, latest))
+    if seen is not None and latest.id != seen:
+        raise AuditError("抽取已被他人重新发起%(by)s，本次未执行，请刷新页面查看最新名单", by=_started_by(session, latest))
+
+
 def create_draw(session: Session, cycle: AuditCycle, operator_id: int, *, kind: str,
                 standard: AuditStandard | None = None, seed: int | None = None,
-                rerun_of: AuditDraw | None = None) -> AuditDraw:
-    """Record a queued draw (the job then runs ``run_draw``)."""
+                rerun_of: AuditDraw | None = None, seen: int | None = None,
+                now: datetime.datetime | None = None) -> AuditDraw:
+    """Record a queued draw (the job then runs ``run_draw``); refused while another draw of the same
+    target is under way or since the page ``seen`` (see ``_check_no_other_draw``)."""
     if cycle.status != "open":
         raise AuditError("审验年度已关闭，不能抽取")
-    hold_cycle(session, cycle, "专家分配已锁定，不能再抽取", AuditError)
+    hold_cycle(session, cycle, "专家分配已锁定，不能再抽取%(by)s", AuditError)
+    _check_no_other_draw(session, cycle, kind, standard, seen, now or datetime.datetime.now())
     if seed is not None and not (0 <= int(seed) < 2 ** 63):
         raise AuditError("随机种子必须是非负整数")
     draw = AuditDraw(cycle_id=cycle.id, kind=kind, standard_id=standard.id if standard else None,
@@ -239,7 +278,7 @@ def validate_standard(session: Session, standard: AuditStandard) -> None:
         raise AuditError("每科室抽取人数必须是不小于0的整数（0表示全部）")
     for level in standard.unit_levels or []:
         if level not in INSTITUTION_LEVELS:
-            raise AuditError(f"未知的单位级别：{level}")
+            raise AuditError("未知的单位级别：%(level)s", level=level)
     if standard.audit_scope not in AUDIT_SCOPE_SPECIALTIES:
         raise AuditError("审验归属不正确")
     ids = [int(i) for i in standard.institution_ids or []]
@@ -346,7 +385,7 @@ def clear_standard_list(session: Session, scope: Scope, standard: AuditStandard)
     """清空: remove a standard's drawn list (the draw records stay as history)."""
     check_standard_scope(scope, standard)
     cycle = session.get(AuditCycle, standard.cycle_id)
-    hold_cycle(session, cycle, "专家分配已锁定，不能清空名单", AuditError)
+    hold_cycle(session, cycle, "专家分配已锁定，不能清空名单%(by)s", AuditError)
     n = session.execute(delete(AuditDrawnPerson).where(AuditDrawnPerson.standard_id == standard.id)).rowcount
     session.execute(update(AuditDraw).where(AuditDraw.standard_id == standard.id, AuditDraw.status == "done")
                     .values(status="cleared"))
@@ -368,7 +407,7 @@ def delete_standard(session: Session, scope: Scope, standard: AuditStandard) -> 
 def remove_drawn_person(session: Session, scope: Scope, row: AuditDrawnPerson) -> None:
     standard = session.get(AuditStandard, row.standard_id)
     check_standard_scope(scope, standard)
-    hold_cycle(session, session.get(AuditCycle, row.cycle_id), "专家分配已锁定，不能修改名单", AuditError)
+    hold_cycle(session, session.get(AuditCycle, row.cycle_id), "专家分配已锁定，不能修改名单%(by)s", AuditError)
     session.delete(row)
 
 
@@ -379,7 +418,7 @@ def merge_into_final(session: Session, scope: Scope, cycle: AuditCycle, standard
     Returns the number of persons added. City only; refused once the allocation is locked."""
     if not scope.is_all:
         raise AuditError("只有市继教办可以生成最终抽取名单")
-    hold_cycle(session, cycle, "专家分配已锁定，不能修改最终名单", AuditError)
+    hold_cycle(session, cycle, "专家分配已锁定，不能修改最终名单%(by)s", AuditError)
     ids = sorted({int(i) for i in standard_ids})
     if not ids:
         raise AuditError("请选择要合并的名单")
@@ -414,7 +453,7 @@ def _final_count(session: Session, cycle_id: int) -> int:
 def remove_final_person(session: Session, scope: Scope, row: AuditFinalPerson) -> None:
     if not scope.is_all:
         raise AuditError("只有市继教办可以修改最终抽取名单")
-    hold_cycle(session, session.get(AuditCycle, row.cycle_id), "专家分配已锁定，不能修改最终名单", AuditError)
+    hold_cycle(session, session.get(AuditCycle, row.cycle_id), "专家分配已锁定，不能修改最终名单%(by)s", AuditError)
     if session.scalar(select(AuditAllocation.id).where(AuditAllocation.final_person_id == row.id)):
         raise AuditError("该人员已分配给专家，请先清空该专家的分配")
     session.delete(row)

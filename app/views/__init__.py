@@ -10,7 +10,6 @@ AREA_MODULES: list[str] = [
     "app.views.selfstudy",
     "app.views.activities",
     "app.views.audit",
-    "app.views.audit_review",
     "app.views.supervision",
     "app.views.projects",
 ]

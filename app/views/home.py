@@ -70,7 +70,7 @@ class HomeView(IndexView):
                 self.appbuilder.sm.has_access("can_decide", "AuditAppealView"):
             return None, None
         from app.services.audit_review import pick_cycle
-        from app.views.audit_review import current_auditor
+        from app.views.audit.auditor import current_auditor
 
         auditor = current_auditor()
         if auditor.kind not in ("city", "expert"):
