@@ -55,8 +55,9 @@ from app.services.rule_sets import (
     PROJECT,
     SELF,
     STUDY,
-    active_rule_set,
+    region,  # noqa: F401 (re-exported: which rule set is in force lives in rule_sets)
 )
+from app.services.rule_sets import current_rule_set as wizard_rule_set
 from app.services.scope import Scope
 
 # URL slug → activity type (seed 003: 可授学分的继续医学教育活动, seven types in this order).
@@ -103,24 +104,6 @@ class Context:
 
 
 # ------------------------------------------------------------------------------ rule set and standards
-def region(session: Session) -> str:
-    value = session.scalar(select(Parameter.value).where(Parameter.key == "region"))
-    return (value or "").strip() or "北京市"
-
-
-def wizard_rule_set(session: Session, today: datetime.date | None = None) -> RuleSet | None:
-    """The region's published rule set in force today, else the one judging the newest credit year."""
-    from app.services.credit_records import default_year, rule_set_for_year
-
-    today = today or datetime.date.today()
-    name = region(session)
-    current = active_rule_set(session, name, today)
-    if current is not None:
-        return current
-    year = default_year(session, name, today)
-    return rule_set_for_year(session, name, year) if year is not None else None
-
-
 def standards_for(session: Session, activity_type: str, rule_set: RuleSet | None = None) -> list[CreditStandard]:
     """Step 1: the active standards of the rule set that apply to ``activity_type``, by 序号."""
     rule_set = rule_set or wizard_rule_set(session)
@@ -256,7 +239,7 @@ def add_persons(session: Session, draft: GrantDraft, scope: Scope, person_ids: l
     found = set(session.scalars(scope.filter(select(Person.id).where(Person.id.in_(ids), Person.active.is_(True)),
                                              Person)))
     if found != ids:
-        raise GrantError(f"有{len(ids - found)}名人员不存在、已停用或不在您的管辖范围内，未添加任何人员")
+        raise GrantError("有%(count)s名人员不存在、已停用或不在您的管辖范围内，未添加任何人员", count=len(ids - found))
     present = set(session.scalars(select(GrantDraftPerson.person_id).where(
         GrantDraftPerson.draft_id == draft.id, GrantDraftPerson.person_id.in_(ids))))
     new = sorted(ids - present)
@@ -268,9 +251,8 @@ def add_persons(session: Session, draft: GrantDraft, scope: Scope, person_ids: l
 
 
 def add_matching(session: Session, draft: GrantDraft, scope: Scope, **filters) -> int:
-    """全部添加: every person matching the search, in one INSERT … SELECT."""
-    if not any(str(v).strip() for v in filters.values()):
-        raise GrantError("请先输入卡号、姓名或所属部门查询，再全部添加")
+    """全部添加: every person matching the search (the whole scope for an empty one, as step 2 lists it
+    before any search, issue 15.3), in one INSERT … SELECT."""
     ids = person_search(session, scope, **filters).where(~exists().where(
         GrantDraftPerson.draft_id == draft.id, GrantDraftPerson.person_id == Person.id)).with_only_columns(Person.id)
     count = session.scalar(select(func.count()).select_from(ids.subquery()))
@@ -285,7 +267,7 @@ def add_matching(session: Session, draft: GrantDraft, scope: Scope, **filters) -
 def _check_size(session: Session, draft: GrantDraft, adding: int) -> None:
     size = session.scalar(select(func.count()).where(GrantDraftPerson.draft_id == draft.id)) or 0
     if size + adding > MAX_BULK_ADD:
-        raise GrantError(f"授予名单最多{MAX_BULK_ADD}人，请分批录入")
+        raise GrantError("授予名单最多%(most)s人，请分批录入", most=MAX_BULK_ADD)
 
 
 def remove_persons(session: Session, draft: GrantDraft, person_ids: list[Any]) -> int:
@@ -328,7 +310,7 @@ def save_details(draft: GrantDraft, form: Mapping[str, Any]) -> None:
                       ("content", 256)):
         value = (form.get(key) or "").strip()
         if len(value) > size:
-            raise GrantError(f"{FIELD_LABELS[key]}不能超过{size}个字")
+            raise GrantError("%(field)s不能超过%(size)s个字", field=FIELD_LABELS[key], size=size)
         setattr(draft, key, value or None)
     raw = (form.get("activity_date") or "").strip()
     try:
@@ -350,9 +332,9 @@ def _decimal_or_none(value: Any, key: str) -> Decimal | None:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise GrantError(f"{FIELD_LABELS[key]}必须是数字") from None
+        raise GrantError("%(field)s必须是数字", field=FIELD_LABELS[key]) from None
     if not number.is_finite() or number < 0 or number >= Decimal(10000000):
-        raise GrantError(f"{FIELD_LABELS[key]}必须是不小于0的数字")
+        raise GrantError("%(field)s必须是不小于0的数字", field=FIELD_LABELS[key])
     return number.quantize(Decimal("0.01"))
 
 
@@ -363,7 +345,7 @@ def _int_or_none(value: Any, key: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise GrantError(f"{FIELD_LABELS[key]}必须是整数") from None
+        raise GrantError("%(field)s必须是整数", field=FIELD_LABELS[key]) from None
 
 
 def engine_inputs(draft: GrantDraft) -> dict[str, Any]:
@@ -504,7 +486,9 @@ def submit(session: Session, draft: GrantDraft, ctx: Context, now: datetime.date
             continue
         results[person.id] = result
     if errors:
-        raise GrantError(_summary(errors))
+        refusal = GrantError(_summary(errors))
+        refusal.problems = errors  # each problem on its own: the wizard shows them at their fields
+        raise refusal
 
     # Consume the draft first: the guarded UPDATE takes the row lock, so a concurrent or repeated
     # submission of the same draft finds it no longer open and writes nothing.

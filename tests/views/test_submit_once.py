@@ -37,7 +37,7 @@ def _flashes(client) -> str:
 @pytest.mark.parametrize("user, url", [
     ("inst_a", "/manual-credits/add"), ("inst_a", "/practiceplan/add"), ("inst_a", "/filing/add"),
     ("inst_a", "/filing/list/"), ("inst_a", "/persons/import/"), ("city", "/project-catalog/list/"),
-    ("inst_a", "/activities/degree/")])
+    ("inst_a", "/activities/degree/new")])
 def test_form_pages_carry_a_fresh_token(app, world, login, user, url):
     c = login(user)
     first, second = c.get(url).get_data(as_text=True), c.get(url).get_data(as_text=True)
@@ -187,4 +187,6 @@ def test_files_of_a_refused_submit_are_deleted_with_its_transaction(app, world, 
     with app.app_context():
         rows = {os.path.basename(p) for p in db.session.scalars(select(Attachment.path))}
         db.session.remove()
-    assert len(rows) == 2 and set(os.listdir(folder)) - before == rows  # the first draft's two files only
+    # Issue 15.3: the refused draft keeps its two files as evidence (the first draft's two and the refused
+    # draft's two); still no file without a row.
+    assert len(rows) == 4 and set(os.listdir(folder)) - before == rows
