@@ -5,7 +5,9 @@ The view only translates requests: services/activities.py holds the steps, the c
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+import re
+
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -17,12 +19,12 @@ from app.models import Org
 from app.models.activities import GrantDraft
 from app.models.attachments import Attachment
 from app.models.credits import CREDIT_STATUSES
-from app.oplog import record
 from app.services import activities as svc
 from app.services import attachments
 from app.services.credit_rules import UNIT_LABELS
+from app.services.errors import DomainError
 from app.services.rule_sets import PRACTICE
-from app.services.uploads import UploadError
+from app.views.actions import act
 from app.views.base import acting_user, current_scope
 from app.views.credits import number
 from app.views.files import stored_path
@@ -129,51 +131,64 @@ class ActivityView(BaseView):
             abort(redirect(url_for("ActivityView.type_page", slug=svc.SLUGS[draft.activity_type])))
         return draft
 
-    @expose("/<slug>/new", methods=["POST"])
+    def _render(self, step: int, draft: GrantDraft | None, activity_type: str | None = None, **kwargs):
+        activity_type = activity_type or draft.activity_type
+        kwargs.setdefault("errors", {})
+        return self.render_template(f"activities/step{step}.html", draft=draft, step=step, titles=STEP_TITLES,
+                                    activity_type=activity_type, slug=svc.SLUGS[activity_type], **kwargs)
+
+    def _step1_page(self, draft: GrantDraft | None, activity_type: str, errors: dict | None = None):
+        rule_set = svc.wizard_rule_set(db.session)
+        standards = svc.standards_for(db.session, activity_type, rule_set)
+        return self._render(1, draft, activity_type, standards=standards, rule_set=rule_set, errors=errors or {})
+
+    @staticmethod
+    def _after_step1(draft: GrantDraft) -> str:
+        saving = request.form.get("action") == "save"
+        return url_for("ActivityView.step1" if saving else "ActivityView.step2", draft_id=draft.id)
+
+    @expose("/<slug>/new", methods=["GET", "POST"])
     @has_access
     @permission_name("grant")
     @once
     def new(self, slug):
+        """Step 1 of a new credit. Opening it writes nothing: the draft is made by the first save (issue 15.3)."""
         activity_type = svc.TYPES.get(slug) or abort(404)
-        draft = svc.start(db.session, _user().id, activity_type)
-        db.session.commit()
-        return redirect(url_for("ActivityView.step1", draft_id=draft.id))
+        if request.method == "GET":
+            return self._step1_page(None, activity_type)
+        user_id = _user().id
+        if "standard_id" not in request.form and "action" not in request.form:  # a bare POST: an empty draft
+            return act(lambda: svc.start(db.session, user_id, activity_type),
+                       then=lambda d: url_for("ActivityView.step1", draft_id=d.id))
+
+        def create() -> GrantDraft:
+            draft = svc.start(db.session, user_id, activity_type)
+            svc.choose_standard(db.session, draft, request.form.get("standard_id"))
+            return draft
+
+        return act(create, done=lambda _d: _("已保存") if request.form.get("action") == "save" else None,
+                   then=self._after_step1,
+                   failed=lambda exc: (self._step1_page(None, activity_type, {"standard_id": str(exc)}), 422))
 
     @expose("/wizard/<int:draft_id>/delete", methods=["POST"])
     @has_access
     @permission_name("grant")
     def delete(self, draft_id):
         draft = self._draft(draft_id)
-        slug = svc.SLUGS[draft.activity_type]
-        svc.delete_draft(db.session, draft)
-        db.session.commit()
-        flash(_("草稿已删除"), "success")
-        return redirect(url_for("ActivityView.type_page", slug=slug))
-
-    def _render(self, step: int, draft: GrantDraft, **kwargs):
-        return self.render_template(f"activities/step{step}.html", draft=draft, step=step, titles=STEP_TITLES,
-                                    slug=svc.SLUGS[draft.activity_type], **kwargs)
+        return act(lambda: svc.delete_draft(db.session, draft), done=_("草稿已删除"),
+                   then=url_for("ActivityView.type_page", slug=svc.SLUGS[draft.activity_type]))
 
     @expose("/wizard/<int:draft_id>/1", methods=["GET", "POST"])
     @has_access
     @permission_name("grant")
     def step1(self, draft_id):
         draft = self._draft(draft_id)
-        rule_set = svc.wizard_rule_set(db.session)
-        standards = svc.standards_for(db.session, draft.activity_type, rule_set)
-        if request.method == "POST":
-            try:
-                svc.choose_standard(db.session, draft, request.form.get("standard_id"))
-            except svc.GrantError as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
-                return self._render(1, draft, standards=standards, rule_set=rule_set)
-            db.session.commit()
-            if request.form.get("action") == "save":
-                flash(_("已保存"), "success")
-                return redirect(url_for("ActivityView.step1", draft_id=draft.id))
-            return redirect(url_for("ActivityView.step2", draft_id=draft.id))
-        return self._render(1, draft, standards=standards, rule_set=rule_set)
+        if request.method == "GET":
+            return self._step1_page(draft, draft.activity_type)
+        return act(lambda: svc.choose_standard(db.session, draft, request.form.get("standard_id")),
+                   done=lambda _s: _("已保存") if request.form.get("action") == "save" else None,
+                   then=lambda _s: self._after_step1(draft),
+                   failed=lambda exc: (self._step1_page(draft, draft.activity_type, {"standard_id": str(exc)}), 422))
 
     def _search_args(self) -> dict[str, str]:
         source = request.form if request.method == "POST" else request.args
@@ -184,53 +199,43 @@ class ActivityView(BaseView):
     @has_access
     @permission_name("grant")
     def step2(self, draft_id):
+        """授予名单: the scope's persons are listed at once (no search needed); 全部添加 takes every person
+        the list shows (all its pages), 添加 the ticked ones."""
         draft = self._draft(draft_id)
         if draft.standard_id is None:
             flash(_("请先选择一条适用的标准"), "warning")
             return redirect(url_for("ActivityView.step1", draft_id=draft.id))
         filters = self._search_args()
         if request.method == "POST":
-            # Back to the same search after moving people (an empty search lists the whole scope).
-            keep = {**filters, "search": "1"} if request.form.get("search") == "1" else filters
-            action = request.form.get("action")
-            try:
-                if action == "add":
-                    n = svc.add_persons(db.session, draft, current_scope(), request.form.getlist("person_id"))
-                    flash(_("已添加%(n)s人到授予名单", n=n), "success")
-                elif action == "add_all":
-                    n = svc.add_matching(db.session, draft, current_scope(), **filters)
-                    flash(_("已添加%(n)s人到授予名单", n=n), "success")
-                elif action == "remove":
-                    n = svc.remove_persons(db.session, draft, request.form.getlist("grant_person_id"))
-                    flash(_("已从授予名单移出%(n)s人", n=n), "success")
-                elif action in ("next", "prev", "save"):
-                    pass
-                else:
-                    abort(400)
-            except svc.GrantError as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
-                return redirect(url_for("ActivityView.step2", draft_id=draft.id, **keep))
-            db.session.commit()
-            if action == "prev":
-                return redirect(url_for("ActivityView.step1", draft_id=draft.id))
-            if action == "next":
-                if not svc.grant_list(db.session, draft, page=1)[1]:
-                    flash(_("授予名单为空，请先添加人员"), "warning")
-                    return redirect(url_for("ActivityView.step2", draft_id=draft.id, **keep))
-                return redirect(url_for("ActivityView.step3", draft_id=draft.id))
-            if action == "save":
-                flash(_("已保存"), "success")
-            return redirect(url_for("ActivityView.step2", draft_id=draft.id, **keep))
+            return self._step2_post(draft, filters)
         page, gpage = _page(), _page("gpage")
-        searched = any(filters.values()) or request.args.get("search") == "1"
-        results, more = (svc.search_page(db.session, current_scope(), draft, page, **filters)
-                         if searched else ([], False))
+        results, more = svc.search_page(db.session, current_scope(), draft, page, **filters)
         granted, total = svc.grant_list(db.session, draft, page=gpage)
         names = _org_names({p.institution_id for p in results + granted} | {p.department_id for p in results + granted})
-        return self._render(2, draft, filters=filters, results=results, more=more, page=page, searched=searched,
-                            granted=granted, total=total, gpage=gpage, gpages=max(1, -(-total // svc.PAGE)),
-                            names=names, standard=draft.standard)
+        return self._render(2, draft, filters=filters, results=results, more=more, page=page,
+                            searched=any(filters.values()), granted=granted, total=total, gpage=gpage,
+                            gpages=max(1, -(-total // svc.PAGE)), names=names, standard=draft.standard)
+
+    def _step2_post(self, draft: GrantDraft, filters: dict):
+        action = request.form.get("action")
+        scope = current_scope()
+        moves = {
+            "add": lambda: _("已添加%(n)s人到授予名单", n=svc.add_persons(
+                db.session, draft, scope, request.form.getlist("person_id"))),
+            "add_all": lambda: _("已添加%(n)s人到授予名单", n=svc.add_matching(db.session, draft, scope, **filters)),
+            "remove": lambda: _("已从授予名单移出%(n)s人", n=svc.remove_persons(
+                db.session, draft, request.form.getlist("grant_person_id"))),
+            "save": lambda: _("已保存"), "prev": lambda: None, "next": lambda: None,
+        }
+        if action not in moves:
+            abort(400)
+        back = url_for("ActivityView.step2", draft_id=draft.id, **{k: v for k, v in filters.items() if v})
+        if action == "next" and not svc.grant_list(db.session, draft, page=1)[1]:
+            flash(_("授予名单为空，请先添加人员"), "warning")
+            return redirect(back)
+        then = {"prev": url_for("ActivityView.step1", draft_id=draft.id),
+                "next": url_for("ActivityView.step3", draft_id=draft.id)}.get(action, back)
+        return act(moves[action], done=lambda message: message, then=then)
 
     def _step3_context(self, draft: GrantDraft, values: dict) -> dict:
         standard = draft.standard
@@ -258,6 +263,28 @@ class ActivityView(BaseView):
             values["activity_form"] = draft.standard.activity_form or ""
         return values
 
+    def _store_uploads(self, draft: GrantDraft) -> list[Attachment]:
+        """Check every file sent, then keep them all as the draft's evidence (committed: a later refusal of
+        the details or of the submission never drops them). One bad file and none is kept."""
+        max_bytes = svc.evidence_max_bytes(db.session)
+        uploads = [(storage.filename, attachments.check(storage, max_bytes=max_bytes))
+                   for storage in request.files.getlist("evidence") if storage and storage.filename]
+        stored = [attachments.store_bytes(data, kind, name, "grant_draft", draft.id, user_id=_user().id)
+                  for name, (data, kind) in uploads]
+        if stored:
+            db.session.commit()
+        return stored
+
+    def _step3_again(self, draft_id: int, values: dict, exc: DomainError):
+        """Step 3 again after a refusal: every problem at its field, the persons' problems grouped."""
+        draft = db.session.get(GrantDraft, draft_id)
+        if draft.status != "open":  # submitted meanwhile (a second click)
+            flash(str(exc), "danger")
+            return redirect(url_for("ActivityView.type_page", slug=svc.SLUGS[draft.activity_type]))
+        errors, general, people = sort_problems(getattr(exc, "problems", None) or [str(exc)])
+        return self._render(3, draft, errors=errors, general=general, people=people,
+                            **self._step3_context(draft, values)), 422
+
     @expose("/wizard/<int:draft_id>/3", methods=["GET", "POST"])
     @has_access
     @permission_name("grant")
@@ -270,30 +297,20 @@ class ActivityView(BaseView):
         if request.method == "GET":
             return self._render(3, draft, **self._step3_context(draft, self._draft_values(draft)))
         action = request.form.get("action", "save")
-        user = _user()
+        values = {k: request.form.get(k, "") for k in svc.DETAIL_FIELDS}
         try:
+            self._store_uploads(draft)
             svc.save_details(draft, request.form)
-            max_bytes = svc.evidence_max_bytes(db.session)
-            uploads = [(storage.filename, attachments.check(storage, max_bytes=max_bytes))
-                       for storage in request.files.getlist("evidence") if storage and storage.filename]
-            for name, (data, kind) in uploads:
-                attachments.store_bytes(data, kind, name, "grant_draft", draft.id, user_id=user.id)
-            db.session.flush()
-            if action == "submit":
-                credits = svc.submit(db.session, draft, _ctx())
-                db.session.commit()
-                record(MODULE, "授分", f"{draft.activity_type}：{draft.standard.name}，{len(credits)}人")
-                flash(_("已为%(n)s人授予学分", n=len(credits)), "success")
-                return redirect(url_for("ActivityView.type_page", slug=svc.SLUGS[draft.activity_type]))
-            db.session.commit()
-        except (svc.GrantError, UploadError) as exc:
+            db.session.commit()  # what was typed stays in the draft, even when the submission is refused
+        except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
-            draft = db.session.get(GrantDraft, draft_id)
-            if draft.status != "open":  # submitted meanwhile (a second click)
-                return redirect(url_for("ActivityView.type_page", slug=svc.SLUGS[draft.activity_type]))
-            values = {k: request.form.get(k, "") for k in svc.DETAIL_FIELDS}
-            return self._render(3, draft, **self._step3_context(draft, values)), 422
+            return self._step3_again(draft_id, values, exc)
+        if action == "submit":
+            return act(lambda: svc.submit(db.session, draft, _ctx()),
+                       log=(MODULE, "授分", lambda credits: f"{draft.activity_type}：{draft.standard.name}，{len(credits)}人"),
+                       done=lambda credits: _("已为%(n)s人授予学分", n=len(credits)),
+                       then=url_for("ActivityView.type_page", slug=svc.SLUGS[draft.activity_type]),
+                       failed=lambda exc: self._step3_again(draft_id, values, exc))
         if action == "prev":
             return redirect(url_for("ActivityView.step2", draft_id=draft.id))
         flash(_("已保存"), "success")
@@ -312,6 +329,24 @@ class ActivityView(BaseView):
         att = self._evidence(self._draft(draft_id), att_id)
         return send_file(stored_path(att), mimetype=att.mimetype, download_name=att.name)
 
+    @expose("/wizard/<int:draft_id>/evidence", methods=["POST"])
+    @has_access
+    @permission_name("grant")
+    def evidence_upload(self, draft_id):
+        """Evidence sent as soon as it is chosen (activities.js, with progress): JSON of the stored files."""
+        draft = self._draft(draft_id)
+        try:
+            stored = self._store_uploads(draft)
+        except DomainError as exc:
+            db.session.rollback()
+            return jsonify(message=str(exc)), 422
+        if not stored:
+            return jsonify(message=_("请选择要上传的文件")), 422
+        return jsonify(files=[{"id": a.id, "name": a.name, "kb": round(a.size / 1024),
+                               "url": url_for("ActivityView.evidence", draft_id=draft.id, att_id=a.id),
+                               "delete": url_for("ActivityView.evidence_delete", draft_id=draft.id, att_id=a.id)}
+                              for a in stored])
+
     @expose("/wizard/<int:draft_id>/evidence/<int:att_id>/delete", methods=["POST"])
     @has_access
     @permission_name("grant")
@@ -319,8 +354,50 @@ class ActivityView(BaseView):
         draft = self._draft(draft_id)
         db.session.delete(self._evidence(draft, att_id))
         db.session.commit()
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(deleted=att_id)
         flash(_("已删除附件"), "success")
         return redirect(url_for("ActivityView.step3", draft_id=draft.id))
+
+
+# Where a refusal of step 3 belongs: the first field whose words open the message, else the first it names.
+FIELD_WORDS = [("session_hours", ("单次学时",)), ("evidence", ("留档", "请上传")),
+               ("practice_plan_id", ("教学活动计划", "有组织的继续医学教育实践活动须选择")),
+               ("activity_form", ("活动形式",)), ("subject", ("所属学科",)), ("activity_date", ("活动日期",)),
+               ("content", ("活动内容",)), ("hours", ("学时",)), ("amount", ("实际完成",)), ("sessions", ("次数",)),
+               ("project_credits", ("项目学分",)), ("table_row", ("类别",)), ("table_col", ("排序",)),
+               ("allowed_value", ("来源",))]
+# "张三（A0000001）：理由" / "张三（A0000001）已停用…": a person's problem.
+PERSON_PROBLEM = re.compile(r"^(?P<who>[^：（；]+（[^）]*）)(?P<reason>：.+|已停用.+|不属于.+|已有相同.+)$")
+
+
+def _field_of(message: str) -> str | None:
+    for key, words in FIELD_WORDS:
+        if any(message.startswith((w, f"请填写{w}", f"请选择{w}")) for w in words):
+            return key
+    return next((key for key, words in FIELD_WORDS if any(w in message for w in words)), None)
+
+
+def sort_problems(problems: list[str]) -> tuple[dict[str, str], list[str], list[tuple[str, list[str]]]]:
+    """(field → message, problems of no field, [(reason, persons)]): the persons sharing a reason together
+    (a problem of one person as it was said)."""
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    people: dict[str, list[str]] = {}
+    said: dict[str, str] = {}  # a reason only one person has reads as the service wrote it
+    for message in problems:
+        person = PERSON_PROBLEM.match(message)
+        if person:
+            reason = person["reason"].lstrip("：")
+            people.setdefault(reason, []).append(person["who"])
+            said.setdefault(reason, message)
+            continue
+        field = _field_of(message)
+        if field and field not in errors:
+            errors[field] = message
+        else:
+            general.append(message)
+    return errors, general, [(said[r], who) if len(who) == 1 else (r, who) for r, who in people.items()]
 
 
 def _org_names(ids: set) -> dict:

@@ -175,8 +175,9 @@ def test_nothing_written_when_any_person_fails(app, world, login):
         assert r.status_code == 422 and "张三（A0000001）已有相同的学分记录" in body and "李四" not in body.split("未提交")[1][:200]
         assert [c.person_id for c in _credits()] == [world.pa]
         assert db.session.get(GrantDraft, second).status == "open"
+        # Issue 15.3: the evidence given with the refused submission stays in the draft (was dropped).
         assert db.session.scalar(select(func.count(Attachment.id)).where(Attachment.owner_type == "grant_draft",
-                                                                        Attachment.owner_id == second)) == 0
+                                                                        Attachment.owner_id == second)) == 1
 
 
 def test_guessed_drafts_and_files_of_another_user_answer_404(app, world, login):
@@ -271,8 +272,12 @@ def test_add_all_matching_search_and_pagination(app, world, login):
         assert db.session.scalar(select(func.count()).select_from(GrantDraftPerson)) == 25
         page = client.get(f"/activities/wizard/{draft}/2?search=1&name=钱").data.decode()
         assert page.count('name="person_id"') == 0  # already in the list
+        # Issue 15.3: step 2 lists the whole scope before any search, and 全部添加 takes what is listed.
+        page = client.get(f"/activities/wizard/{draft}/2").data.decode()
+        assert page.count('name="person_id"') == 2 and "张三" in page and "李四" in page
         client.post(f"/activities/wizard/{draft}/2", data={"action": "add_all", "name": "", "card": ""})
-        assert "请先输入" in _flashes(client)
+        assert "已添加2人" in _flashes(client)
+        assert db.session.scalar(select(func.count()).select_from(GrantDraftPerson)) == 27
 
 
 # ------------------------------------------------------------------------------ practice activities
@@ -332,7 +337,7 @@ def test_step1_lists_only_the_standards_of_the_type(app, world, login):
         assert table.count('type="radio"') == 4
         # A standard of another type is refused.
         r = client.post(f"/activities/wizard/{draft}/1", data={"standard_id": standard_id(7)})
-        assert r.status_code == 200 and "不适用" in r.data.decode()
+        assert r.status_code == 422 and 'id="error-standard_id"' in r.data.decode() and "不适用" in r.data.decode()
         other = _new(client, "other")
         page = client.get(f"/activities/wizard/{other}/1").data.decode()
         assert "住院医师规范化培训" in page and page.count('type="radio"') == 1

@@ -58,7 +58,7 @@ def _start(page, slug: str, entry: str) -> None:
     page.click(f"#activity-tree a >> text={entry}")
     with page.expect_navigation():
         page.click("#start-wizard")
-    assert "/wizard/" in page.url and page.url.endswith("/1")
+    assert page.url.endswith(f"/activities/{slug}/new")  # no draft until the first save (issue 15.3)
 
 
 def _choose(page, standard_name: str) -> None:
@@ -231,4 +231,70 @@ def test_residency_training_gives_25(page, login_as, browser_app, clean):
     _common_details(page, "住院医师规范化培训", "完成住院医师规范化培训", "规培合格证.pdf")
     _submit(page, "other")
     assert _credits(browser_app, "符合规定的其他方式") == [("张三", Decimal("25.00"), "unit_approved")]
+    assert not page.js_errors
+
+
+def _drafts(browser_app) -> int:
+    from sqlalchemy import func
+
+    from app.extensions import db
+    from app.models.activities import GrantDraft
+
+    with browser_app.app_context():
+        n = db.session.scalar(select(func.count()).select_from(GrantDraft))
+        db.session.remove()
+        return n
+
+
+def test_wizard_keeps_evidence_and_values_after_an_error(page, login_as, browser_app, clean):
+    """Issue 15.3: step 2 lists the people at once; the evidence uploads on selection (with progress) and
+    survives a refused submission; the refusal stands at its field; reopening the draft restores step 3;
+    opening the entry creates no draft."""
+    from tests.browser.test_layout_browser import shot
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login_as("inst_a")
+    _start(page, "study", "进修学习学分录入")
+    assert _drafts(browser_app) == 0  # the click on the entry wrote nothing
+    _choose(page, "进修学习不满3个月")
+    assert _drafts(browser_app) == 1
+    # the institution's people are listed before any search
+    expect(page.locator("#search-results")).to_contain_text("张三")
+    expect(page.locator("#search-results")).to_contain_text("李四")
+    with page.expect_navigation():
+        page.click("#add-all")
+    expect(page.locator("#grant-list")).to_contain_text("李四")
+    expect(page.locator("#grant-total")).to_have_text("2")
+    _next_to_step3(page)
+    page.fill("#amount", "14")
+    expect(page.locator("#hours")).to_have_value("14")  # filled in by the rules engine
+    page.set_input_files("#evidence", files=[{"name": "进修结业证.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    expect(page.locator("#evidence-files li a")).to_have_text("进修结业证.pdf")  # uploaded at once
+    page.fill("#content", "进修内容")
+    # submit without 活动形式 / 学科 / 日期: refused, each problem at its field, the file still there
+    with page.expect_navigation():
+        page.click("#step3-submit")
+    expect(page.locator("#step3-problems")).to_contain_text("未提交")
+    expect(page.locator("#error-subject")).to_be_visible()
+    expect(page.locator("#error-activity_date")).to_be_visible()
+    expect(page.locator("#error-evidence")).to_have_count(0)
+    expect(page.locator("#evidence-files li a")).to_have_text("进修结业证.pdf")
+    expect(page.locator("#amount")).to_have_value("14")
+    shot(page, "wizard-step3-refused")
+    # reopen the draft from the type page: step 3 as it was typed
+    page.goto("/activities/study/")
+    with page.expect_navigation():
+        page.click("#drafts a:has-text('继续录入')")
+    expect(page.locator("#amount")).to_have_value("14")
+    expect(page.locator("#content")).to_have_value("进修内容")
+    expect(page.locator("#evidence-files li a")).to_have_text("进修结业证.pdf")
+    expect(page.locator("#activity_form")).to_have_value("不足三个月学习时间")
+    page.click("#subject + .select2 .select2-selection")
+    page.fill(".select2-search__field", "内科")
+    page.click(".select2-results__option >> text=内科学")
+    page.fill("#activity_date", "2025-05-10")
+    with page.expect_navigation():
+        page.click("#step3-submit")
+    expect(page.locator(".alert-success")).to_contain_text("已为2人授予学分")
+    assert _drafts(browser_app) == 1  # the one draft, submitted
     assert not page.js_errors
