@@ -31,6 +31,9 @@ class PracticePlan(Model):
     created_by_fk = Column(Integer, ForeignKey("ab_user.id"))
     created_at = Column(DateTime, default=datetime.datetime.now, nullable=False)
     reviewed_at = Column(DateTime)
+    # Bumped by every edit of the institution; the review form posts the version it showed, and a
+    # review of an older version is refused (services/practice.review, issue 13).
+    version = Column(Integer, nullable=False, default=1, server_default="1")
 
     institution = relationship("Org", foreign_keys=[institution_id])
     logs = relationship("PracticePlanLog", back_populates="plan", order_by="PracticePlanLog.id",

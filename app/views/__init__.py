@@ -12,6 +12,8 @@ AREA_MODULES: list[str] = [
     "app.views.audit",
     "app.views.supervision",
     "app.views.projects",
+    "app.views.distance",
+    "app.views.grant_review",
 ]
 
 
@@ -56,14 +58,9 @@ def register(appbuilder) -> None:
     appbuilder.add_view(CreditStandardView, "授分标准", label=_l("授分标准"), icon="fa-list-ol", category="授分规则")
     appbuilder.add_view(StatsView, "达标统计", label=_l("达标统计"), icon="fa-chart-bar", category="统计分析",
                         category_label=_l("统计分析"), category_icon="fa-chart-pie")
-    from app.views.credits import (
-        ComplianceApi,
-        ComplianceResultView,
-        CreditApi,
-        CreditRulesApi,
-        CreditView,
-        TranscriptView,
-    )
+    from app.views.credits import ComplianceResultView, CreditView
+    from app.views.credits_api import ComplianceApi, CreditApi, CreditRulesApi
+    from app.views.transcript import TranscriptView
 
     appbuilder.add_view(CreditView, "学分记录", label=_l("学分记录"), icon="fa-award", category="学分管理",
                         category_label=_l("学分管理"), category_icon="fa-graduation-cap")

@@ -40,27 +40,35 @@ def rollback_pending() -> None:
         session.rollback()
 
 
-def act(action: Callable[[], Result], *, log: tuple[str, str] | None = None,
+def act(action: Callable[[], Result], *, log: tuple | None = None,
         done: str | Callable[[Result], str | None] | None = None,
         then: str | Callable[[Result], str] | None = None,
         failed: Callable[[DomainError], Any] | None = None,
-        category: str = "success") -> Any:
-    """Run ``action`` in the request's transaction (see the module docstring)."""
+        category: str = "success", log_done: bool = True) -> Any:
+    """Run ``action`` in the request's transaction (see the module docstring).
+
+    ``log`` is ``(module, action)`` or ``(module, action, what)``: ``what`` (text, or a callable of
+    the result) is the success line's detail, and a refusal's line reads "what：reason" ("失败：reason"
+    without it). ``log_done=False`` logs refusals only (the job logs its own outcome)."""
     started = time.perf_counter()
+    module_action, what = (tuple(log[:2]), log[2] if len(log) > 2 else None) if log else ((), None)
     try:
         result = action()
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         if log:
-            record(*log, message=f"失败：{exc}", status=False,
+            prefix = what if isinstance(what, str) and what else "失败"
+            record(*module_action, message=f"{prefix}：{exc}", status=False,
                    duration_ms=int((time.perf_counter() - started) * 1000))
         if failed is not None:
             return failed(exc)
         flash(str(exc), "danger")
         return redirect(_resolve(then, None) if then is not None else (request.referrer or "/"))
-    if log:
-        record(*log, duration_ms=int((time.perf_counter() - started) * 1000))
+    if log and log_done:
+        detail = _resolve(what, result)
+        record(*module_action, **({"message": detail} if detail else {}),
+               duration_ms=int((time.perf_counter() - started) * 1000))
     message = _resolve(done, result)
     if message:
         flash(message, category)

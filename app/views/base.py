@@ -19,6 +19,7 @@ from app.models import Org
 from app.services.errors import DomainError
 from app.services.roles import ALL_ROLES
 from app.services.scope import NO_SCOPE, Scope, scope_for_user  # noqa: F401 (re-exported: services/scope.py)
+from app.views.actions import rollback_pending
 from app.views.scale import CappedListApiMixin
 
 
@@ -175,18 +176,19 @@ class ScopedModelView(ExportMixin, ModelView):
             place_under(item, self._row_org(item))
 
     # FAB flashes an error raised by pre_add / pre_update / pre_delete but leaves the session as
-    # populate_obj left it: roll back, so a refused change is never flushed later in the request.
+    # populate_obj left it: roll back (actions.rollback_pending), so a refused change is never
+    # flushed later in the request.
     def _add(self):
         try:
             return super()._add()
         finally:
-            _discard_pending()
+            rollback_pending()
 
     def _edit(self, pk):
         try:
             return super()._edit(pk)
         finally:
-            _discard_pending()
+            rollback_pending()
 
     def _delete(self, pk):
         # FAB's, with the references checked first and a Chinese message for a refused delete (its
@@ -211,7 +213,7 @@ class ScopedModelView(ExportMixin, ModelView):
                 flash(_("删除失败：该记录已被其他数据引用，不能删除"), "danger")
             self.update_redirect()
         finally:
-            _discard_pending()
+            rollback_pending()
 
     # FAB's /download/<filename> serves any file of UPLOAD_FOLDER to whoever may "download" on the
     # view, whatever row it belongs to. Scoped models keep no FileColumn: files (evidence, job
@@ -307,12 +309,6 @@ def checkbox_may_stay_unticked(form_class: Any) -> None:
         if isinstance(field, UnboundField) and issubclass(field.field_class, BooleanField):
             validators = field.kwargs.get("validators") or []
             field.kwargs["validators"] = [v for v in validators if not isinstance(v, InputRequired)]
-
-
-def _discard_pending() -> None:
-    session = db.session
-    if session.new or session.dirty or session.deleted:
-        session.rollback()
 
 
 def _cell(value: Any) -> Any:
@@ -422,6 +418,9 @@ class ScopedRestApi(BrowserCsrfMixin, CappedListApiMixin, ModelRestApi):
             return self.response_422(message=_("删除失败：该记录已被其他数据引用，不能删除"))
         return self.response(200, message="OK")
 
+
+# views/projects still imports the old name (issue 14: use app.views.actions.rollback_pending).
+_discard_pending = rollback_pending
 
 __all__ = [
     "ALL_ROLES",

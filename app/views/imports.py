@@ -9,11 +9,12 @@ Each view keeps its own routes, permissions and ``@once``; their bodies call the
 """
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, send_file, url_for
+from flask import current_app, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
+from app.views.actions import act
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -22,24 +23,18 @@ def import_page(view, *, kind: str, func_path: str, title: str, module: str, end
     """POST: start (or find again) the import job and redirect to ``endpoint`` with its id; GET: the page."""
     from app.jobs.imports import start_import
     from app.models import Job
-    from app.oplog import record
-    from app.services.uploads import UploadError, format_size
+    from app.services.uploads import format_size
 
     max_bytes = current_app.config["IMPORT_MAX_BYTES"]
     if request.method == "POST":
-        try:
-            job, again = start_import(request.files.get("file"), kind=kind, func_path=func_path,
-                                      user_id=current_user.id, title=title, max_bytes=max_bytes)
-        except UploadError as exc:
-            db.session.rollback()
-            record(module, "导入", f"上传被拒绝：{exc}", False)
-            flash(str(exc), "danger")
-            return redirect(url_for(endpoint))
-        if again:
-            flash(_("该文件已于%(time)s上传，未重复导入；以下是那次导入的进度和结果",
-                  time=f"{job.created_at:%H:%M:%S}"), "info")
-        # Post/redirect/get: reloading the page shows the progress again, never re-uploads.
-        return redirect(url_for(endpoint, job=job.id))
+        # Post/redirect/get: reloading the page shows the progress again, never re-uploads. The job
+        # logs its own outcome; a refused upload is logged here.
+        return act(lambda: start_import(request.files.get("file"), kind=kind, func_path=func_path,
+                                        user_id=current_user.id, title=title, max_bytes=max_bytes),
+                   log=(module, "导入", "上传被拒绝"), log_done=False, category="info",
+                   done=lambda r: _("该文件已于%(time)s上传，未重复导入；以下是那次导入的进度和结果",
+                                    time=f"{r[0].created_at:%H:%M:%S}") if r[1] else None,
+                   then=lambda r: url_for(endpoint, job=r[0].id) if r else url_for(endpoint))
     job = None
     if request.args.get("job"):
         job = db.session.get(Job, request.args["job"])

@@ -1,5 +1,5 @@
 """Job progress (JOB-1): status JSON polled by the progress bar; result file for its owner only."""
-from flask import abort, jsonify, send_file
+from flask import abort, jsonify
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_login import current_user
@@ -7,7 +7,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.jobs.reaper import reap
 from app.models import Job
-from app.views.files import StoredFileNotFound, job_file_path
+from app.views.files import StoredFileNotFound, job_file_path, send_stored
 
 
 def has_file(job: Job) -> bool:
@@ -55,5 +55,4 @@ class JobView(BaseView):
     @permission_name("read")
     def download(self, job_id):
         job = _own_job(job_id)
-        return send_file(job_file_path(job.result_path), as_attachment=True,
-                         download_name=job.result_name or "结果.xlsx")
+        return send_stored(job_file_path(job.result_path), name=job.result_name or "结果.xlsx", download=True)

@@ -11,15 +11,9 @@ from app.extensions import db
 from app.forms.fields import AjaxPickerField
 from app.models import DictItem, DictType, Person
 from app.views.base import current_scope
+from app.views.widgets import page as _page
 
 PAGE = 20
-
-
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def person_query(q: str | None):

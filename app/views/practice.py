@@ -5,7 +5,7 @@ served inline only after loading the plan through that scope, so a guessed id an
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
@@ -17,22 +17,26 @@ from wtforms import SelectField
 from app.extensions import db
 from app.models import Org
 from app.models.practice import PLAN_STATUSES, PLAN_TYPES, PracticePlan
-from app.oplog import record
 from app.services import attachments
 from app.services.activities import evidence_max_bytes
 from app.services.practice import PlanError, practice_forms, save_plan
 from app.services.practice import review as review_plan
-from app.services.uploads import UploadError
+from app.views.actions import act, refusing
 from app.views.base import ScopedModelView, acting_user
-from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
-from app.views.files import stored_path
+from app.views.files import send_attachment
 from app.views.submit import once
+from app.views.widgets import BOX, ChoiceFiltersMixin, FilterChoice, choices
 
 MODULE = "教学活动计划"
 PLAN_LABELS = {"name": _l("计划名称"), "plan_type": _l("计划类型"), "activity_forms": _l("活动形式"),
                "remark": _l("备注"), "status": _l("审核状态"),
                "institution": _l("机构"), "created_at": _l("上传时间"), "reason": _l("审核意见"),
                "reviewed_at": _l("审核时间"), "id": _l("操作")}
+
+
+def _refused(exc, back: str):
+    flash(str(exc), "danger")
+    return redirect(back)
 
 
 def _file(plan: PracticePlan):
@@ -46,8 +50,8 @@ class _PlanBase(ChoiceFiltersMixin, ScopedModelView):
     search_columns = ["name", "plan_type", "status", "created_at"]
     custom_filters = {"status": [FilterChoice], "plan_type": [FilterChoice]}
     search_form_extra_fields = {
-        "status": SelectField(_l("审核状态"), choices=_choices(PLAN_STATUSES), render_kw=_BOX),
-        "plan_type": SelectField(_l("计划类型"), choices=_choices({t: t for t in PLAN_TYPES}), render_kw=_BOX),
+        "status": SelectField(_l("审核状态"), choices=choices(PLAN_STATUSES), render_kw=BOX),
+        "plan_type": SelectField(_l("计划类型"), choices=choices({t: t for t in PLAN_TYPES}), render_kw=BOX),
     }
     base_order = ("id", "desc")
     show_template = "practice/show.html"
@@ -75,8 +79,7 @@ class _PlanBase(ChoiceFiltersMixin, ScopedModelView):
         att = _file(plan)
         if att is None:
             abort(404)
-        return send_file(stored_path(att), mimetype=att.mimetype, as_attachment=request.args.get("download") == "1",
-                         download_name=att.name)
+        return send_attachment(att, download=request.args.get("download") == "1")
 
 
 class PracticePlanView(_PlanBase):
@@ -104,16 +107,15 @@ class PracticePlanView(_PlanBase):
 
     def _save(self, plan: PracticePlan | None):
         values = self._values()
-        try:
-            plan = save_plan(db.session, acting_user(), values, request.files.get("plan_file"), plan,
-                             institution=self._institution() if plan is None else None)
-            db.session.commit()
-        except (PlanError, UploadError) as exc:
-            db.session.rollback()
-            flash(_(str(exc)), "danger")
+
+        def refused(exc):
+            flash(str(exc), "danger")
             return self._form_page(plan if plan is not None and plan.id else None, values)
-        flash(_("计划已提交，等待主管部门审核"), "success")
-        return redirect(url_for("PracticePlanView.list"))
+
+        return act(lambda: save_plan(db.session, acting_user(), values, request.files.get("plan_file"), plan,
+                                     institution=self._institution() if plan is None else None),
+                   log=(MODULE, "提交" if plan is None else "修改"), done=_("计划已提交，等待主管部门审核"),
+                   then=url_for("PracticePlanView.list"), failed=refused)
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -136,6 +138,7 @@ class PracticePlanView(_PlanBase):
         return self._form_page(plan, {"name": plan.name, "plan_type": plan.plan_type, "forms": plan.forms,
                                       "remark": plan.remark or ""})
 
+    @refusing
     def pre_delete(self, item: PracticePlan) -> None:
         if item.status == "approved":
             raise PlanError(_("已通过审核的计划不能删除"))
@@ -167,16 +170,14 @@ class PracticePlanReviewView(_PlanBase):
     @expose("/review/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("review")
+    @once
     def review(self, pk):
         plan = self._scoped_get(pk)
         passed = request.form.get("result") == "pass"
-        try:
-            review_plan(plan, passed, request.form.get("reason", ""), acting_user())
-            db.session.commit()
-        except PlanError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-            return redirect(url_for("PracticePlanReviewView.show", pk=pk))
-        record(MODULE, "审核", f"{plan.name}：{'通过' if passed else '不通过'}")
-        flash(_("已审核：%(result)s", result=_("通过") if passed else _("不通过")), "success")
-        return redirect(url_for("PracticePlanReviewView.list"))
+        seen = request.form.get("version", type=int)  # the version the review page showed
+        return act(lambda: review_plan(plan, passed, request.form.get("reason", ""), acting_user(),
+                                       seen_version=seen),
+                   log=(MODULE, "审核", f"{plan.name}：{'通过' if passed else '不通过'}"),
+                   done=_("已审核：%(result)s", result=_("通过") if passed else _("不通过")),
+                   then=url_for("PracticePlanReviewView.list"),
+                   failed=lambda exc: _refused(exc, url_for("PracticePlanReviewView.show", pk=pk)))

@@ -7,9 +7,8 @@ served inline only after their credit was found inside that scope.
 from __future__ import annotations
 
 import datetime
-import math
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -25,8 +24,9 @@ from app.services import attachments, manual_credits, workflow
 from app.services.manual_credits import Filters
 from app.views.actions import act
 from app.views.base import current_scope
-from app.views.files import stored_path
+from app.views.files import send_attachment
 from app.views.submit import once
+from app.views.widgets import number, page, pages
 
 PAGE_SIZE = 20
 MODULE = "手工录入学分"
@@ -38,10 +38,6 @@ def _created_message(credit) -> str:
     if credit.status == "draft":
         return _("学分已保存，请在列表中检查无误后点击“授分”提交审核")
     return _("学分已录入，等待市级审核")
-
-
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 def _scoped_credit(credit_id: int) -> Credit:
@@ -61,11 +57,10 @@ def _form_values(credit: Credit | None) -> dict:
         return {}
     return {"content": credit.content, "category": credit.category, "project_no": credit.project_no or "",
             "certificate_no": credit.certificate_no or "", "organizer": credit.grantor_name or "",
-            "credits": f"{credit.credits.normalize():f}" if credit.credits is not None else "",
-            "hours": f"{credit.hours.normalize():f}" if credit.hours is not None else "",
+            "credits": number(credit.credits), "hours": number(credit.hours),
             "granted_on": credit.granted_on.isoformat() if credit.granted_on else "",
             "standard_id": str(credit.standard_id or ""),
-            "amount": f"{credit.amount.normalize():f}" if credit.amount is not None else ""}
+            "amount": number(credit.amount)}
 
 
 def _standard_options(standards) -> list[dict]:
@@ -108,13 +103,13 @@ class ManualCreditView(BaseView):
             query = query.where(or_(Person.name.like(q + "%"), Person.card_no.like(q + "%"),
                                     Credit.content.like("%" + q + "%")))
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        page = _page()
+        current = page()
         rows = list(db.session.scalars(query.options(selectinload(Credit.person))
                                        .order_by(Credit.uploaded_at.desc(), Credit.id.desc())
-                                       .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+                                       .offset((current - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
         reasons = workflow.last_reasons("credit", [c.id for c in rows])
         return self.render_template(
-            "review/manual_list.html", rows=rows, total=total, page=page, pages=max(math.ceil(total / PAGE_SIZE), 1),
+            "review/manual_list.html", rows=rows, total=total, page=current, pages=pages(total, PAGE_SIZE),
             statuses=CREDIT_STATUSES, status=status, q=q, reasons=reasons, owner=self._is_owner(),
             can_add=self.appbuilder.sm.has_access("can_add", self.class_permission_name),
             user=current_user, title=_("手工录入学分"))
@@ -204,11 +199,7 @@ class ManualCreditView(BaseView):
         att = manual_credits.attachment_in_scope(db.session, current_scope(), attachment_id)
         if att is None:
             abort(404)
-        response = send_file(stored_path(att), mimetype=att.mimetype, as_attachment=False, download_name=att.name,
-                             max_age=0)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return send_attachment(att)
 
 
 class CreditReviewView(BaseView):
@@ -226,13 +217,13 @@ class CreditReviewView(BaseView):
     @permission_name("list")
     def list(self):
         filters = self._filters()
-        page = _page()
+        current = page()
         actor = workflow.actor_of(current_user)
         rows, total, files, manual = manual_credits.pending_page(db.session, current_scope(), actor, filters,
-                                                                 page - 1, PAGE_SIZE)
+                                                                 current - 1, PAGE_SIZE)
         return self.render_template(
             "review/review_list.html", rows=rows, total=total, files=files, manual=manual, filters=filters,
-            page=page, pages=max(math.ceil(total / PAGE_SIZE), 1), actor=actor,
+            page=current, pages=pages(total, PAGE_SIZE), actor=actor,
             categories=manual_credits.categories(db.session), args=request.args,
             title=_("市级学分审核") if actor == workflow.CITY else _("单位学分审核"))
 

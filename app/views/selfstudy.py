@@ -7,9 +7,8 @@ loaded through the user's data scope.
 from __future__ import annotations
 
 import datetime
-import math
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -22,20 +21,16 @@ from app.extensions import db
 from app.models import Person, SelfStudy
 from app.models.org import Org
 from app.models.selfstudy import DELEGATION_MODES
-from app.oplog import record
 from app.services import attachments, selfstudy, workflow
 from app.services.selfstudy import SelfStudyError
-from app.services.uploads import UploadError
+from app.views.actions import act
 from app.views.base import current_scope
-from app.views.files import stored_path
+from app.views.files import send_attachment
 from app.views.submit import once
+from app.views.widgets import number, page, pages
 
 PAGE_SIZE = 20
 MODULE = "有计划的自学"
-
-
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 def _year() -> int:
@@ -77,11 +72,11 @@ class SelfStudyDelegationView(BaseView):
         if q:
             query = query.where(or_(Org.name.like(f"%{q}%"), Org.code.like(f"{q}%")))
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        page = _page()
+        current = page()
         rows = list(db.session.scalars(query.order_by(Org.institution_id, Org.department_id.is_not(None), Org.sort,
-                                                      Org.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-        return self.render_template("selfstudy/delegation.html", rows=rows, total=total, page=page, q=q,
-                                    pages=max(math.ceil(total / PAGE_SIZE), 1), modes=DELEGATION_MODES,
+                                                      Org.id).offset((current - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        return self.render_template("selfstudy/delegation.html", rows=rows, total=total, page=current, q=q,
+                                    pages=pages(total, PAGE_SIZE), modes=DELEGATION_MODES,
                                     current=selfstudy.modes_of(db.session, [o.id for o in rows]),
                                     title=_("自学计划权限设置"))
 
@@ -89,18 +84,13 @@ class SelfStudyDelegationView(BaseView):
     @has_access
     @permission_name("set")
     def set(self):
-        try:
-            n = selfstudy.set_mode(db.session, current_user, current_scope(),
-                                   [x for x in request.form.getlist("rowid") if x.isdigit()], request.form.get("mode", ""))
-            db.session.commit()
-        except SelfStudyError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            record(MODULE, "设置上传权限")
-            flash(_("已设置 %(n)s 个机构或科室为“%(mode)s”", n=n, mode=_(DELEGATION_MODES[request.form["mode"]])),
-                  "success")
-        return redirect(url_for("SelfStudyDelegationView.list"))
+        return act(lambda: selfstudy.set_mode(db.session, current_user, current_scope(),
+                                              [x for x in request.form.getlist("rowid") if x.isdigit()],
+                                              request.form.get("mode", "")),
+                   log=(MODULE, "设置上传权限"),
+                   done=lambda n: _("已设置 %(n)s 个机构或科室为“%(mode)s”", n=n,
+                                    mode=_(DELEGATION_MODES[request.form["mode"]])),
+                   then=url_for("SelfStudyDelegationView.list"))
 
 
 class SelfStudyView(BaseView):
@@ -124,12 +114,12 @@ class SelfStudyView(BaseView):
         if year:
             query = query.where(SelfStudy.year == year)
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        page = _page()
+        current = page()
         rows = list(db.session.scalars(query.options(selectinload(SelfStudy.person))
                                        .order_by(SelfStudy.updated_at.desc(), SelfStudy.id.desc())
-                                       .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+                                       .offset((current - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
         return self.render_template(
-            "selfstudy/list.html", rows=rows, total=total, page=page, pages=max(math.ceil(total / PAGE_SIZE), 1),
+            "selfstudy/list.html", rows=rows, total=total, page=current, pages=pages(total, PAGE_SIZE),
             q=q, status=status, year=year or "", statuses=workflow.SELF_STUDY_STATUSES,
             can_grant=workflow.actor_of(current_user) in (workflow.UNIT, workflow.DISTRICT, workflow.CITY),
             can_fill=workflow.actor_of(current_user) == workflow.UNIT, this_year=datetime.date.today().year,
@@ -166,22 +156,20 @@ class SelfStudyView(BaseView):
     def form(self, person_id):
         person = _scoped(Person, person_id)
         year = _year()
-        ss = db.session.scalar(select(SelfStudy).where(SelfStudy.person_id == person.id, SelfStudy.year == year))
-        error = None
         if request.method == "POST":
             files = {slot: request.files.getlist(slot) for slot in selfstudy.SLOTS}
             remove = [int(x) for x in request.form.getlist("remove") if x.isdigit()]
-            try:
-                ss = selfstudy.save(db.session, current_user, person, year, request.form, files,
-                                    submit=request.form.get("submit") == "1", remove=remove)
-                db.session.commit()
-            except (SelfStudyError, UploadError) as exc:
-                db.session.rollback()
-                error = str(exc)
-            else:
-                record(MODULE, "提交" if ss.status == "submitted" else "保存")
-                flash(_("自学计划已提交") if ss.status == "submitted" else _("自学计划已保存"), "success")
-                return redirect(url_for("SelfStudyView.form", person_id=person.id, year=year))
+            submit = request.form.get("submit") == "1"
+            return act(lambda: selfstudy.save(db.session, current_user, person, year, request.form, files,
+                                              submit=submit, remove=remove),
+                       log=(MODULE, "提交" if submit else "保存"),
+                       done=lambda s: _("自学计划已提交") if s.status == "submitted" else _("自学计划已保存"),
+                       then=url_for("SelfStudyView.form", person_id=person.id, year=year),
+                       failed=lambda exc: self._form_page(person, year, str(exc)))
+        return self._form_page(person, year, None)
+
+    def _form_page(self, person: Person, year: int, error: str | None):
+        ss = db.session.scalar(select(SelfStudy).where(SelfStudy.person_id == person.id, SelfStudy.year == year))
         data = (ss.data if ss else {}) or {}
         values = request.form.to_dict() if request.method == "POST" else data.get("fields", {})
         files = {a.id: a for a in attachments.of(selfstudy.OWNER_TYPE, ss.id)} if ss and ss.id else {}
@@ -211,18 +199,10 @@ class SelfStudyView(BaseView):
     @permission_name("grant")
     def grant(self, pk):
         ss = _scoped(SelfStudy, pk)
-        try:
-            credit = selfstudy.grant(db.session, current_user, current_scope(), ss.id, request.form.get("credits"),
-                                     request.form.get("allowed_value"))
-            db.session.commit()
-        except SelfStudyError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            record(MODULE, "授分")
-            amount = format(credit.credits.normalize(), "f")
-            flash(_("已授予 %(n)s 学分", n=amount), "success")
-        return redirect(url_for("SelfStudyView.form", person_id=ss.person_id, year=ss.year))
+        return act(lambda: selfstudy.grant(db.session, current_user, current_scope(), ss.id,
+                                           request.form.get("credits"), request.form.get("allowed_value")),
+                   log=(MODULE, "授分"), done=lambda credit: _("已授予 %(n)s 学分", n=number(credit.credits)),
+                   then=url_for("SelfStudyView.form", person_id=ss.person_id, year=ss.year))
 
     @expose("/<int:pk>/return", methods=["POST"])
     @has_access
@@ -230,18 +210,12 @@ class SelfStudyView(BaseView):
     def return_(self, pk):
         """退回 with a reason (required); the filler sees it in the review log and resubmits."""
         ss = _scoped(SelfStudy, pk)
-        try:
-            selfstudy.return_form(db.session, current_user, current_scope(), ss.id, request.form.get("reason"))
-            db.session.commit()
-        except SelfStudyError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            record(MODULE, "退回")
-            flash(_("自学计划已退回"), "success")
-        if (request.form.get("next") or "").startswith("/selfstudy/") and "//" not in request.form["next"]:
-            return redirect(request.form["next"])
-        return redirect(url_for("SelfStudyView.form", person_id=ss.person_id, year=ss.year))
+        back = request.form.get("next") or ""
+        if not (back.startswith("/selfstudy/") and "//" not in back):
+            back = url_for("SelfStudyView.form", person_id=ss.person_id, year=ss.year)
+        return act(lambda: selfstudy.return_form(db.session, current_user, current_scope(), ss.id,
+                                                 request.form.get("reason")),
+                   log=(MODULE, "退回"), done=_("自学计划已退回"), then=back)
 
     @expose("/file/<int:attachment_id>")
     @has_access
@@ -250,10 +224,7 @@ class SelfStudyView(BaseView):
         att = selfstudy.attachment_in_scope(db.session, current_scope(), attachment_id)
         if att is None:
             abort(404)
-        response = send_file(stored_path(att), mimetype=att.mimetype, as_attachment=False, download_name=att.name, max_age=0)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return send_attachment(att)
 
 
 def register(appbuilder) -> None:

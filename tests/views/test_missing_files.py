@@ -61,21 +61,28 @@ def test_filing_attachment(app, world, login):
 
 def test_every_send_file_of_a_stored_file_goes_through_views_files():
     """send_file(...) in app/views is given stored_path(att), job_file_path(...) or content made on the spot —
-    never a path read from a row (a missing file would be a 500, a tampered path a leak)."""
+    never a path read from a row (a missing file would be a 500, a tampered path a leak). Stored files go
+    through the one download helper, views/files.send_stored (send_attachment for an attachment): its
+    callers give it stored_path / job_file_path, and it alone hands a path to send_file."""
     allowed_calls = {"stored_path", "job_file_path", "template_workbook"}
     seen = set()
-    for name in sorted(os.listdir(VIEWS)):
-        if not name.endswith(".py"):
-            continue
-        tree = ast.parse(Path(VIEWS, name).read_text(encoding="utf-8"))
+    for path in sorted(Path(VIEWS).rglob("*.py")):
+        name = str(path.relative_to(VIEWS))
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        helper = {n.lineno: n.end_lineno for n in ast.walk(tree)
+                  if isinstance(n, ast.FunctionDef) and name == "files.py" and n.name == "send_stored"}
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "send_file":
-                first = node.args[0]
-                if isinstance(first, ast.Call):
-                    callee = getattr(first.func, "id", None) or getattr(first.func, "attr", None)
-                    assert callee in allowed_calls, f"{name}:{node.lineno} send_file({ast.unparse(first)})"
-                    seen.add(callee)
-                else:  # a local buffer or temporary file the view just wrote
-                    assert isinstance(first, ast.Name) and first.id in ("out", "buffer", "buf", "data"), \
-                        f"{name}:{node.lineno} send_file({ast.unparse(first)})"
+            if not isinstance(node, ast.Call) or getattr(node.func, "id", getattr(node.func, "attr", None)) not in (
+                    "send_file", "send_stored"):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Call):
+                callee = getattr(first.func, "id", None) or getattr(first.func, "attr", None)
+                assert callee in allowed_calls, f"{name}:{node.lineno} send_file({ast.unparse(first)})"
+                seen.add(callee)
+            elif any(start <= node.lineno <= end for start, end in helper.items()):
+                assert isinstance(first, ast.Name) and first.id == "path"  # send_stored's own parameter
+            else:  # a local buffer or temporary file the view just wrote
+                assert isinstance(first, ast.Name) and first.id in ("out", "buffer", "buf", "data"), \
+                    f"{name}:{node.lineno} send_file({ast.unparse(first)})"
     assert {"stored_path", "job_file_path"} <= seen
