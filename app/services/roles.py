@@ -174,7 +174,7 @@ ROLE_PERMISSIONS[DISTRICT_ADMIN] = ROLE_PERMISSIONS[DISTRICT_ADMIN] + _PROJECTS_
 # 继教项目申报 and 添加继教实践活动 (issue 16 items 9–10): units declare and file 执行反馈, set the project-level
 # sign-in window and hold practice activities; districts review (the city approves, [".*", ".*"]) and read.
 ROLE_PERMISSIONS[INSTITUTION_ADMIN] = ROLE_PERMISSIONS[INSTITUTION_ADMIN] + [
-    ["DeclarationView$", "can_list$|can_add$|can_feedback$"], ["ProjectWindowView$", "can_list$|can_edit$"],
+    ["DeclarationView$", "can_list$|can_add$|can_submit$"], ["ProjectWindowView$", "can_list$|can_edit$"],
     ["PracticeActivityView$", "can_list$|can_show$|can_add$|can_edit$|can_delete$|can_qr$|can_export$|muldelete$"],
     ["继教项目申报$|项目微信签到时间设置$|添加继教实践活动$", "menu_access"]]
 ROLE_PERMISSIONS[DISTRICT_ADMIN] = ROLE_PERMISSIONS[DISTRICT_ADMIN] + [

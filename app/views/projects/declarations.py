@@ -179,7 +179,7 @@ class DeclarationView(BaseView):
 
     @expose("/feedback/<int:pk>", methods=["POST"])
     @has_access
-    @permission_name("feedback")
+    @permission_name("submit")
     @once
     def feedback(self, pk):
         row = _scoped(pk)
