@@ -9,7 +9,17 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now()
 
 
-class LoginLog(Model):
+class _Located:
+    """登录地点 / 操作地点: the place of the row's IP address, from the offline database (issue 16.12)."""
+
+    @property
+    def location(self) -> str:
+        from app.services.ip_region import location
+
+        return location(self.ip)
+
+
+class LoginLog(_Located, Model):
     __tablename__ = "login_log"
     __module_label__ = "登录日志"
     __no_oplog__ = True
@@ -25,7 +35,7 @@ class LoginLog(Model):
     created_at = Column(DateTime, default=_now, index=True, nullable=False)
 
 
-class OperationLog(Model):
+class OperationLog(_Located, Model):
     __tablename__ = "operation_log"
     __module_label__ = "操作日志"
     __no_oplog__ = True

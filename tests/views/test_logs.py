@@ -348,12 +348,12 @@ def test_login_log_list_and_export_with_filters(app, world, login):
     assert "inst_a" in html and "用户名或密码错误" in html and "失败" in html
     rows = _xlsx(c.get("/loginlog/export/?_flt_0_username=inst_a"))
     header, body = rows[0], rows[1:]
-    assert header == ["访问编号", "用户名称", "登录地址", "浏览器", "操作系统", "登录状态", "操作信息", "登录日期"]
-    assert len(body) == 1 and body[0][1] == "inst_a" and body[0][5] == "失败"
-    assert body[0][6] == "用户名或密码错误"
-    assert isinstance(body[0][7], datetime.datetime)
+    assert header == ["访问编号", "用户名称", "登录地址", "登录地点", "浏览器", "操作系统", "登录状态", "操作信息", "登录日期"]  # seed 003 系统安全日志
+    assert len(body) == 1 and body[0][1] == "inst_a" and body[0][6] == "失败" and body[0][3] == "本机"
+    assert body[0][7] == "用户名或密码错误"
+    assert isinstance(body[0][8], datetime.datetime)
     ok = _xlsx(c.get("/loginlog/export/?_flt_0_success=y"))[1:]
-    assert ok and {r[5] for r in ok} == {"成功"} and "city" in {r[1] for r in ok}
+    assert ok and {r[6] for r in ok} == {"成功"} and "city" in {r[1] for r in ok}
 
 
 def test_show_page_of_an_operation(app, world, login):
