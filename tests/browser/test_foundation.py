@@ -71,8 +71,7 @@ def open_person_list(page) -> None:
 
 
 def search(page, filter_label: str, value: str) -> None:
-    """Use FAB's search widget: open 搜索, add the filter, type, submit."""
-    page.click("a.accordion-toggle >> text=搜索")
+    """Use FAB's search widget (open above the list, issue 15.2): add the filter, type, submit."""
     page.click("#filter_form button.dropdown-toggle")
     page.click(f"#filter_form ul.dropdown-menu a.filter >> text={filter_label}")
     field = page.locator("#filter_form table.filters .filter_val").last
