@@ -85,7 +85,7 @@ def hand_entries(session: Session, credit_ids: Iterable[int]) -> dict[int, bool]
     out: dict[int, bool] = {}
     for start in range(0, len(ids), 500):
         out.update(session.execute(select(ManualCredit.credit_id, ManualCredit.late).where(
-            ManualCredit.credit_id.in_(ids[start:start + 500]))).tuples())
+            ManualCredit.credit_id.in_(ids[start:start + 500]))).tuples().all())
     return out
 
 
@@ -192,7 +192,8 @@ def multi_year_check(policy: Mapping, year: int, rule: Mapping, credits: Iterabl
     applied = applies(rule, institution_level)
     return {"label": rule.get("label") or "、".join(sorted(cats)), "start": start, "end": end,
             "min": need, "got": got, "applies": applied, "met": (not applied) or got >= need,
-            "years": int(rule.get("years", 5)), "categories": sorted(cats)}
+            "years": int(rule.get("years", 5)), "categories": sorted(cats),
+            "levels": list(rule.get("institution_levels") or [])}
 
 
 def context(session: Session, person: Any, policy: Mapping, year: int, credits: list[Any]) -> dict[str, Any]:
