@@ -139,6 +139,7 @@ def build_demo(persons: int = 2000, progress=None, institutions: int | None = No
     district = tertiary.parent
     dept = db.session.scalar(select(Org).where(Org.parent_id == tertiary.id).order_by(Org.id))
     person = db.session.scalar(select(Person).where(Person.department_id == dept.id).order_by(Person.id))
+    distance_org = next(i for i in orgs["institutions"] if i.level == "社会办医")
     logins = [
         ("admin", R.CITY_ADMIN, {"last_name": "市继教办", "first_name": "管理员", "org": orgs["city"]}),
         ("district", R.DISTRICT_ADMIN, {"last_name": district.name, "first_name": "卫健委", "org": district}),
@@ -148,6 +149,9 @@ def build_demo(persons: int = 2000, progress=None, institutions: int | None = No
         ("site", R.SITE_MANAGER, {"last_name": "现场", "first_name": "负责人", "org": tertiary}),
         ("student", R.TECHNICIAN, {"last_name": person.name if person else "学员", "first_name": "",
                                        "person": person}),
+        # 远程教育机构 (issue 16.11): a private hospital of the city that runs distance CME.
+        ("distance", R.DISTANCE_INSTITUTION, {"last_name": distance_org.name, "first_name": "远程教育",
+                                              "org": distance_org}),
     ]
     out, users = [], {}
     for username, role, kw in logins:
@@ -210,7 +214,7 @@ def register_cli(app: Flask) -> None:
         if db.session.scalar(select(Org.id).where(Org.kind == "district")) is not None:
             click.echo("演示数据已存在，跳过 (demo data exists)")
             logins = [(u, DEMO_PASSWORD, "") for u in
-                      ("admin", "district", "hospital", "secretary", "expert", "site", "student")]
+                      ("admin", "district", "hospital", "secretary", "expert", "site", "student", "distance")]
         else:
             started = time.perf_counter()
             logins = build_demo(persons, institutions=institutions, activity=activity,

@@ -100,6 +100,11 @@ def build(session: Session, users: DemoUsers, institution: Org, now: datetime.da
     c.update({f"audit_{k}": v for k, v in audit(session, users, institution).items()})
     session.commit()
     say("学分审验：2026年度审验、抽取、分配、专家审核")
+    from app.demo import distance as distance_demo
+
+    c.update(distance_demo.build(session, users, institution))
+    session.commit()
+    say("远程继续医学教育：项目备案、学习记录待市级审核；徐州刷卡学分待市级审核")
     return summary
 
 

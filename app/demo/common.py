@@ -25,6 +25,7 @@ class DemoUsers:
     expert: Any
     site: Any
     student: Any
+    distance: Any = None  # 远程教育机构 (issue 16.11)
 
 
 @dataclass

@@ -11,9 +11,10 @@ DEPARTMENT_SECRETARY = "科室秘书"
 EXPERT = "审验专家"
 SITE_MANAGER = "现场会务负责人"
 TECHNICIAN = "学员"
+DISTANCE_INSTITUTION = "远程教育机构"  # 远程继续医学教育机构 (seed 002 一 4, 三 4; issue 16.11)
 
 ALL_ROLES = [CITY_ADMIN, DISTRICT_ADMIN, INSTITUTION_ADMIN, DEPARTMENT_SECRETARY, EXPERT,
-             SITE_MANAGER, TECHNICIAN]
+             SITE_MANAGER, TECHNICIAN, DISTANCE_INSTITUTION]
 
 # Data-scope level of each role: which anchor column limits the rows it sees.
 ROLE_SCOPE = {
@@ -24,6 +25,7 @@ ROLE_SCOPE = {
     EXPERT: "none",  # audit allocation widens this in the audit module
     SITE_MANAGER: "none",
     TECHNICIAN: "person",
+    DISTANCE_INSTITUTION: "institution",  # its own projects and uploads only (no credit or person view)
 }
 # Which organization kind a user of the role is anchored to.
 ROLE_ANCHOR_KIND = {
@@ -31,6 +33,7 @@ ROLE_ANCHOR_KIND = {
     DISTRICT_ADMIN: "district",
     INSTITUTION_ADMIN: "institution",
     DEPARTMENT_SECRETARY: "department",
+    DISTANCE_INSTITUTION: "institution",
 }
 
 _READ = "can_list|can_show|menu_access|can_export|can_api_read"
@@ -181,3 +184,18 @@ ROLE_PERMISSIONS[DISTRICT_ADMIN] = ROLE_PERMISSIONS[DISTRICT_ADMIN] + [
     ["DeclarationView$", "can_list$|can_review$"], ["DeclarationReviewView$", "can_list$"],
     ["ProjectWindowView$", "can_list$"], ["PracticeActivityView$", "can_list$|can_show$|can_qr$|can_export$"],
     ["继教项目申报$|项目申报审核$|项目微信签到时间设置$|添加继教实践活动$", "menu_access"]]
+
+# 远程继续医学教育 (issue 16.11): the distance institution files its projects and uploads study records;
+# the city reviews both ([".*", ".*"]).
+ROLE_PERMISSIONS[DISTANCE_INSTITUTION] = _COMMON + [
+    ["DistanceProjectView$", "can_list$|can_show$|can_add$|can_delete$|can_export$"],
+    ["DistanceUploadView$", "can_list$|can_show$|can_upload$|can_template$|can_export$"],
+    ["远程继续医学教育$|远程教育项目备案$|远程教育学习记录$", "menu_access"]]
+
+# 单位审验 and 回执 (issue 16 items 1 and 3; seed 001 四(二)1, 五, 七(三)): 三级 institutions and districts audit
+# their own persons inside the unit-audit window; sampled institutions send their 回执; districts read theirs.
+_AUDIT_UNIT_OWN = [["AuditUnitReviewView$", "can_read$|can_judge$"], ["AuditReplyView$", "can_reply$"],
+                   ["学分审验$|单位审验$|审验回执$", "menu_access"]]
+ROLE_PERMISSIONS[INSTITUTION_ADMIN] = ROLE_PERMISSIONS[INSTITUTION_ADMIN] + _AUDIT_UNIT_OWN
+ROLE_PERMISSIONS[DISTRICT_ADMIN] = ROLE_PERMISSIONS[DISTRICT_ADMIN] + _AUDIT_UNIT_OWN + [
+    ["AuditReplyView$", "can_replies$"]]
