@@ -195,7 +195,8 @@ def sms():
                                         params={"code": code})  # a failed send is an SmsError
         return jsonify(ok=True, message=_("验证码已发送"), wait=_limits().interval_seconds)
 
-    return act(send, failed=lambda exc: (jsonify(ok=False, message=str(exc)), 422))
+    # "发送过于频繁，请N秒后再试" comes with the seconds: the page counts them down on its button.
+    return act(send, failed=lambda exc: (jsonify(ok=False, message=str(exc), wait=exc.params.get("seconds")), 422))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -146,8 +146,8 @@ def upload_photo(manager, pid):
 def _photo_message(photo: FeedbackPhoto):
     label = sup.photo_label(photo.slot, photo.lecturer_no)
     if photo.flags:
-        return _("%(label)s照片已上传，但需核实：%(flags)s", label=label, flags=photo.flags), "warning"
-    return _("%(label)s照片已上传", label=label)
+        return _("照片已上传：%(label)s，但需核实：%(flags)s", label=label, flags=photo.flags), "warning"
+    return _("照片已上传：%(label)s", label=label)
 
 
 def _photo_answer(manager: SiteManager, pid: int, photo: FeedbackPhoto):
