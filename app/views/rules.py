@@ -140,6 +140,9 @@ class RuleSetView(ModelView):
         if request.method == "POST" and form.validate():
             new_params = policy_from_form(form)
             if new_params is not None:
+                # The form does not edit the counting policy or multi-year rules (issue 16.6/16.7): keep them.
+                new_params.update({k: params[k] for k in ("counting", "multi_year") if k in params})
+
                 def save():
                     validate_policy(new_params)
                     if item.policy is None:
