@@ -31,7 +31,7 @@ CREDIT_STATUSES = {
 }
 COUNTED_STATUSES = ("unit_approved", "city_approved")
 CREDIT_SOURCES = {"project_import": "项目导入", "card": "刷卡", "qr": "扫码", "manual": "个人录入",
-                  "unit": "单位录入", "self_study": "自学", "audit": "审验"}
+                  "unit": "单位录入", "self_study": "自学", "audit": "审验", "distance": "远程教育"}
 
 
 class RuleSet(Model):
