@@ -42,6 +42,9 @@ ALLOWED_UPWARD: set[tuple[str, str]] = {
     # models/people.py (owner: the people / models helper): Person.id_number_masked calls the pure
     # services/idcard.mask; better a Jinja filter, or mask() next to the model.
     ("app.models.people", "app.services.idcard"),
+    # models/logs.py (owner: the logs helper, issue 16.12): the 登录地点 column reads
+    # services/ip_region; the lookup could be done by the service that writes the log row.
+    ("app.models.logs", "app.services.ip_region"),
 }
 
 
@@ -156,6 +159,32 @@ def test_no_import_circle_among_app_modules():
     assert not cycles, "\n".join(" ↔ ".join(c) for c in cycles)
 
 
+# Circles that only function-level imports close (run late, so they start, but the two modules still
+# lean on each other). Each names its owner; remove a line when the circle is gone.
+ALLOWED_LATE_CIRCLES: list[set[str]] = [
+    # services/compliance.py imports counting, counting.py calls compliance.window (owner: the issue-16
+    # counting helper): window() could move to counting or a small calendar module.
+    {"app.services.compliance", "app.services.counting"},
+    # services/audit.py ↔ audit_sampling.py (owner: the audit helper).
+    {"app.services.audit", "app.services.audit_sampling"},
+    # workflow's practice-plan writer calls practice.log, practice runs workflow transitions and asks
+    # activities for the evidence size (owner: practice; workflow could write PracticePlanLog itself).
+    {"app.services.activities", "app.services.practice", "app.services.rule_sets", "app.services.workflow"},
+]
+
+
+def test_no_circle_even_through_function_level_imports():
+    """A function-level import that only hides a circle is a circle all the same."""
+    known = modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in known.items():
+        for target, _module_level, _line in imports(path, known):
+            if not (target.startswith(name + ".") or name.startswith(target + ".")):
+                graph.setdefault(name, set()).add(target)
+    cycles = [c for c in _cycles(graph) if not any(set(c) <= allowed for allowed in ALLOWED_LATE_CIRCLES)]
+    assert not cycles, "\n".join(" ↔ ".join(c) for c in cycles)
+
+
 def test_every_arrow_points_down():
     known = modules()
     upward = []
@@ -165,9 +194,9 @@ def test_every_arrow_points_down():
             continue
         for target, _module_level, line in imports(path, known):
             theirs = floor(target)
-            if theirs is None and target in ENTRY or theirs is not None and theirs > mine:
-                if (name, target) not in ALLOWED_UPWARD:
-                    upward.append(f"{name}:{line} imports {target}")
+            climbs = target in ENTRY if theirs is None else theirs > mine
+            if climbs and (name, target) not in ALLOWED_UPWARD:
+                upward.append(f"{name}:{line} imports {target}")
     assert not upward, "\n".join(upward)
 
 

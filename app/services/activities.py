@@ -59,6 +59,7 @@ from app.services.rule_sets import (
 )
 from app.services.rule_sets import current_rule_set as wizard_rule_set
 from app.services.scope import Scope
+from app.services.workflow import log_creation
 
 # URL slug → activity type (seed 003: 可授学分的继续医学教育活动, seven types in this order).
 TYPES: dict[str, str] = {"project": PROJECT, "study": STUDY, "degree": DEGREE, "practice": PRACTICE,
@@ -527,8 +528,6 @@ def submit(session: Session, draft: GrantDraft, ctx: Context, now: datetime.date
 
 def _log_creation(session: Session, credits: list[Credit], ctx: Context) -> None:
     """The review log's creation entries (单位录入 → unit_approved), one per credit, set-based."""
-    from app.services.workflow import log_creation
-
     log_creation(session, credits, user_id=ctx.user_id)
 
 

@@ -42,13 +42,13 @@ def check(storage, kinds: set[str] = EVIDENCE_KINDS, max_bytes: int = EVIDENCE_M
         raise UploadError("请选择要上传的文件")
     data = storage.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise UploadError(f"文件“{storage.filename}”过大，不能超过{format_size(max_bytes)}")
+        raise UploadError("文件“%(name)s”过大，不能超过%(size)s", name=storage.filename, size=format_size(max_bytes))
     if not data:
-        raise UploadError(f"文件“{storage.filename}”为空")
+        raise UploadError("文件“%(name)s”为空", name=storage.filename)
     kind = sniff(data)
     if kind not in kinds:
         allowed = "、".join(KIND_LABELS.get(k, k) for k in sorted(kinds))
-        raise UploadError(f"文件“{storage.filename}”类型不正确，只能上传{allowed}文件")
+        raise UploadError("文件“%(name)s”类型不正确，只能上传%(kinds)s文件", name=storage.filename, kinds=allowed)
     return data, kind
 
 

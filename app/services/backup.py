@@ -95,7 +95,7 @@ def backup(engine: Engine, roots: dict[str, str], out_dir: str, *, now: datetime
             db_name = "database.sqlite3"
             tables, referenced, revision = _dump_sqlite(engine, os.path.join(work, db_name), say)
         else:
-            raise BackupError(f"不支持备份 {engine.dialect.name} 数据库，只支持 PostgreSQL 和 SQLite")
+            raise BackupError("不支持备份 %(backend)s 数据库，只支持 PostgreSQL 和 SQLite", backend=engine.dialect.name)
         db_path = os.path.join(work, db_name)
         manifest = {
             "format": FORMAT, "created_at": now.isoformat(timespec="seconds"), "backend": engine.dialect.name,
@@ -115,8 +115,9 @@ def backup(engine: Engine, roots: dict[str, str], out_dir: str, *, now: datetime
                 archived.add((root_name, rel))
             missing = sorted(f"{r}/{p}" for r, p in referenced - archived)
             if missing and not allow_missing:
-                raise BackupError(f"数据库引用的 {len(missing)} 个文件不在文件目录中（例如 {missing[0]}），备份未完成；"
-                                  "请先找回这些文件，或加 --allow-missing 参数在清单中记录缺失后继续备份")
+                raise BackupError("数据库引用的 %(count)s 个文件不在文件目录中（例如 %(example)s），备份未完成；"
+                                  "请先找回这些文件，或加 --allow-missing 参数在清单中记录缺失后继续备份",
+                                  count=len(missing), example=missing[0])
             manifest["missing"] = missing
             data = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
             info = tarfile.TarInfo("manifest.json")
@@ -266,8 +267,8 @@ def pg_tool(name: str, server_major: int) -> str:
             match = re.search(r"(\d+)(?:\.\d+)?", version)
             if match and int(match.group(1)) >= server_major:
                 return path
-    raise BackupError(f"找不到 PostgreSQL {server_major} 版本的 {name}；请安装 postgresql-client-{server_major}"
-                      f"（Debian/Ubuntu：apt-get install postgresql-client-{server_major}）")
+    raise BackupError("找不到 PostgreSQL %(major)s 版本的 %(name)s；请安装 postgresql-client-%(major)s"
+                      "（Debian/Ubuntu：apt-get install postgresql-client-%(major)s）", major=server_major, name=name)
 
 
 def _pg_env(engine: Engine) -> dict[str, str]:
@@ -284,7 +285,8 @@ def _pg_env(engine: Engine) -> dict[str, str]:
 def _run(command: list[str], engine: Engine) -> None:
     done = subprocess.run(command, env=_pg_env(engine), capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise BackupError(f"{os.path.basename(command[0])} 执行失败：{done.stderr.strip()[-2000:]}")
+        raise BackupError("%(command)s 执行失败：%(error)s", command=os.path.basename(command[0]),
+                          error=done.stderr.strip()[-2000:])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -296,7 +298,7 @@ def read_manifest(archive: str) -> dict:
             member = tar.getmember("manifest.json")
             return json.loads(tar.extractfile(member).read())
     except (OSError, KeyError, tarfile.TarError, ValueError) as exc:
-        raise BackupError(f"无法读取备份文件 {archive}：不是本系统的备份归档（{exc}）") from None
+        raise BackupError("无法读取备份文件 %(archive)s：不是本系统的备份归档（%(error)s）", archive=archive, error=exc) from None
 
 
 def check_empty(engine: Engine, roots: dict[str, str]) -> None:
@@ -304,13 +306,14 @@ def check_empty(engine: Engine, roots: dict[str, str]) -> None:
     with engine.connect() as conn:
         tables = inspect(conn).get_table_names()
     if tables:
-        raise BackupError(f"目标数据库不是空的（已有 {len(tables)} 张表，如 {min(tables)}），恢复只能写入空数据库；"
-                          "请新建一个空数据库并把 DATABASE_URL 指向它")
+        raise BackupError("目标数据库不是空的（已有 %(count)s 张表，如 %(example)s），恢复只能写入空数据库；"
+                          "请新建一个空数据库并把 DATABASE_URL 指向它", count=len(tables), example=min(tables))
     for name, root in roots.items():
         if os.path.isdir(root):
             for _folder, _dirs, names in os.walk(root):
                 if names:
-                    raise BackupError(f"文件目录 {root} 不是空的，恢复只能写入空目录；请换一个空目录（{name}）")
+                    raise BackupError("文件目录 %(root)s 不是空的，恢复只能写入空目录；请换一个空目录（%(name)s）",
+                                      root=root, name=name)
 
 
 def restore(archive: str, engine: Engine, roots: dict[str, str],
@@ -319,12 +322,13 @@ def restore(archive: str, engine: Engine, roots: dict[str, str],
     manifest (rows per table, size and sha256 of every file); the report says what matched."""
     manifest = read_manifest(archive)
     if manifest.get("format") != FORMAT:
-        raise BackupError(f"备份格式版本 {manifest.get('format')} 不受支持")
+        raise BackupError("备份格式版本 %(format)s 不受支持", format=manifest.get("format"))
     if manifest["backend"] != engine.dialect.name:
-        raise BackupError(f"备份来自 {manifest['backend']} 数据库，不能恢复到 {engine.dialect.name} 数据库")
+        raise BackupError("备份来自 %(source)s 数据库，不能恢复到 %(target)s 数据库", source=manifest["backend"],
+                          target=engine.dialect.name)
     unknown = set(manifest["roots"]) - set(roots)
     if unknown:
-        raise BackupError(f"备份中的文件目录 {sorted(unknown)} 在本机没有配置")
+        raise BackupError("备份中的文件目录 %(roots)s 在本机没有配置", roots=sorted(unknown))
     check_empty(engine, roots)
     report = RestoreReport(manifest)
     expected = {(f["root"], f["path"]): f for f in manifest["files"]}
@@ -340,15 +344,15 @@ def restore(archive: str, engine: Engine, roots: dict[str, str],
                     continue
                 parts = member.name.split("/", 2)
                 if len(parts) != 3 or parts[0] != "files" or not member.isfile():
-                    raise BackupError(f"备份归档中有未知条目：{member.name}")
+                    raise BackupError("备份归档中有未知条目：%(name)s", name=member.name)
                 root_name, rel = parts[1], parts[2]
                 entry = expected.get((root_name, rel))
                 if entry is None:
-                    raise BackupError(f"备份归档中的文件不在清单中：{member.name}")
+                    raise BackupError("备份归档中的文件不在清单中：%(name)s", name=member.name)
                 try:
                     target = files.resolve(roots[root_name], rel, must_exist=False)
                 except (files.MissingFile, KeyError):
-                    raise BackupError(f"备份归档中的文件路径不合法：{member.name}") from None
+                    raise BackupError("备份归档中的文件路径不合法：%(name)s", name=member.name) from None
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 size, digest = _copy_out(tar.extractfile(member), target)
                 report.files_checked += 1

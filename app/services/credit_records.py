@@ -1,8 +1,7 @@
 """Credit records (ICME-9) and their stored compliance results (ICME-10).
 
-Which rule set judges which credit year: the system parameter ``region`` names the region, and the
-region's published rule set in force on the last day of a year's window judges that year (Beijing
-2025, in force in 2025, judges 2024-11-01 … 2025-10-31). A credit dated ``d`` belongs to
+Which rule set judges which credit year is answered in services/rule_sets.py (``region``,
+``rule_set_for_year``, ``default_year``; re-exported here). A credit dated ``d`` belongs to
 ``compliance_year(policy, d)``.
 
 Results stay current in two ways: ``recompute_scope`` (the JOB-1 job, one set-based statement for a
@@ -22,14 +21,12 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import and_, event, inspect, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from app.i18n import _mark
 from app.models import (
     ComplianceResult,
     Credit,
     CreditStandard,
-    Parameter,
     Person,
     RuleSet,
 )
@@ -43,11 +40,21 @@ from app.services.compliance import (
 )
 from app.services.errors import DomainError
 from app.services.manual_credits import categories as dictionary_categories
-from app.services.rule_sets import active_rule_set, policy_params
+from app.services.region import REGION_KEY  # noqa: F401 (re-exported)
+from app.services.rule_sets import (  # noqa: F401 (re-exported: which rule set is in force lives there)
+    DEFAULT_REGION,
+    RULE_SET_MISSING,
+    default_year,
+    policy_params,
+    published,
+    region,
+    rule_set_for_year,
+    rule_set_missing,
+)
+from app.services.rule_sets import judged_years as years  # noqa: F401 (re-exported)
+from app.services.rule_sets import judging as _judge
 from app.services.scope import Scope
 
-REGION_KEY = "region"
-DEFAULT_REGION = "北京市"
 CHUNK = 500  # persons per recompute statement (keeps IN lists well under SQLite's limits)
 
 # session.info keys of the hook.
@@ -64,55 +71,6 @@ class CreditRecordError(DomainError):
     """Nothing to judge with (no rule set for the year…); message in Chinese."""
 
 
-def region(session: Session) -> str:
-    """The region whose rule sets are in force (system parameter 所在地区)."""
-    value = session.scalar(select(Parameter.value).where(Parameter.key == REGION_KEY))
-    return (value or "").strip() or DEFAULT_REGION
-
-
-def _published(session: Session, region_name: str) -> list[RuleSet]:
-    """The region's published rule sets with their policies, newest year first (a handful of rows)."""
-    return list(session.scalars(select(RuleSet).options(selectinload(RuleSet.policy)).where(
-        RuleSet.region == region_name, RuleSet.status == "published").order_by(RuleSet.year.desc(), RuleSet.id)))
-
-
-def _in_force(rule_sets: list[RuleSet], on: datetime.date) -> RuleSet | None:
-    """``active_rule_set`` over rows already loaded by ``_published``: same condition, same order."""
-    return next((rs for rs in rule_sets if rs.effective_from <= on <= rs.effective_to), None)
-
-
-def _judge(rule_sets: list[RuleSet], year: int) -> RuleSet | None:
-    for candidate in rule_sets:
-        if _in_force(rule_sets, window(policy_params(candidate), year)[1]) is candidate:
-            return candidate
-    return None
-
-
-def rule_set_for_year(session: Session, region_name: str, year: int) -> RuleSet | None:
-    """The rule set judging credit ``year`` in ``region_name``: the published one in force
-    (as ``active_rule_set`` finds it) on the last day of that year's window."""
-    return _judge(_published(session, region_name), year)
-
-
-def years(session: Session, region_name: str) -> list[int]:
-    """The credit years some published rule set of the region judges, newest first."""
-    rule_sets = _published(session, region_name)
-    return sorted({year for rs in rule_sets for year in (rs.year - 1, rs.year, rs.year + 1)
-                   if _judge(rule_sets, year) is rs}, reverse=True)
-
-
-def default_year(session: Session, region_name: str, today: datetime.date | None = None) -> int | None:
-    """The credit year of ``today`` when a rule set judges it, else the newest year one does."""
-    today = today or datetime.date.today()
-    choices = years(session, region_name)
-    current = active_rule_set(session, region_name, today)
-    if current is not None:
-        year = compliance_year(policy_params(current), today)
-        if year in choices:
-            return year
-    return choices[0] if choices else None
-
-
 def affected(session: Session, person_ids: Iterable[int], dates: Iterable[datetime.date],
              region_name: str | None = None) -> set[tuple[int, int]]:
     """(year, rule set id) pairs whose results credits dated ``dates`` change: the region's rule set
@@ -121,12 +79,12 @@ def affected(session: Session, person_ids: Iterable[int], dates: Iterable[dateti
     ids = sorted({p for p in person_ids if p is not None})
     if not dates or not ids:
         return set()
-    published = _published(session, region_name or region(session))
+    rule_sets = published(session, region_name or region(session))
     pairs: set[tuple[int, int]] = set()
     for day in dates:
-        for rs in published:
+        for rs in rule_sets:
             year = compliance_year(policy_params(rs), day)
-            if year is not None and _judge(published, year) is rs:
+            if year is not None and _judge(rule_sets, year) is rs:
                 pairs.add((year, rs.id))
     stored = _stored_pairs(session, ids)
     for year, rule_set_id in stored - pairs:
@@ -161,23 +119,9 @@ def recompute_scope(session: Session, scope: Scope, year: int) -> tuple[RuleSet,
     region_name = region(session)
     rs = rule_set_for_year(session, region_name, year)
     if rs is None:
-        raise CreditRecordError(f"{region_name}没有适用于{year}年度的已发布规则集，请先在“授分规则”中发布")
+        raise CreditRecordError("%(region)s没有适用于%(year)s年度的已发布规则集，请先在“授分规则”中发布", region=region_name,
+                                year=year)
     return rs, recompute(session, policy_params(rs), rs.id, year, scope)
-
-
-RULE_SET_MISSING = _mark("%(region)s没有在今天（%(day)s）生效的已发布授分规则集，新录入的学分无法按规则计算。"
-                         "请在“授分规则”中复制上一年度的规则集，核对后发布")
-
-
-def rule_set_missing(session: Session, today: datetime.date | None = None) -> dict[str, str] | None:
-    """The home page's to-do for whoever publishes rule sets: the region has no published rule set
-    in force today (a fresh install ships Beijing 2025; the wizard, manual entry and check-in grants
-    compute with today's rule set). ``None`` when one is in force, else the message's arguments."""
-    today = today or datetime.date.today()
-    region_name = region(session)
-    if active_rule_set(session, region_name, today) is not None:
-        return None
-    return {"region": region_name, "day": today.isoformat()}
 
 
 def categories(session: Session) -> list[str]:

@@ -57,13 +57,13 @@ class Computation:
 
 def _dec(value: Any, label: str) -> Decimal:
     if value is None or value == "":
-        raise RuleError(f"请填写{label}")
+        raise RuleError("请填写%(label)s", label=label)
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise RuleError(f"{label}必须是数字") from None
+        raise RuleError("%(label)s必须是数字", label=label) from None
     if not number.is_finite():
-        raise RuleError(f"{label}必须是数字")
+        raise RuleError("%(label)s必须是数字", label=label)
     return number
 
 
@@ -78,16 +78,17 @@ def _positive_amount(params: Mapping, inputs: Mapping) -> tuple[Decimal, str]:
                       "years": "年数"}.get(unit, "数量")
     amount = _dec(inputs.get("amount"), label)
     if amount <= 0:
-        raise RuleError(f"{label}必须大于0")
+        raise RuleError("%(label)s必须大于0", label=label)
     upper = Decimal(str(params["max_amount"])) if "max_amount" in params else DEFAULT_MAX_AMOUNT.get(unit)
     if upper is not None and amount > upper:
-        raise RuleError(f"{label}不能超过{_fmt(upper)}{UNIT_LABELS.get(unit, '')}")
+        raise RuleError("%(label)s不能超过%(upper)s%(unit)s", label=label, upper=_fmt(upper),
+                        unit=UNIT_LABELS.get(unit, ""))
     if "below" in params and amount >= Decimal(str(params["below"])):
-        raise RuleError(f"{label}须少于{params['below']}{UNIT_LABELS.get(unit, '')}，"
-                        f"满{params['below']}{UNIT_LABELS.get(unit, '')}请选择相应的标准")
+        raise RuleError("%(label)s须少于%(below)s%(unit)s，满%(below)s%(unit)s请选择相应的标准", label=label,
+                        below=params["below"], unit=UNIT_LABELS.get(unit, ""))
     if "min_amount" in params and amount < Decimal(str(params["min_amount"])):
-        raise RuleError(f"{label}须满{params['min_amount']}{UNIT_LABELS.get(unit, '')}，"
-                        f"不足时请选择相应的标准")
+        raise RuleError("%(label)s须满%(least)s%(unit)s，不足时请选择相应的标准", label=label,
+                        least=params["min_amount"], unit=UNIT_LABELS.get(unit, ""))
     return amount, unit
 
 
@@ -99,14 +100,14 @@ def _check_eligible(params: Mapping, inputs: Mapping) -> None:
     if (levels and level in levels) or (types and itype in types):
         return
     allowed = "、".join([f"{x}医疗机构" for x in levels or []] + list(types or []))
-    raise RuleError(f"该标准只适用于{allowed}")
+    raise RuleError("该标准只适用于%(allowed)s", allowed=allowed)
 
 
 def compute(kind: str, params: Mapping, inputs: Mapping) -> Computation:  # noqa: C901
     """Compute one grant. ``inputs``: amount, hours, sessions, row, col, project_credits, credits,
     allowed_value, institution_level, institution_type (each only where the kind needs it)."""
     if kind not in KINDS:
-        raise RuleError(f"未知的授分标准类型：{kind}")
+        raise RuleError("未知的授分标准类型：%(kind)s", kind=kind)
     params = params or {}
     _check_eligible(params, inputs)
     credit_class = params.get("class")
@@ -146,7 +147,7 @@ def compute(kind: str, params: Mapping, inputs: Mapping) -> Computation:  # noqa
         if hours <= 0:
             raise RuleError("单次学时必须大于0")
         if hours < min_hours:
-            raise RuleError(f"单次不少于{_fmt(min_hours)}小时，本次{_fmt(hours)}小时不能授分")
+            raise RuleError("单次不少于%(least)s小时，本次%(hours)s小时不能授分", least=_fmt(min_hours), hours=_fmt(hours))
         if hours > 24:
             raise RuleError("单次学时不能超过24小时")
         sessions = _dec(inputs.get("sessions", 1), "次数")
@@ -160,13 +161,13 @@ def compute(kind: str, params: Mapping, inputs: Mapping) -> Computation:  # noqa
         cols: list[str] = params["cols"]
         row = inputs.get("row")
         if row not in table:
-            raise RuleError(f"请选择{params.get('row_label', '类别')}（{'、'.join(table)}）")
+            raise RuleError("请选择%(label)s（%(choices)s）", label=params.get("row_label", "类别"), choices="、".join(table))
         try:
             col = int(inputs.get("col"))
         except (TypeError, ValueError):
-            raise RuleError(f"请选择{params.get('col_label', '排序')}") from None
+            raise RuleError("请选择%(label)s", label=params.get("col_label", "排序")) from None
         if col < 1 or col > len(cols):
-            raise RuleError(f"仅{cols[0]}至{cols[-1]}可授予学分")
+            raise RuleError("仅%(first)s至%(last)s可授予学分", first=cols[0], last=cols[-1])
         credits = Decimal(str(table[row][col - 1]))
         explanation = f"{row}，{cols[col - 1]}：{_fmt(credits)}分"
     elif kind == "imported":
@@ -180,7 +181,7 @@ def compute(kind: str, params: Mapping, inputs: Mapping) -> Computation:  # noqa
             raise RuleError("学分必须大于0")
         allowed = params.get("allowed")
         if allowed and inputs.get("allowed_value") not in allowed:
-            raise RuleError(f"{params.get('allowed_label', '来源')}不在认可目录中")
+            raise RuleError("%(label)s不在认可目录中", label=params.get("allowed_label", "来源"))
         explanation = f"录入{_fmt(credits)}分"
         if "max" in params and credits > Decimal(str(params["max"])):
             credits = Decimal(str(params["max"]))
@@ -198,7 +199,7 @@ def compute(kind: str, params: Mapping, inputs: Mapping) -> Computation:  # noqa
     if credits <= 0:
         explanation += "，不足一个完整单位，不能授分"
     if credits > MAX_CREDITS:
-        raise RuleError(f"单条学分不能超过{MAX_CREDITS}分")
+        raise RuleError("单条学分不能超过%(most)s分", most=MAX_CREDITS)
     return Computation(credits=credits.quantize(Decimal("0.01")), explanation=explanation,
                        credit_class=credit_class, capped_by=capped_by, hours=hours, months=months)
 
@@ -266,7 +267,7 @@ def validate_params(kind: str, params: Any) -> dict[str, Any]:
     """Check a standard's params against its kind's schema (unknown keys, types, required keys and a few
     cross-checks). Returns the params; raises RuleError listing every problem in Chinese."""
     if kind not in PARAM_SCHEMA:
-        raise RuleError(f"未知的授分规则类型：{kind}")
+        raise RuleError("未知的授分规则类型：%(kind)s", kind=kind)
     if not isinstance(params, dict):
         raise RuleError("参数必须是JSON对象，如 {\"unit\": \"hours\", \"per\": 3, \"rate\": 1}")
     schema = param_schema(kind)
@@ -286,7 +287,7 @@ def validate_params(kind: str, params: Any) -> dict[str, Any]:
     if not errors:
         errors.extend(_cross_check(kind, params))
     if errors:
-        raise RuleError("；".join(errors))
+        raise RuleError("%(problems)s", problems="；".join(errors))
     return params
 
 

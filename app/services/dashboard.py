@@ -10,6 +10,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.models import ComplianceResult, Job, Org, Person
+from app.models.audit import AuditFinalPerson
+from app.models.audit_review import AuditResult
+from app.services.audit_review import persons_criterion
 from app.services.scope import Scope
 
 
@@ -136,9 +139,6 @@ def audit_dashboard(session: Session, auditor, cycle) -> dict[str, int]:
     """分配 / 已审验 / 已计算 of the auditor's persons in ``cycle`` (one query)."""
     from sqlalchemy import and_
 
-    from app.models.audit import AuditFinalPerson
-    from app.models.audit_review import AuditResult
-    from app.services.audit_review import persons_criterion
 
     fp, r = AuditFinalPerson, AuditResult
     total, reviewed, computed = session.execute(

@@ -15,6 +15,8 @@ from urllib.parse import quote
 import xlsxwriter
 from flask import Response
 
+from app.services.filestore import guard
+
 # XlsxWriter's write() turns "=…" into a formula, "http://…" into a hyperlink and "12" into a number
 # by default; none of that for data that users typed.
 SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -31,7 +33,6 @@ def write_xlsx(path: str, header: Sequence[str], rows: Iterable[Sequence],
                progress: Callable[[int], None] | None = None, every: int = 1000) -> int:
     """Write rows to ``path`` row by row; returns the row count. ``progress(rows written)`` is
     called every ``every`` rows (an export job's progress bar). A full disk: StorageError, no file left."""
-    from app.services.filestore import guard
 
     with guard(path):
         return _write_xlsx(path, header, rows, progress, every)
@@ -57,7 +58,6 @@ def _write_xlsx(path: str, header: Sequence[str], rows: Iterable[Sequence],
 
 def stream_xlsx(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
     """Build the workbook in a temporary file (constant memory) and stream it back in chunks."""
-    from app.services.filestore import guard
 
     with guard(None):
         fd, path = tempfile.mkstemp(suffix=".xlsx")

@@ -23,20 +23,27 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.services.uploads import UploadError
+from app.extensions import db
+from app.models.logs import OperationLog
+from app.oplog import record
+from app.services.errors import N_, DomainError
 
 logger = logging.getLogger("app.storage")
 
 STORAGE_MODULE = "文件存储"
 FULL_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EFBIG}
-FULL_MESSAGE = "服务器存储空间不足，请联系管理员"
-OTHER_MESSAGE = "服务器存储出错，请联系管理员"
+FULL_MESSAGE = N_("服务器存储空间不足，请联系管理员")
+OTHER_MESSAGE = N_("服务器存储出错，请联系管理员")
 
 _KEY = "filestore_pending"  # session.info: paths written in the current transaction
 _DOOMED_KEY = "filestore_doomed"  # session.info: files of rows deleted in the current transaction
 _ERRORS_KEY = "filestore_errors"  # session.info: storage errors to log once the transaction ended
 _last: dict[str, Any] = {}
 _lock = threading.Lock()
+
+
+class UploadError(DomainError):
+    """Refused upload; message in Chinese (services/uploads re-exports it)."""
 
 
 class StorageError(UploadError):
@@ -129,7 +136,6 @@ def note_error(exc: OSError, path: str | None, *, session: Any = None) -> None:
 
 def _record(text: str) -> None:
     try:
-        from app.oplog import record
 
         record(STORAGE_MODULE, "写入", text, False)
     except Exception:
@@ -141,8 +147,6 @@ def last_storage_error() -> dict[str, Any] | None:
     try:
         from sqlalchemy import select
 
-        from app.extensions import db
-        from app.models.logs import OperationLog
 
         with db.engine.connect() as conn:
             row = conn.execute(select(OperationLog.created_at, OperationLog.message)

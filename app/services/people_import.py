@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Org, Person
 from app.services import idcard, person_fields, sheets
+from app.services.exports import write_xlsx
 from app.services.pinyin import initials
 from app.services.scope import Scope
 from app.services.sheets import ImportFileError  # noqa: F401 - raised by read_rows, caught by the jobs
@@ -166,6 +167,4 @@ def write(session: Session, rows: list[dict]) -> int:
 
 
 def error_report(path: str, errors: list[RowError]) -> None:
-    from app.services.exports import write_xlsx
-
     write_xlsx(path, ["行号", "列", "错误原因"], ([e.row, e.column, e.reason] for e in errors))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import DictItem, DictType
 from app.models.people import TITLE_LEVELS
-from app.services.errors import DomainError
+from app.services.errors import N_, DomainError
 
 # Mainland mobile, or a landline: optional area code (0 + 2-3 digits, with or without a dash), 7-8 digits,
 # optional extension.
@@ -19,14 +19,14 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^(0\d{2,3}-?)?\d{7,8}(-\d{1,6})?$")
 # 专业 of a person (the audit screens filter by them; the demo city draws from them).
 SPECIALTIES = ["临床医学", "护理学", "药学", "医学技术", "公共卫生", "中医学"]
-PHONE_MESSAGE = "联系电话格式不正确"  # the form's field description gives the examples
+PHONE_MESSAGE = N_("联系电话格式不正确")  # the form's field description gives the examples
 
 
 class PersonFieldError(DomainError):
     """A Chinese message for the field named by ``column`` (a label: 职称, 职称级别, 联系电话)."""
 
-    def __init__(self, column: str, message: str):
-        super().__init__(message)
+    def __init__(self, column: str, message: str, **params):
+        super().__init__(message, **params)
         self.column = column
 
 
@@ -66,8 +66,9 @@ def check_title(known: dict[str, str | None], title: str | None,
             raise PersonFieldError("职称级别", "职称级别由职称自动确定，请先选择职称")
         return None, None
     if title not in known:
-        raise PersonFieldError("职称", f"职称“{title}”不在字典中")
+        raise PersonFieldError("职称", "职称“%(title)s”不在字典中", title=title)
     derived = known[title] or None
     if level is not None and level != derived:
-        raise PersonFieldError("职称级别", f"职称级别由职称自动确定：“{title}”为“{derived or '未定级'}”，不能填写“{level}”")
+        raise PersonFieldError("职称级别", "职称级别由职称自动确定：“%(title)s”为“%(derived)s”，不能填写“%(level)s”",
+                               title=title, derived=derived or "未定级", level=level)
     return title, derived

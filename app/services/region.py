@@ -58,7 +58,7 @@ def ensure_city(session: Session, name: str | None, code: str | None) -> CityRes
         return CityResult(existing, created=False, differs=differs)
     name, code = check_city(name, code)
     if session.scalar(select(Org.id).where(Org.code == code)) is not None:
-        raise RegionError(f"编码“{code}”已被其他单位使用")
+        raise RegionError("编码“%(code)s”已被其他单位使用", code=code)
     node = Org(kind="city", name=name, code=code, active=True, sort=0)
     session.add(node)
     session.flush()

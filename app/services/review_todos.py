@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from app.i18n import _mark
 from app.models import Credit, ManualCredit, PracticePlan, Project, SelfStudy
 from app.models.audit_review import AuditAppeal
-from app.models.supervision import Filing
-from app.services import workflow
+from app.models.supervision import Feedback, Filing, Period, SiteManager
+from app.services import audit_review, workflow
 from app.services.scope import Scope
 
 
@@ -140,7 +140,6 @@ def audit_todos(session: Session, auditor: Any, cycle: Any,
     decides them — the appeals waiting for 复审. One COUNT each."""
     if cycle is None or auditor is None:
         return []
-    from app.services import audit_review
 
     out = []
     if auditor.kind == "expert" and may("can_judge", "AuditReviewView"):
@@ -162,7 +161,6 @@ def site_todos(session: Session, user_id: int, now: Any) -> list[Todo]:
     (only the current period can be filled: after it, it cannot be made up). One COUNT."""
     from sqlalchemy import and_, exists
 
-    from app.models.supervision import Feedback, Period, SiteManager
 
     submitted = exists().where(Feedback.period_id == Period.id, Feedback.manager_id == SiteManager.id,
                                Feedback.submitted_at.is_not(None))

@@ -1,4 +1,6 @@
-"""The shipped rule sets (Beijing 2025, Xuzhou 2024, National 2006) as data, and copying to a new year.
+"""The shipped rule sets (Beijing 2025, Xuzhou 2024, National 2006) as data, copying to a new year,
+publishing, and the one answer to "which rule set is in force" (the region's published rule set on a day,
+the one judging a credit year, the one the wizard and hand entries compute with).
 
 Every standard below transcribes a seed line; tests/services/test_credit_rules.py quotes them.
 Admins edit these rows afterwards; this module only installs what is missing.
@@ -10,11 +12,15 @@ import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
 
-from app.models import CompliancePolicy, CreditStandard, RuleSet
+from app.i18n import _mark
+from app.models import CompliancePolicy, ComplianceResult, Credit, CreditStandard, Parameter, RuleSet
 from app.services import workflow
+from app.services.compliance import PolicyError, compliance_year, validate_policy, window
+from app.services.credit_rules import RuleError, validate_params
 from app.services.errors import DomainError
+from app.services.region import REGION_KEY
 
 PROJECT = "继续医学教育项目"
 STUDY = "进修学习"
@@ -250,6 +256,90 @@ def policy_params(rule_set: RuleSet) -> dict[str, Any]:
     return dict(rule_set.policy.params) if rule_set.policy is not None else {}
 
 
+# ------------------------------------------------------------------------------ which rule set is in force
+# The system parameter 所在地区 names the region; the region's published rule set in force on the last
+# day of a credit year's window judges that year (Beijing 2025, in force in 2025, judges 2024-11-01 …
+# 2025-10-31). credit_records, activities, manual entry, self-study and the audit all ask here.
+DEFAULT_REGION = "北京市"
+
+
+def region(session: Session) -> str:
+    """The region whose rule sets are in force (system parameter 所在地区)."""
+    value = session.scalar(select(Parameter.value).where(Parameter.key == REGION_KEY))
+    return (value or "").strip() or DEFAULT_REGION
+
+
+def published(session: Session, region_name: str) -> list[RuleSet]:
+    """The region's published rule sets with their policies, newest year first (a handful of rows)."""
+    return list(session.scalars(select(RuleSet).options(selectinload(RuleSet.policy)).where(
+        RuleSet.region == region_name, RuleSet.status == "published").order_by(RuleSet.year.desc(), RuleSet.id)))
+
+
+def _in_force(rule_sets: list[RuleSet], on: datetime.date) -> RuleSet | None:
+    """``active_rule_set`` over rows already loaded by ``published``: same condition, same order."""
+    return next((rs for rs in rule_sets if rs.effective_from <= on <= rs.effective_to), None)
+
+
+def judging(rule_sets: list[RuleSet], year: int) -> RuleSet | None:
+    """Among ``published`` rows, the one judging credit ``year``."""
+    for candidate in rule_sets:
+        if _in_force(rule_sets, window(policy_params(candidate), year)[1]) is candidate:
+            return candidate
+    return None
+
+
+def rule_set_for_year(session: Session, region_name: str, year: int) -> RuleSet | None:
+    """The rule set judging credit ``year`` in ``region_name``: the published one in force
+    (as ``active_rule_set`` finds it) on the last day of that year's window."""
+    return judging(published(session, region_name), year)
+
+
+def judged_years(session: Session, region_name: str) -> list[int]:
+    """The credit years some published rule set of the region judges, newest first."""
+    rule_sets = published(session, region_name)
+    return sorted({year for rs in rule_sets for year in (rs.year - 1, rs.year, rs.year + 1)
+                   if judging(rule_sets, year) is rs}, reverse=True)
+
+
+def default_year(session: Session, region_name: str, today: datetime.date | None = None) -> int | None:
+    """The credit year of ``today`` when a rule set judges it, else the newest year one does."""
+    today = today or datetime.date.today()
+    choices = judged_years(session, region_name)
+    current = active_rule_set(session, region_name, today)
+    if current is not None:
+        year = compliance_year(policy_params(current), today)
+        if year in choices:
+            return year
+    return choices[0] if choices else None
+
+
+def current_rule_set(session: Session, today: datetime.date | None = None) -> RuleSet | None:
+    """What new credits compute with (the wizard, hand entries, check-in grants): the region's published
+    rule set in force today, else the one judging the newest credit year."""
+    today = today or datetime.date.today()
+    name = region(session)
+    current = active_rule_set(session, name, today)
+    if current is not None:
+        return current
+    year = default_year(session, name, today)
+    return rule_set_for_year(session, name, year) if year is not None else None
+
+
+RULE_SET_MISSING = _mark("%(region)s没有在今天（%(day)s）生效的已发布授分规则集，新录入的学分无法按规则计算。"
+                         "请在“授分规则”中复制上一年度的规则集，核对后发布")
+
+
+def rule_set_missing(session: Session, today: datetime.date | None = None) -> dict[str, str] | None:
+    """The home page's to-do for whoever publishes rule sets: the region has no published rule set
+    in force today (a fresh install ships Beijing 2025; the wizard, manual entry and check-in grants
+    compute with today's rule set). ``None`` when one is in force, else the message's arguments."""
+    today = today or datetime.date.today()
+    region_name = region(session)
+    if active_rule_set(session, region_name, today) is not None:
+        return None
+    return {"region": region_name, "day": today.isoformat()}
+
+
 # ------------------------------------------------------------------------------ admin actions (ICME-2)
 class RuleSetError(DomainError):
     """A rule-set action that is refused; the message is Chinese and shown as is."""
@@ -265,35 +355,35 @@ def overlapping_published(session: Session, rule_set: RuleSet) -> RuleSet | None
 def publish_rule_set(session: Session, rule_set: RuleSet) -> None:
     """draft → published: every standard and the policy must validate, and at most one published rule
     set per region may be in force on any day."""
-    from app.services.compliance import PolicyError, validate_policy
-    from app.services.credit_rules import RuleError, validate_params
-
     # Publishers of one region one after the other: lock the region's rule sets (FOR UPDATE) before
     # the overlap check, so two overlapping drafts published at the same instant cannot both pass it.
     session.execute(select(RuleSet.id).where(RuleSet.region == rule_set.region).order_by(RuleSet.id)
                     .with_for_update())
     expected = rule_set.status
     if expected == "draft" and _current_status(session, rule_set) != "draft":
-        raise RuleSetError(_lost(session, rule_set, "发布"))
+        raise _lost(session, rule_set, "发布")
     if rule_set.status != "draft":
-        raise RuleSetError(f"只有草稿状态的规则集可以发布（“{rule_set.name}”当前为{RULE_SET_STATUSES.get(rule_set.status)}）")
+        raise RuleSetError("只有草稿状态的规则集可以发布（“%(name)s”当前为%(status)s）", name=rule_set.name,
+                           status=RULE_SET_STATUSES.get(rule_set.status))
     if rule_set.effective_from > rule_set.effective_to:
         raise RuleSetError("生效开始日期不能晚于结束日期")
     other = overlapping_published(session, rule_set)
     if other is not None:
-        raise RuleSetError(f"{rule_set.region}已有已发布的规则集“{other.name}”（{other.effective_from}至"
-                           f"{other.effective_to}）与本规则集生效日期重叠，请先调整生效日期或将其归档")
+        raise RuleSetError("%(region)s已有已发布的规则集“%(other)s”（%(start)s至%(end)s）与本规则集生效日期重叠，"
+                           "请先调整生效日期或将其归档", region=rule_set.region, other=other.name,
+                           start=other.effective_from, end=other.effective_to)
     if rule_set.policy is None:
         raise RuleSetError("请先设置达标规则再发布")
     try:
         validate_policy(rule_set.policy.params)
     except PolicyError as exc:
-        raise RuleSetError(f"达标规则有误：{exc}") from None
+        raise RuleSetError("达标规则有误：%(error)s", error=exc) from None
     for standard in rule_set.standards:
         try:
             validate_params(standard.kind, standard.params)
         except RuleError as exc:
-            raise RuleSetError(f"授分标准“{standard.seq}. {standard.name}”参数有误：{exc}") from None
+            raise RuleSetError("授分标准“%(seq)s. %(name)s”参数有误：%(error)s", seq=standard.seq, name=standard.name,
+                               error=exc) from None
     _guarded(session, rule_set, "draft", "published", "发布")
 
 
@@ -308,10 +398,10 @@ def _current_status(session: Session, rule_set: RuleSet) -> str | None:
     return workflow.current_value(session, rule_set)
 
 
-def _lost(session: Session, rule_set: RuleSet, action: str) -> str:
+def _lost(session: Session, rule_set: RuleSet, action: str) -> RuleSetError:
     status = _current_status(session, rule_set)
-    return (f"操作未执行：规则集“{rule_set.name}”已由他人先处理，当前为“{RULE_SET_STATUSES.get(status, status)}”。"
-            f"您的“{action}”未生效，请刷新页面查看")
+    return RuleSetError("操作未执行：规则集“%(name)s”已由他人先处理，当前为“%(status)s”。您的“%(action)s”未生效，请刷新页面查看",
+                        name=rule_set.name, status=RULE_SET_STATUSES.get(status, status), action=action)
 
 
 def _guarded(session: Session, rule_set: RuleSet, expected: str, target: str, action: str) -> None:
@@ -319,7 +409,7 @@ def _guarded(session: Session, rule_set: RuleSet, expected: str, target: str, ac
     try:
         workflow.guarded_set(session, rule_set, expected, target, describe=lambda: _lost(session, rule_set, action))
     except workflow.TransitionConflict as exc:
-        raise RuleSetError(str(exc)) from None
+        raise RuleSetError("%(decided)s", decided=exc.params.get("decided", exc)) from None
 
 
 def prepare_delete(session: Session, rule_set: RuleSet) -> None:
@@ -327,10 +417,8 @@ def prepare_delete(session: Session, rule_set: RuleSet) -> None:
     stored compliance results go with it and its copies forget where they came from."""
     from sqlalchemy import delete, update
 
-    from app.models import ComplianceResult, Credit
-
     if session.scalar(select(Credit.id).where(Credit.rule_set_id == rule_set.id).limit(1)) is not None:
-        raise RuleSetError(f"“{rule_set.name}”已有学分记录，不能删除（可归档）")
+        raise RuleSetError("“%(name)s”已有学分记录，不能删除（可归档）", name=rule_set.name)
     session.execute(delete(ComplianceResult).where(ComplianceResult.rule_set_id == rule_set.id))
     session.execute(update(RuleSet).where(RuleSet.copied_from_id == rule_set.id).values(copied_from_id=None))
 

@@ -11,9 +11,10 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from app.services.errors import DomainError
+from app.services.errors import N_, DomainError
+from app.services.exports import workbook
 
-UNREADABLE = "无法读取Excel文件，请使用下载的模板"
+UNREADABLE = N_("无法读取Excel文件，请使用下载的模板")
 # Checked before any row is parsed (issue 17.6): a 144 KB file can hold a million empty rows, and the
 # XML inside an .xlsx compresses a hundredfold.
 MAX_ROWS = 50_000
@@ -38,7 +39,6 @@ def template(sheet: str, columns: Sequence[str], notes: Sequence[str], *, width:
              choices: Mapping[str, Sequence[str]] | None = None) -> io.BytesIO:
     """An import template: sheet ``sheet`` with the column titles in bold over text-formatted columns of
     ``width`` (a drop-down list of ``choices[title]`` under the titles named there), then the notes sheet."""
-    from app.services.exports import workbook
 
     out = io.BytesIO()
     wb = workbook(out)
@@ -74,8 +74,8 @@ def check_limits(source: Any, *, max_uncompressed: int = MAX_UNCOMPRESSED, unrea
         if hasattr(source, "seek"):
             source.seek(0)
     if len(parts) > MAX_ENTRIES or sum(p.file_size for p in parts) > max_uncompressed:
-        raise ImportFileError(f"文件内容过大（解压后超过{max_uncompressed // (1024 * 1024)}MB），"
-                              f"请删除多余的空行、空列和其他工作表，或拆分后分批导入")
+        raise ImportFileError("文件内容过大（解压后超过%(mb)sMB），请删除多余的空行、空列和其他工作表，或拆分后分批导入",
+                              mb=max_uncompressed // (1024 * 1024))
 
 
 def open_first_sheet(source: Any, *, max_rows: int = MAX_ROWS, max_uncompressed: int = MAX_UNCOMPRESSED,
@@ -93,12 +93,12 @@ def open_first_sheet(source: Any, *, max_rows: int = MAX_ROWS, max_uncompressed:
         raise ImportFileError(unreadable) from exc
     if declared is not None and declared > max_rows + 1:
         wb.close()
-        raise ImportFileError(too_many_rows(max_rows))
+        raise too_many_rows(max_rows)
     return wb, sheet
 
 
-def too_many_rows(max_rows: int) -> str:
-    return f"文件行数超过{max_rows}行（不含表头），请删除多余的空行或拆分后分批导入"
+def too_many_rows(max_rows: int) -> ImportFileError:
+    return ImportFileError("文件行数超过%(rows)s行（不含表头），请删除多余的空行或拆分后分批导入", rows=max_rows)
 
 
 def limited(rows: Iterable, max_rows: int) -> Iterable:
@@ -106,7 +106,7 @@ def limited(rows: Iterable, max_rows: int) -> Iterable:
     without a true dimension is stopped while it is read."""
     for number, values in enumerate(rows, start=1):
         if number > max_rows + 1:
-            raise ImportFileError(too_many_rows(max_rows))
+            raise too_many_rows(max_rows)
         yield values
 
 
@@ -118,7 +118,7 @@ def read_rows(path: str, columns: Sequence[str], cell: Callable[[Any], Any] = te
         header = [str(c).strip().lstrip("*") if c is not None else "" for c in next(rows, ())]
         missing = [c for c in columns if c not in header]
         if missing:
-            raise ImportFileError("表头不正确，缺少列：" + "、".join(missing))
+            raise ImportFileError("表头不正确，缺少列：%(columns)s", columns="、".join(missing))
         index = {name: header.index(name) for name in columns}
         for number, values in enumerate(rows, start=2):
             if values is None or all(v is None or str(v).strip() == "" for v in values):

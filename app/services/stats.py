@@ -17,6 +17,7 @@ from app.models import ComplianceResult, Credit, Org, RuleSet
 from app.models.credits import COUNTED_STATUSES
 from app.models.org import INSTITUTION_LEVELS
 from app.services.compliance import window
+from app.services.person_fields import title_levels
 from app.services.rule_sets import policy_params
 from app.services.scope import Scope
 
@@ -84,7 +85,6 @@ def rate_by_institution_level(session: Session, scope: Scope, year: int, rule_se
 def rate_by_title_level(session: Session, scope: Scope, year: int, rule_set_id: int) -> list[RateRow]:
     """Compliance rate per title level of the 职称级别 dictionary (初级 / 中级 / 副高 / 正高); a stored level
     outside it (a legacy typed value) or none counts under 其他/未填写, never as a level of its own."""
-    from app.services.person_fields import title_levels
 
     levels = title_levels(session)
     merged: dict[str, RateRow] = {}

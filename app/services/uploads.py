@@ -9,13 +9,11 @@ import zipfile
 import filetype
 from flask import current_app
 
-from app.services.errors import DomainError
+from app.extensions import db
+from app.services import filestore
+from app.services.filestore import UploadError
 
 KIND_LABELS = {"xlsx": "Excel(.xlsx)", "pdf": "PDF", "png": "PNG", "jpg": "JPG"}
-
-
-class UploadError(DomainError):
-    """Refused upload; message in Chinese."""
 
 
 def sniff(data: bytes) -> str | None:
@@ -53,22 +51,19 @@ def check_upload(storage, kinds: set[str], max_bytes: int) -> tuple[bytes, str]:
         raise UploadError("请选择要上传的文件")
     data = storage.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise UploadError(f"文件过大，不能超过{format_size(max_bytes)}")
+        raise UploadError("文件过大，不能超过%(size)s", size=format_size(max_bytes))
     if not data:
         raise UploadError("文件为空")
     kind = sniff(data)
     if kind not in kinds:
         allowed = "、".join(KIND_LABELS.get(k, k) for k in sorted(kinds))
-        raise UploadError(f"文件类型不正确，只能上传{allowed}文件")
+        raise UploadError("文件类型不正确，只能上传%(kinds)s文件", kinds=allowed)
     return data, kind
 
 
 def store_upload(data: bytes, kind: str, folder: str | None = None) -> str:
     """Write checked bytes under the uploads folder; returns the path. The file is deleted again unless the
     session's transaction (the job row) commits; StorageError when the disk refuses."""
-    from app.extensions import db
-    from app.services import filestore
-
     path = os.path.join(folder or upload_folder(), f"{uuid.uuid4().hex}.{kind}")
     return filestore.write(path, data, session=db.session)
 

@@ -59,9 +59,9 @@ class WhatIf:
 
     def __init__(self, draft: RuleSet, base: RuleSet, year: int, scope: Scope):
         if draft.policy is None:
-            raise WhatIfError(f"“{draft.name}”尚未设置达标规则")
+            raise WhatIfError("“%(name)s”尚未设置达标规则", name=draft.name)
         if base.policy is None:
-            raise WhatIfError(f"“{base.name}”尚未设置达标规则")
+            raise WhatIfError("“%(name)s”尚未设置达标规则", name=base.name)
         if draft.id == base.id:
             raise WhatIfError("请选择另一个规则集作为对比的现行规则")
         self.draft, self.base, self.year, self.scope = draft, base, year, scope

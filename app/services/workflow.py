@@ -39,11 +39,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.extensions import db
 from app.models.audit_review import APPEAL_STATUSES
 from app.models.credits import CREDIT_STATUSES
-from app.models.practice import PLAN_STATUSES
+from app.models.practice import PLAN_STATUSES, PracticePlanLog
 from app.models.review import ManualCredit, ReviewLog
-from app.services.errors import DomainError
+from app.models.users import CmeUser
+from app.services.errors import N_, DomainError
 from app.services.roles import ROLE_SCOPE
 
 OWNER, UNIT, DISTRICT, CITY = "owner", "unit", "district", "city"
@@ -77,7 +79,9 @@ def guarded_set(session: Session, obj: Any, expected: Any, target: Any, *, colum
     done = session.execute(table.update().where(table.c.id == obj.id, condition)
                            .values({column: target, **also}))
     if done.rowcount != 1:
-        raise TransitionConflict(describe() if describe else "该记录已被他人处理，请刷新页面后查看")
+        if describe is None:
+            raise TransitionConflict("该记录已被他人处理，请刷新页面后查看")
+        raise TransitionConflict("%(decided)s", decided=describe())
     setattr(obj, column, target)
     for name, value in also.items():
         setattr(obj, name, value)
@@ -160,8 +164,6 @@ def _plan_log(session: Session, plan: Any, t: Transition, before: str | None, us
 
 
 def _plan_last(session: Session, plan: Any) -> tuple:
-    from app.models.practice import PracticePlanLog
-
     row = session.scalars(select(PracticePlanLog).where(PracticePlanLog.plan_id == plan.id)
                           .order_by(PracticePlanLog.id.desc()).limit(1)).first()
     return (row.operator, row.at, row.action) if row is not None else (None, None, None)
@@ -193,7 +195,7 @@ def _needs_city(session: Session, obj: Any) -> bool:
 
 
 GUARDS: dict[str, tuple[Callable[[Session, Any], bool], str]] = {
-    "needs_city": (_needs_city, "该学分不是需要市级审核的手工录入学分"),
+    "needs_city": (_needs_city, N_("该学分不是需要市级审核的手工录入学分")),
 }
 
 
@@ -201,7 +203,7 @@ GUARDS: dict[str, tuple[Callable[[Session, Any], bool], str]] = {
 def machine_for(obj: Any) -> Machine:
     name = getattr(obj, "__tablename__", None)
     if name not in MACHINES:
-        raise WorkflowError(f"没有“{name}”的审核流程")
+        raise WorkflowError("没有“%(name)s”的审核流程", name=name)
     return MACHINES[name]
 
 
@@ -243,8 +245,6 @@ def within(user: Any, obj: Any, actor: str | None = None) -> bool:
 def _session(session: Session | None) -> Session:
     if session is not None:
         return session
-    from app.extensions import db
-
     return db.session
 
 
@@ -255,21 +255,25 @@ def check(obj: Any, action: str, user: Any, reason: str | None = None, *, creati
     machine = machine_for(obj)
     t = machine.by_action.get(action)
     if t is None:
-        raise WorkflowError(f"未知的操作：{action}")
+        raise WorkflowError("未知的操作：%(action)s", action=action)
     current = None if creating else obj.status
     if current not in t.sources:
         if current is None:
-            raise WorkflowError(f"不能以“{t.label}”方式新建")
+            raise WorkflowError("不能以“%(action)s”方式新建", action=t.label)
         who = last_entry(session, obj)[0]
-        first = "操作未执行：该记录已由他人先处理，" if who and who != _user_name(user) else ""
-        raise TransitionConflict(f"{first}{state_text(session, obj)}，不能执行“{t.label}”")
+        if who and who != _user_name(user):
+            raise TransitionConflict("操作未执行：该记录已由他人先处理，%(state)s，不能执行“%(action)s”",
+                                     state=state_text(session, obj), action=t.label)
+        raise TransitionConflict("%(state)s，不能执行“%(action)s”", state=state_text(session, obj), action=t.label)
     actor = actor_of(user)
     if actor not in t.actors:
-        raise WorkflowError(f"无权执行“{t.label}”")
+        raise WorkflowError("无权执行“%(action)s”", action=t.label)
     if not within(user, obj, actor):
-        raise WorkflowError(f"无权对其他单位或人员的数据执行“{t.label}”")
+        raise WorkflowError("无权对其他单位或人员的数据执行“%(action)s”", action=t.label)
     if t.reason_required and not (reason or "").strip():
-        raise WorkflowError("请填写不通过原因" if "不通过" in t.label else f"请填写{t.label}原因")
+        if "不通过" in t.label:
+            raise WorkflowError("请填写不通过原因")
+        raise WorkflowError("请填写%(action)s原因", action=t.label)
     if t.guard:
         test, message = GUARDS[t.guard]
         if not test(session, obj):
@@ -381,7 +385,6 @@ def log_creation(session: Session | None, credits: Iterable[Any], user_id: int |
         session.flush()
     user = None
     if user_id is not None:
-        from app.models.users import CmeUser
 
         user = session.get(CmeUser, user_id)
     t = CREDIT.by_action[action]
