@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -16,18 +16,19 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Org
-from app.models.activities import GrantDraft
+from app.models.activities import ActivityGrant, GrantDraft
 from app.models.attachments import Attachment
-from app.models.credits import CREDIT_STATUSES
+from app.models.credits import CREDIT_STATUSES, Credit
 from app.services import activities as svc
-from app.services import attachments
+from app.services import attachments, workflow
 from app.services.credit_rules import UNIT_LABELS
 from app.services.errors import DomainError
+from app.services.manual_credits import EVIDENCE, attachment_in_scope
 from app.services.rule_sets import PRACTICE
 from app.views.actions import act
 from app.views.base import acting_user, current_scope
 from app.views.credits import number
-from app.views.files import stored_path
+from app.views.files import send_attachment
 from app.views.submit import once
 
 MODULE = "可授学分的继续医学教育活动"
@@ -119,6 +120,32 @@ class ActivityView(BaseView):
                                     drafts=drafts, sizes=sizes, entry=entry, statuses=CREDIT_STATUSES, number=number,
                                     links=[(label, href) for label, href in self._links(slug) if label != entry],
                                     can_grant=self.appbuilder.sm.has_access("can_grant", "ActivityView"))
+
+    def _credit(self, credit_id: int) -> Credit:
+        """A credit of the user's scope (another's guessed id: 404)."""
+        credit = db.session.scalar(current_scope().filter(select(Credit).where(Credit.id == credit_id), Credit))
+        return credit or abort(404)
+
+    @expose("/credit/<int:credit_id>")
+    @has_access
+    @permission_name("read")
+    def credit(self, credit_id):
+        """学分详情 of a credit granted here: its details, the evidence it was granted on and its review log."""
+        credit = self._credit(credit_id)
+        return self.render_template(
+            "activities/credit.html", credit=credit, grant=db.session.get(ActivityGrant, credit.id),
+            files=attachments.of(EVIDENCE, credit.id), logs=workflow.logs("credit", credit.id),
+            statuses=CREDIT_STATUSES, number=number, slug=svc.SLUGS.get(credit.activity_type))
+
+    @expose("/credit/<int:credit_id>/file/<int:att_id>")
+    @has_access
+    @permission_name("read")
+    def credit_file(self, credit_id, att_id):
+        credit = self._credit(credit_id)
+        att = attachment_in_scope(db.session, current_scope(), att_id)
+        if att is None or att.owner_id != credit.id:
+            abort(404)
+        return send_attachment(att, download=request.args.get("download") == "1")
 
     # ------------------------------------------------------------------ wizard
     def _draft(self, draft_id: int) -> GrantDraft:
@@ -326,8 +353,7 @@ class ActivityView(BaseView):
     @has_access
     @permission_name("grant")
     def evidence(self, draft_id, att_id):
-        att = self._evidence(self._draft(draft_id), att_id)
-        return send_file(stored_path(att), mimetype=att.mimetype, download_name=att.name)
+        return send_attachment(self._evidence(self._draft(draft_id), att_id))
 
     @expose("/wizard/<int:draft_id>/evidence", methods=["POST"])
     @has_access

@@ -359,3 +359,63 @@ def test_entry_page_and_type_pages_are_scoped(app, world, login):
     assert "甲的进修" in a and "乙的进修" not in a and "乙的进修" in b and "甲的进修" not in b
     assert login("sec_a").get("/activities/study/").status_code == 200
     assert login("inst_a").get("/activities/nonsense/").status_code == 404
+
+
+# ------------------------------------------------------------------------------ issue 15.3
+def test_entry_click_writes_no_draft_and_first_save_does(app, world, login):
+    client = login("inst_a")
+    with app.app_context():
+        page = client.get("/activities/study/new")
+        assert page.status_code == 200 and 'id="standards"' in page.data.decode()
+        assert db.session.scalar(select(func.count()).select_from(GrantDraft)) == 0
+        r = client.post("/activities/study/new", data={"standard_id": standard_id(7), "action": "next"})
+        assert r.status_code == 302 and re.search(r"/wizard/\d+/2$", r.headers["Location"])
+        assert db.session.scalar(select(func.count()).select_from(GrantDraft)) == 1
+        # a refused first save writes nothing and says so at the standards
+        r = client.post("/activities/study/new", data={"standard_id": "x", "action": "next"})
+        assert r.status_code == 422 and 'id="error-standard_id"' in r.data.decode()
+        assert db.session.scalar(select(func.count()).select_from(GrantDraft)) == 1
+
+
+def test_refused_submit_keeps_files_and_values_and_marks_fields(app, world, login):
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "study")
+        _step1(client, draft, 7)
+        _add(client, draft, world.pa)
+        r = _step3(client, draft, _details(amount="12", subject="", activity_date="", content="保留"),
+                   [(PDF, "a.pdf")])
+        body = r.data.decode()
+        assert r.status_code == 422 and 'id="error-subject"' in body and 'id="error-activity_date"' in body
+        assert 'id="error-evidence"' not in body and "a.pdf" in body
+        page = client.get(f"/activities/wizard/{draft}/3").data.decode()  # reopened: as it was typed
+        assert "保留" in page and 'value="12"' in page and "a.pdf" in page
+        # the evidence sent on selection (activities.js) answers JSON; a bad file is refused the same way
+        r = client.post(f"/activities/wizard/{draft}/evidence", data={"evidence": (io.BytesIO(PNG), "b.png")},
+                        content_type="multipart/form-data")
+        assert r.status_code == 200 and r.json["files"][0]["name"] == "b.png"
+        r = client.post(f"/activities/wizard/{draft}/evidence", data={"evidence": (io.BytesIO(b"text"), "c.pdf")},
+                        content_type="multipart/form-data")
+        assert r.status_code == 422 and "类型不正确" in r.json["message"]
+        assert _step3(client, draft, _details(amount="12")).status_code == 302
+        credit = _credits()[0]
+        assert db.session.scalar(select(func.count()).select_from(Attachment).where(
+            Attachment.owner_type == "credit", Attachment.owner_id == credit.id)) == 2
+
+
+def test_credit_detail_shows_evidence_and_review_log_in_scope_only(app, world, login):
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "study")
+        _step1(client, draft, 7)
+        _add(client, draft, world.pa)
+        assert _step3(client, draft, _details(amount="12"), [(PDF, "结业证.pdf")]).status_code == 302
+        credit = _credits()[0]
+        att = db.session.scalar(select(Attachment.id).where(Attachment.owner_type == "credit"))
+        assert f"/activities/credit/{credit.id}" in client.get("/activities/study/").data.decode()
+        page = client.get(f"/activities/credit/{credit.id}").data.decode()
+        assert "结业证.pdf" in page and "cme-review-log" in page and "心内科进修" in page
+        assert client.get(f"/activities/credit/{credit.id}/file/{att}").status_code == 200
+        other = login("inst_b")
+        assert other.get(f"/activities/credit/{credit.id}").status_code == 404
+        assert other.get(f"/activities/credit/{credit.id}/file/{att}").status_code == 404
