@@ -75,5 +75,46 @@ def audit(session: Session, users: DemoUsers, institution: Org) -> dict[str, int
         review.set_reviewed(session, auditor, cycle, person_id, True, now=judged)
         review.compute(session, auditor, cycle, person_id, now=judged)
     session.flush()
+    units = unit_audit(session, users, cycle, institution)
     return {"institutions": institutions, "drawn": drawn, "final": final, "allocated": allocated,
-            "verdicts": verdicts}
+            "verdicts": verdicts, **units}
+
+
+def unit_audit(session: Session, users: DemoUsers, cycle, institution: Org) -> dict[str, int]:
+    """单位审验 in progress (seed 001 五 "11 月 1 日—11 月 5 日：各区卫健委和三级医疗卫生机构学分审验"): the window is
+    the seed's, widened to stay open a few days around the day the demo is built; the demo hospital (or its
+    district when it is not 三级) has judged part of its persons, the district some of the rest. The demo
+    hospital, when sampled, has sent its 回执 (七(三) "回执于11月7日前")."""
+    from app.models.audit import AuditFinalPerson
+    from app.services import audit_units as units
+
+    today = datetime.date.today()
+    cycle.unit_audit_start = min(datetime.datetime(2026, 11, 1),
+                                 datetime.datetime.combine(today - datetime.timedelta(days=2), datetime.time()))
+    cycle.unit_audit_end = max(datetime.datetime(2026, 11, 5, 23, 59, 59),
+                               datetime.datetime.combine(today + datetime.timedelta(days=3), datetime.time(23, 59, 59)))
+    cycle.reply_deadline = datetime.datetime(2026, 11, 7, 23, 59, 59)
+    session.flush()
+    now = min(max(datetime.datetime.now(), cycle.unit_audit_start), cycle.unit_audit_end)
+    out = {"unit_checks": 0, "replies": 0}
+    district = session.get(Org, institution.district_id) if institution.district_id else None
+    for org, user, share in ((institution if institution.level == units.TERTIARY else None, users.hospital, 2),
+                             (district, users.district, 3)):
+        if org is None:
+            continue
+        ids = [p.id for p, _c, _d in session.execute(units.persons_select(cycle, org).limit(40))]
+        judged = ids[: len(ids) // share]  # part of them: the audit is in progress
+        if len(judged) > 1:
+            out["unit_checks"] += units.set_verdicts(session, cycle, org, judged[:1], "failed",
+                                                     "继续医学教育学分未达标，缺少Ⅰ类学分证明", user_id=user.id, now=now)
+            judged = judged[1:]
+        if judged:
+            out["unit_checks"] += units.set_verdicts(session, cycle, org, judged, "passed", None, user_id=user.id, now=now)
+    if session.scalar(select(AuditFinalPerson.id).where(AuditFinalPerson.cycle_id == cycle.id,
+                                                        AuditFinalPerson.institution_id == institution.id).limit(1)):
+        units.save_reply(session, cycle, institution, contact_name="付宁娜", contact_phone="010-63132231",
+                         confirmed=True, remark="材料将于11月11日前送达", user_id=users.hospital.id,
+                         now=datetime.datetime(2026, 11, 6, 15, 30))
+        out["replies"] = 1
+    session.flush()
+    return out

@@ -14,6 +14,7 @@ from .audit import (  # noqa: F401
                     AuditStandard,
 )
 from .audit_review import AuditAppeal, AuditCertificate, AuditResult, AuditVerdict  # noqa: F401
+from .audit_units import AuditReply, AuditUnitCheck  # noqa: F401
 from .credits import CompliancePolicy, ComplianceResult, Credit, CreditStandard, RuleSet  # noqa: F401
 from .dictionaries import DictItem, DictType, Parameter  # noqa: F401
 from .distance import DistanceProject, DistanceRecord, DistanceUpload  # noqa: F401

@@ -65,6 +65,11 @@ class AuditCycle(Model):
     # Seed 001 七(一): "于11月5日24:00时前上传有关数据，逾期未上传的数据，将无法纳入学分审验" — credits uploaded
     # (credit.uploaded_at) after it are out of this audit (services/audit_review._audited_credits); NULL = none.
     upload_cutoff = Column(DateTime)
+    # Seed 001 五 "11 月 1 日—11 月 5 日：各区卫健委和三级医疗卫生机构学分审验" (the units' own audit, locked after
+    # it ends) and 七(三) "回执于11月7日前" (the sampled units' reply); NULL = not set.
+    unit_audit_start = Column(DateTime)
+    unit_audit_end = Column(DateTime)
+    reply_deadline = Column(DateTime)
     status = Column(String(8), default="open", nullable=False)  # open / closed
     quotas = Column(JSON, nullable=False, default=lambda: dict(DEFAULT_QUOTAS))
     remark = Column(Text)

@@ -48,7 +48,9 @@ def quota_text(c: AuditCycle) -> str:
 
 
 def cycle_ops(cycle: AuditCycle) -> Markup:
-    parts = [link_button(url_for("AuditCycleView.institutions", pk=cycle.id), _("抽审单位"))]
+    parts = [link_button(url_for("AuditCycleView.institutions", pk=cycle.id), _("抽审单位")),
+             link_button(url_for("AuditUnitReviewView.overview", cycle=cycle.id), _("单位审验")),
+             link_button(url_for("AuditReplyView.replies", cycle=cycle.id), _("回执"))]
     if cycle.status == "open" and not cycle.allocation_locked:
         parts.append(post_button(url_for("AuditCycleView.draw", pk=cycle.id), _("抽取抽审单位"),
                                  _("按配额重新抽取抽审单位？已抽取的抽审单位将被替换"),
@@ -83,17 +85,21 @@ class AuditCycleView(DrawJobList, ExportMixin, ModelView):
     add_title = _l("新增时间")
     edit_title = _l("编辑审验时间")
     list_columns = ["name", "year", "window", "created_at", "audit_period", "updated_at", "status", "ops"]
-    show_columns = ["name", "year", "window_start", "window_end", "upload_cutoff", "audit_start", "audit_end",
-                    "appeal_deadline", "status", "quota_text", "allocation_locked", "remark", "created_at", "updated_at"]
-    add_columns = edit_columns = ["name", "year", "window_start", "window_end", "upload_cutoff", "audit_start", "audit_end",
-                                  "appeal_deadline", "status", "quota_secondary", "quota_primary", "quota_private",
-                                  "quota_tertiary_all", "remark"]
+    show_columns = ["name", "year", "window_start", "window_end", "upload_cutoff", "unit_audit_start", "unit_audit_end",
+                    "reply_deadline", "audit_start", "audit_end", "appeal_deadline", "status", "quota_text",
+                    "allocation_locked", "remark", "created_at", "updated_at"]
+    add_columns = edit_columns = ["name", "year", "window_start", "window_end", "upload_cutoff", "unit_audit_start",
+                                  "unit_audit_end", "reply_deadline", "audit_start", "audit_end", "appeal_deadline",
+                                  "status", "quota_secondary", "quota_primary", "quota_private", "quota_tertiary_all",
+                                  "remark"]
     search_columns = ["year", "name", "status"]
     order_columns = ["year", "name", "created_at"]
     base_order = ("year", "desc")
     label_columns = {"name": _l("名称"), "year": _l("年度"), "window": _l("时间范围"), "window_start": _l("学分开始日期"),
                      "window_end": _l("学分截止日期"), "created_at": _l("设置时间"), "audit_period": _l("审验时间"),
                      "audit_start": _l("审验开始时间"), "audit_end": _l("审验结束时间"),
+                     "unit_audit_start": _l("单位自审开始时间"), "unit_audit_end": _l("单位自审结束时间"),
+                     "reply_deadline": _l("回执截止时间"),
                      "appeal_deadline": _l("复审截止时间"), "upload_cutoff": _l("数据上传截止时间"), "updated_at": _l("更新时间"), "status": _l("状态"),
                      "quota_text": _l("抽审单位配额"), "allocation_locked": _l("分配已锁定"), "remark": _l("备注"),
                      "ops": _l("操作"), "quota_secondary": _l("每区抽取二级机构（家）"),
@@ -101,6 +107,9 @@ class AuditCycleView(DrawJobList, ExportMixin, ModelView):
                      "quota_tertiary_all": _l("三级机构全部参加抽审")}
     description_columns = {"window_start": _l("只统计该时间范围内获得的学分，如2021-11-01至2022-10-31"),
                            "appeal_deadline": _l("各单位在此时间前可申请复审"),
+                           "unit_audit_start": _l("各区卫健委和三级医疗卫生机构审验本单位人员学分的时间，如11月1日—11月5日"),
+                           "unit_audit_end": _l("此时间后单位审验结论锁定，不能再修改"),
+                           "reply_deadline": _l("被抽查单位在此时间前提交被抽查人员名单和联系人回执，如11月7日"),
                            "upload_cutoff": _l("此时间后上传的学分不纳入本次审验，如2022-11-05 23:59:59（留空则不限）")}
     _quota_fields = {"quota_secondary": "二级", "quota_primary": "一级", "quota_private": "社会办医"}
     add_form_extra_fields = edit_form_extra_fields = {
