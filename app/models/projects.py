@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
+from app.i18n import _mark
+
 # Seed 003 添加继教项目 list (学分类别 column) and issue 5.
 PROJECT_CATEGORIES = ["国家级继续医学教育项目", "市级继续医学教育项目", "区级继续医学教育项目",
                       "外地国家级继续医学教育项目", "外地省市级继续医学教育项目", "北京市许可发证书项目", "重点监控项目"]
@@ -239,8 +241,9 @@ class Holiday(Model):
 # --------------------------------------------------------------------------- 项目申报 (seed 002 二 1–3)
 # Levels a unit may declare in this system (national projects are declared to the national office).
 DECLARATION_LEVELS = {"市级继续医学教育项目": "SJ", "区级继续医学教育项目": "QJ"}
-DECLARATION_STATUSES = {"draft": "未提交", "submitted": "待区级审核", "district_passed": "待市级审批",
-                        "returned": "已退回", "rejected": "不予批准", "approved": "已批准", "fed_back": "已反馈"}
+DECLARATION_STATUSES = {"draft": _mark("未提交"), "submitted": _mark("待区级审核"),
+                        "district_passed": _mark("待市级审批"), "returned": _mark("已退回"),
+                        "rejected": _mark("不予批准"), "approved": _mark("已批准"), "fed_back": _mark("已反馈")}
 
 
 class Declaration(Model):

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import Org
+from app.models import Org, Parameter
 from app.models.projects import (
     DECLARATION_LEVELS,
     DECLARATION_STATUSES,
@@ -31,7 +31,7 @@ from app.models.projects import (
     ProjectCatalog,
 )
 from app.services import upsert, workflow
-from app.services.errors import DomainError
+from app.services.errors import N_, DomainError
 from app.services.workflow import _T, CITY, DISTRICT, UNIT, Machine
 
 REGION_SHORT = {"北京市": "京", "徐州市": "徐"}
@@ -55,21 +55,21 @@ def _ended(session: Session, obj: Any) -> bool:
 # first; a 市级 project then goes to the city, which approves or refuses it; a 区级 project is approved by
 # its district. 退回 sends it back to the unit to correct and submit again; 不予批准 ends it.
 DECLARATION = Machine("cme_declaration", DECLARATION_STATUSES, [
-    _T("save", [None], "draft", [UNIT], "保存"),
-    _T("submit", [None, "draft", "returned"], "submitted", [UNIT], "提交申报"),
-    _T("district_pass", ["submitted"], "district_passed", [DISTRICT], "区级审核通过，报市级审批", guard="city_level"),
-    _T("district_approve", ["submitted"], "approved", [DISTRICT], "区级批准", guard="district_level"),
-    _T("district_return", ["submitted"], "returned", [DISTRICT], "区级退回", reason=True),
-    _T("district_reject", ["submitted"], "rejected", [DISTRICT], "区级不予批准", reason=True),
-    _T("city_approve", ["district_passed"], "approved", [CITY], "市级批准", guard="city_level"),
-    _T("city_return", ["district_passed"], "returned", [CITY], "市级退回", reason=True),
-    _T("city_reject", ["district_passed"], "rejected", [CITY], "市级不予批准", reason=True),
-    _T("feedback", ["approved"], "fed_back", [UNIT], "提交执行反馈", guard="ended"),
+    _T("save", [None], "draft", [UNIT], N_("保存")),
+    _T("submit", [None, "draft", "returned"], "submitted", [UNIT], N_("提交申报")),
+    _T("district_pass", ["submitted"], "district_passed", [DISTRICT], N_("区级审核通过，报市级审批"), guard="city_level"),
+    _T("district_approve", ["submitted"], "approved", [DISTRICT], N_("区级批准"), guard="district_level"),
+    _T("district_return", ["submitted"], "returned", [DISTRICT], N_("区级退回"), reason=True),
+    _T("district_reject", ["submitted"], "rejected", [DISTRICT], N_("区级不予批准"), reason=True),
+    _T("city_approve", ["district_passed"], "approved", [CITY], N_("市级批准"), guard="city_level"),
+    _T("city_return", ["district_passed"], "returned", [CITY], N_("市级退回"), reason=True),
+    _T("city_reject", ["district_passed"], "rejected", [CITY], N_("市级不予批准"), reason=True),
+    _T("feedback", ["approved"], "fed_back", [UNIT], N_("提交执行反馈"), guard="ended"),
 ], editable=("draft", "returned"))
 workflow.MACHINES[DECLARATION.owner_type] = DECLARATION
-workflow.GUARDS.setdefault("city_level", (_level_is("SJ"), "只有市级项目报市级审批"))
-workflow.GUARDS.setdefault("district_level", (_level_is("QJ"), "市级项目须报市级审批，区级不能直接批准"))
-workflow.GUARDS.setdefault("ended", (_ended, "项目结束后才能提交执行反馈"))
+workflow.GUARDS.setdefault("city_level", (_level_is("SJ"), N_("只有市级项目报市级审批")))
+workflow.GUARDS.setdefault("district_level", (_level_is("QJ"), N_("市级项目须报市级审批，区级不能直接批准")))
+workflow.GUARDS.setdefault("ended", (_ended, N_("项目结束后才能提交执行反馈")))
 
 APPROVE = ("district_approve", "city_approve")
 REVIEW_ACTIONS = {"pass": ("district_pass", "district_approve", "city_approve"),
@@ -79,6 +79,31 @@ FIELDS = ("year", "name", "category", "subject", "credits", "hours", "planned_co
 REQUIRED = {"year": "年度", "name": "项目名称", "category": "项目级别", "credits": "拟授学分", "hours": "总学时",
             "planned_count": "计划人数", "starts_on": "举办开始日期", "ends_on": "举办结束日期", "leader": "项目负责人"}
 LIMITS = {"name": 200, "subject": 64, "place": 200, "leader": 64, "phone": 32, "assessment": 64, "activity_form": 64}
+
+
+def declaration_window(session: Session) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """二 1 "需在规定时间内完成项目申报": the parameter declaration_window, 月-日~月-日 (e.g. 09-01~11-30);
+    None when unset (全年), also when it cannot be read."""
+    value = (session.scalar(select(Parameter.value).where(Parameter.key == "declaration_window")) or "").strip()
+    parts = value.replace("～", "~").replace("至", "~").split("~")
+    try:
+        start, end = (tuple(int(x) for x in p.strip().split("-")) for p in parts)
+        datetime.date(2000, *start), datetime.date(2000, *end)  # a real month and day
+    except (ValueError, TypeError):
+        return None
+    return start, end
+
+
+def check_window(session: Session, today: datetime.date) -> None:
+    window = declaration_window(session)
+    if window is None:
+        return
+    (m1, d1), (m2, d2) = window
+    inside = (m1, d1) <= (today.month, today.day) <= (m2, d2) if (m1, d1) <= (m2, d2) else \
+        not ((m2, d2) < (today.month, today.day) < (m1, d1))  # a window across the new year
+    if not inside:
+        raise DeclarationError("不在规定的项目申报时间内（%(start)s至%(end)s），不能提交申报",
+                               start=f"{m1:02d}-{d1:02d}", end=f"{m2:02d}-{d2:02d}")
 
 
 def institution_of(user: Any, session: Session) -> Org | None:
@@ -148,6 +173,7 @@ def create(session: Session, user: Any, form: Mapping[str, str], submit: bool) -
                               created_by=getattr(user, "username", None))
     fill(declaration, form)
     if submit:
+        check_window(session, datetime.date.today())
         declaration.submitted_at = datetime.datetime.now()
     workflow.created(declaration, user, "submit" if submit else "save", session=session)
     return declaration
@@ -160,6 +186,7 @@ def update_draft(session: Session, user: Any, declaration: Declaration, form: Ma
         raise DeclarationError("该申报当前不能修改（%(status)s）", status=DECLARATION_STATUSES[declaration.status])
     fill(declaration, form)
     if submit:
+        check_window(session, datetime.date.today())
         session.flush()
         workflow.apply(declaration, "submit", user, session=session)
         declaration.submitted_at = datetime.datetime.now()

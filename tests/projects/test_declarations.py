@@ -224,3 +224,33 @@ def test_demo_shows_a_declared_project_waiting_for_approval(app, world, login, c
         html = c.get(f"/declarations/show/{pk}").get_data(as_text=True)
         assert "2026-QJ-001 (京)" in html
         assert ("提交执行反馈" in html) == (user == "inst_a")
+
+
+def test_declarations_are_submitted_only_inside_the_set_period(app_ctx, world, clock):
+    """二 1 "各项目申报单位需在规定时间内完成项目申报": the city sets the period (parameter declaration_window);
+    outside it a declaration can be saved but not submitted."""
+    from app.models import Parameter
+
+    row = db.session.scalar(select(Parameter).where(Parameter.key == "declaration_window"))
+    if row is None:
+        row = Parameter(key="declaration_window", name="继教项目申报时间", value="")
+        db.session.add(row)
+    row.value = "09-01~11-30"
+    db.session.commit()
+    clock.at(datetime.datetime(2026, 3, 18, 10, 0))
+    with pytest.raises(decl.DeclarationError, match="不在规定的项目申报时间内（09-01至11-30）"):
+        decl.create(db.session, _user("inst_a"), {**FORM, "year": "2027", "starts_on": "2027-05-20",
+                                                  "ends_on": "2027-05-21"}, True)
+    db.session.rollback()
+    draft = decl.create(db.session, _user("inst_a"), {**FORM, "year": "2027", "starts_on": "2027-05-20",
+                                                      "ends_on": "2027-05-21"}, False)
+    db.session.commit()
+    assert draft.status == "draft"
+    clock.at(datetime.datetime(2026, 9, 10, 10, 0))
+    decl.update_draft(db.session, _user("inst_a"), draft, {**FORM, "year": "2027", "starts_on": "2027-05-20",
+                                                           "ends_on": "2027-05-21"}, submit=True)
+    db.session.commit()
+    assert draft.status == "submitted"
+    row = db.session.scalar(select(Parameter).where(Parameter.key == "declaration_window"))
+    row.value = ""
+    db.session.commit()

@@ -122,7 +122,9 @@ def test_practice_activity_has_its_own_qr_sign_in_window(app, world, login, clie
 
 def test_unified_entry_links_the_project_pages(app, world, login):
     """The entries under 继续医学教育项目 and 实践活动 in the unified entry lead to their pages."""
-    html = login("inst_a").get("/activities/").get_data(as_text=True)
+    c = login("inst_a")
+    html = c.get("/activities/").get_data(as_text=True)
     for href in ("/project-catalog/list/", "/projects/list/", "/topics/list/", "/project-signin-window/",
                  "/declarations/", "/practice-activities/list/"):
         assert f'href="{href}"' in html, href
+        assert c.get(href).status_code == 200, href
