@@ -195,6 +195,7 @@ def test_an_institution_sees_only_its_own(app, world, distance_world, login):
         assert db.session.scalar(select(func.count(DistanceUpload.id))) == 1
     # The owner sees both; a hospital's admin has no distance-education pages at all.
     own = login("dist_da")
+    assert own.get("/", follow_redirects=True).status_code == 200  # the role's home page
     assert "基层慢病管理网络课程" in own.get("/distance/uploads/").get_data(as_text=True)
     assert login("inst_a").get("/distance/projects/").status_code in (302, 403)
     # The institution cannot pass its own upload (no permission; the service refuses a non-city scope too).
