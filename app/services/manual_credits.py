@@ -31,7 +31,7 @@ from app.models import (
 )
 from app.models.org import Org
 from app.services import attachments, credit_rules, workflow
-from app.services.errors import DomainError
+from app.services.errors import ConflictError, DomainError
 from app.services.rule_sets import PRACTICE
 from app.services.scope import Scope
 from app.services.uploads import UploadError
@@ -48,7 +48,23 @@ SOURCE_PERSON, SOURCE_UNIT = "manual", "unit"
 
 
 class EntryError(DomainError):
-    """Refused entry; message in Chinese, nothing written."""
+    """Refused entry; message in Chinese, nothing written. A workflow refusal (workflow.WorkflowError,
+    TransitionConflict) passes through as it is."""
+
+
+class EntryProblems(EntryError):
+    """Every problem of a submitted entry at once, shown as one message ("…；…")."""
+
+    def __init__(self, problems: list[EntryError]):
+        super().__init__("；".join(p.message for p in problems))
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "；".join(str(p) for p in self.problems)
+
+
+class EntryConflict(ConflictError, EntryError):
+    """A selected credit was decided by another reviewer first (409); the message says what they decided."""
 
 
 # ------------------------------------------------------------------------------ parameters
@@ -169,17 +185,17 @@ FIELDS = {  # name → (Chinese label, max length)
 def _number(raw: Any, label: str) -> Decimal:
     text = str(raw if raw is not None else "").strip()
     if not text:
-        raise EntryError(f"请填写{label}")
+        raise EntryError("请填写%(label)s", label=label)
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise EntryError(f"{label}必须是数字") from None
+        raise EntryError("%(label)s必须是数字", label=label) from None
     if not value.is_finite():
-        raise EntryError(f"{label}必须是数字")
+        raise EntryError("%(label)s必须是数字", label=label)
     if value <= 0:
-        raise EntryError(f"{label}必须大于0")
+        raise EntryError("%(label)s必须大于0", label=label)
     if value != value.quantize(Decimal("0.01")):
-        raise EntryError(f"{label}最多保留两位小数")
+        raise EntryError("%(label)s最多保留两位小数", label=label)
     return value
 
 
@@ -191,7 +207,7 @@ def validate(session: Session, form: Mapping[str, Any], today: datetime.date | N
     services/credit_rules.py from the amount (and table row / column, catalogue entry) and the
     standard gives the 学分类别; the typed credits are used only when no standard is chosen."""
     today = today or datetime.date.today()
-    errors: list[str] = []
+    errors: list[EntryError] = []
     values: dict[str, Any] = {}
     standard = None
     raw_std = str(form.get("standard_id") or "").strip()
@@ -199,46 +215,46 @@ def validate(session: Session, form: Mapping[str, Any], today: datetime.date | N
         allowed = {s.id: s for s in manual_standards(session, today)}
         standard = allowed.get(int(raw_std)) if raw_std.isdigit() else None
         if standard is None:
-            errors.append("授分标准不存在、已停用或不适用于手工录入，请重新选择")
+            errors.append(EntryError("授分标准不存在、已停用或不适用于手工录入，请重新选择"))
     for name, (label, size) in FIELDS.items():
         text = str(form.get(name) or "").strip()
         if name == "category" and standard is not None:
             text = standard.category  # the standard's own 学分类别
         if not text:
-            errors.append(f"请填写{label}")
+            errors.append(EntryError("请填写%(label)s", label=label))
         elif len(text) > size:
-            errors.append(f"{label}不能超过{size}个字")
+            errors.append(EntryError("%(label)s不能超过%(n)s个字", label=label, n=size))
         values[name] = text
     if values["category"] and standard is None and values["category"] not in categories(session):
-        errors.append("学分类别不在字典中，请从列表中选择")
+        errors.append(EntryError("学分类别不在字典中，请从列表中选择"))
     raw_date = str(form.get("granted_on") or "").strip()
     granted_on = None
     try:
         granted_on = datetime.date.fromisoformat(raw_date) if raw_date else None
     except ValueError:
-        errors.append("授分日期格式不正确，应为 年-月-日")
+        errors.append(EntryError("授分日期格式不正确，应为 年-月-日"))
     if granted_on is None and raw_date == "":
-        errors.append("请填写授分日期")
+        errors.append(EntryError("请填写授分日期"))
     elif granted_on is not None and granted_on > today:
-        errors.append("授分日期不能晚于今天")
+        errors.append(EntryError("授分日期不能晚于今天"))
     elif granted_on is not None and granted_on.year < 2000:
-        errors.append("授分日期不正确")
+        errors.append(EntryError("授分日期不正确"))
     hours = credits = None
     try:
         hours = _number(form.get("hours"), "学时")
         if hours > MAX_HOURS:
-            errors.append(f"学时不能超过{MAX_HOURS}")
+            errors.append(EntryError("学时不能超过%(n)s", n=MAX_HOURS))
     except EntryError as exc:
-        errors.append(str(exc))
+        errors.append(exc)
     explanation = credit_class = amount = months = None
     if standard is not None:
         try:
             result = _compute(standard, form, hours, person)
         except credit_rules.RuleError as exc:
-            errors.append(f"按所选标准计算学分：{exc}")
+            errors.append(EntryError("按所选标准计算学分：%(reason)s", reason=exc))
         else:
             if not result.grantable:
-                errors.append(f"按所选标准不能授分：{result.explanation}")
+                errors.append(EntryError("按所选标准不能授分：%(why)s", why=result.explanation))
             credits, explanation, credit_class = result.credits, result.explanation, result.credit_class
             months = result.months
             unit = standard_unit(standard)
@@ -250,13 +266,15 @@ def validate(session: Session, form: Mapping[str, Any], today: datetime.date | N
         try:
             credits = _number(form.get("credits"), "学分")
         except EntryError as exc:
-            errors.append(str(exc))
+            errors.append(exc)
     if credits is not None:
         upper = max_credits(session)
         if credits > upper:
-            errors.append(f"单条手工录入学分不能超过{upper.normalize():f}分")
+            errors.append(EntryError("单条手工录入学分不能超过%(n)s分", n=format(upper.normalize(), "f")))
+    if len(errors) == 1:
+        raise errors[0]
     if errors:
-        raise EntryError("；".join(errors))
+        raise EntryProblems(errors)
     return Entry(content=values["content"], category=values["category"], project_no=values["project_no"],
                  certificate_no=values["certificate_no"], organizer=values["organizer"], credits=credits,
                  hours=hours, granted_on=granted_on, standard_id=standard.id if standard else None,
@@ -310,8 +328,8 @@ def _place(credit: Credit, person: Person) -> None:
 
 def _open_or_refuse(session: Session, year: int, today: datetime.date | None) -> None:
     if is_closed(session, year, today):
-        raise EntryError(f"{year}年度的学分录入已于{closes_on(session, year):%Y年%m月%d日}截止，"
-                         "逾期补录请联系所在单位继教管理负责人")
+        raise EntryError("%(year)s年度的学分录入已于%(closed)s截止，逾期补录请联系所在单位继教管理负责人",
+                         year=year, closed=f"{closes_on(session, year):%Y年%m月%d日}")
 
 
 def create_own(session: Session, user: Any, form: Mapping[str, Any], files: list, *, submit: bool = False,
@@ -328,15 +346,12 @@ def create_own(session: Session, user: Any, form: Mapping[str, Any], files: list
     credit = Credit(activity_type=ACTIVITY_TYPE, source=SOURCE_PERSON)
     _place(credit, person)
     _fill(credit, entry)
-    try:
-        workflow.created(credit, user, "save", session=session)
-        session.add(ManualCredit(credit_id=credit.id, year=entry.granted_on.year, late=False, entered_by="person",
-                                 needs_city=True, created_by_fk=getattr(user, "id", None)))
-        _store(checked, EVIDENCE, credit.id, getattr(user, "id", None))
-        if submit:
-            workflow.apply(credit, "submit", user, session=session)
-    except workflow.WorkflowError as exc:
-        raise EntryError(str(exc)) from None
+    workflow.created(credit, user, "save", session=session)
+    session.add(ManualCredit(credit_id=credit.id, year=entry.granted_on.year, late=False, entered_by="person",
+                             needs_city=True, created_by_fk=getattr(user, "id", None)))
+    _store(checked, EVIDENCE, credit.id, getattr(user, "id", None))
+    if submit:
+        workflow.apply(credit, "submit", user, session=session)
     return credit
 
 
@@ -345,8 +360,8 @@ def update_own(session: Session, user: Any, credit: Credit, form: Mapping[str, A
     """Edit a draft or a failed credit (附件一 3 "在“编辑”里修改")."""
     _owned_manual(session, user, credit)
     if not workflow.editable(credit, user):
-        raise EntryError(f"学分状态为“{workflow.status_label(credit, credit.status)}”，不能修改；"
-                         "提交后发现错误请联系机构审核端处理")
+        raise EntryError("学分状态为“%(status)s”，不能修改；提交后发现错误请联系机构审核端处理",
+                         status=workflow.status_label(credit, credit.status))
     entry = validate(session, form, today, session.get(Person, credit.person_id))
     _open_or_refuse(session, entry.granted_on.year, today)
     checked = _check_files(files)
@@ -367,10 +382,7 @@ def submit_own(session: Session, user: Any, credit: Credit, today: datetime.date
     _open_or_refuse(session, credit.granted_on.year, today)
     if not attachments.of(EVIDENCE, credit.id):
         raise EntryError("请上传电子学分证书或相关佐证材料后再提交")
-    try:
-        workflow.apply(credit, "submit", user, session=session)
-    except workflow.WorkflowError as exc:
-        raise EntryError(str(exc)) from None
+    workflow.apply(credit, "submit", user, session=session)
     return credit
 
 
@@ -392,7 +404,7 @@ def create_by_unit(session: Session, user: Any, scope: Scope, person_card: str, 
         raise EntryError("请填写学员IC卡号")
     person = session.scalar(scope.filter(select(Person).where(Person.card_no == card), Person))
     if person is None:
-        raise EntryError(f"在您的管理范围内没有IC卡号为“{card}”的学员")
+        raise EntryError("在您的管理范围内没有IC卡号为“%(card)s”的学员", card=card)
     entry = validate(session, form, today, person)
     late = is_closed(session, entry.granted_on.year, today)
     checked = _check_files(files)
@@ -401,15 +413,12 @@ def create_by_unit(session: Session, user: Any, scope: Scope, person_card: str, 
     cert = None
     if late:
         if unit_certificate is None or not getattr(unit_certificate, "filename", ""):
-            raise EntryError(f"{entry.granted_on.year}年度的录入已截止，补录须上传加盖单位公章的单位证明")
+            raise EntryError("%(year)s年度的录入已截止，补录须上传加盖单位公章的单位证明", year=entry.granted_on.year)
         cert = _check_files([unit_certificate])
     credit = Credit(activity_type=ACTIVITY_TYPE, source=SOURCE_UNIT)
     _place(credit, person)
     _fill(credit, entry)
-    try:
-        workflow.created(credit, user, "late_enter" if late else "enter", session=session)
-    except workflow.WorkflowError as exc:
-        raise EntryError(str(exc)) from None
+    workflow.created(credit, user, "late_enter" if late else "enter", session=session)
     credit.grantor_org_id = getattr(user, "org_id", None)
     session.add(ManualCredit(credit_id=credit.id, year=entry.granted_on.year, late=late, entered_by="unit",
                              needs_city=True, created_by_fk=getattr(user, "id", None)))
@@ -487,10 +496,7 @@ def review(session: Session, user: Any, scope: Scope, credit_ids: list[int], pas
         raise EntryError("无权审核学分")
     if not passed and not (reason or "").strip():
         raise EntryError("请填写不通过原因")
-    try:
-        workflow.apply_many(found, action, user, reason if not passed else None, session=session)
-    except workflow.WorkflowError as exc:
-        raise EntryError(str(exc)) from None
+    workflow.apply_many(found, action, user, reason if not passed else None, session=session)
     return len(found)
 
 
@@ -504,8 +510,8 @@ def _decided_elsewhere(session: Session, scope: Scope, missing: set[int]) -> Non
     for credit in session.scalars(scope.filter(query, Credit).order_by(Credit.id)):
         what = workflow.last_entry(session, credit)[2]
         if what in _REVIEW_LABELS:
-            raise EntryError(f"操作未执行：学分“{credit.content}”已由他人先审核，"
-                             f"{workflow.state_text(session, credit)}，未做任何修改，请刷新页面查看")
+            raise EntryConflict("操作未执行：学分“%(content)s”已由他人先审核，%(state)s，未做任何修改，请刷新页面查看",
+                                content=credit.content, state=workflow.state_text(session, credit))
 
 
 # ------------------------------------------------------------------------------ own list / files

@@ -106,7 +106,19 @@ SLOTS = {key: label for s in SECTIONS for key, label in s["files"]}
 
 
 class SelfStudyError(DomainError):
-    """Refused self-study action; message in Chinese, nothing written."""
+    """Refused self-study action; message in Chinese, nothing written. A workflow or rule-engine
+    refusal (workflow.WorkflowError, credit_rules.RuleError) passes through as it is."""
+
+
+class SelfStudyProblems(SelfStudyError):
+    """Every bad field of the form at once, shown as one message ("…；…")."""
+
+    def __init__(self, problems: list[SelfStudyError]):
+        super().__init__("；".join(p.message for p in problems))
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "；".join(str(p) for p in self.problems)
 
 
 # ------------------------------------------------------------------------------ delegation
@@ -171,23 +183,25 @@ def clean(form: Mapping[str, Any], submit: bool) -> dict[str, Any]:
         if kind in ("count", "words"):
             upper = MAX_COUNT if kind == "count" else MAX_WORDS
             if not raw.isdigit() or int(raw) > upper:
-                errors.append(f"“{label}”必须是0到{upper}之间的整数")
+                errors.append(SelfStudyError("“%(label)s”必须是0到%(upper)s之间的整数", label=label, upper=upper))
                 continue
             if int(raw):
                 out[key] = int(raw)
         elif kind == "choice":
             if raw not in extra:
-                errors.append(f"“{label}”请从{'、'.join(extra)}中选择")
+                errors.append(SelfStudyError("“%(label)s”请从%(choices)s中选择", label=label, choices="、".join(extra)))
                 continue
             out[key] = raw
         else:
             size = 500 if kind == "remark" else 128
             if len(raw) > size:
-                errors.append(f"“{label}”不能超过{size}个字")
+                errors.append(SelfStudyError("“%(label)s”不能超过%(n)s个字", label=label, n=size))
                 continue
             out[key] = raw
+    if len(errors) == 1:
+        raise errors[0]
     if errors:
-        raise SelfStudyError("；".join(errors))
+        raise SelfStudyProblems(errors)
     return out
 
 
@@ -210,7 +224,7 @@ def save(session: Session, user: Any, person: Person, year: int, form: Mapping[s
     institution under 机构上传). Files are checked before anything is stored."""
     if not may_fill(session, user, person):
         mode = DELEGATION_MODES[mode_for(session, person)]
-        raise SelfStudyError(f"该学员的自学计划由“{mode}”，您不能填写")
+        raise SelfStudyError("该学员的自学计划由“%(mode)s”，您不能填写", mode=mode)
     values = clean(form, submit)
     checked = _check_files(files)
     ss = session.scalar(select(SelfStudy).where(SelfStudy.person_id == person.id, SelfStudy.year == year))
@@ -225,7 +239,7 @@ def save(session: Session, user: Any, person: Person, year: int, form: Mapping[s
             raise SelfStudyError("该学员本年度的自学计划刚由他人创建，请刷新页面查看后再修改")
         ss = session.scalar(select(SelfStudy).where(SelfStudy.person_id == person.id, SelfStudy.year == year))
     elif ss.status not in workflow.SELF_STUDY.editable:
-        raise SelfStudyError(f"自学计划状态为“{workflow.status_label(ss, ss.status)}”，不能修改")
+        raise SelfStudyError("自学计划状态为“%(status)s”，不能修改", status=workflow.status_label(ss, ss.status))
     file_map = {k: list(v) for k, v in (ss.data or {}).get("files", {}).items()}
     if remove:
         for att in attachments.of(OWNER_TYPE, ss.id) if ss.id else []:
@@ -236,21 +250,18 @@ def save(session: Session, user: Any, person: Person, year: int, form: Mapping[s
                         ids.remove(att.id)
     if submit and not values and not checked and not any(file_map.values()):
         raise SelfStudyError("自学计划内容为空，请至少填写一项或上传证明材料后再提交")
-    try:
-        if creating:
-            workflow.created(ss, user, "save", session=session)
+    if creating:
+        workflow.created(ss, user, "save", session=session)
+    session.flush()
+    for slot, data, kind, name in checked:
+        att = attachments.store_bytes(data, kind, name, OWNER_TYPE, ss.id, user_id=getattr(user, "id", None))
         session.flush()
-        for slot, data, kind, name in checked:
-            att = attachments.store_bytes(data, kind, name, OWNER_TYPE, ss.id, user_id=getattr(user, "id", None))
-            session.flush()
-            file_map.setdefault(slot, []).append(att.id)
-        ss.data = {"fields": values, "files": file_map}
-        ss.submitted_by = workflow.actor_of(user)
-        if submit:
-            workflow.apply(ss, "submit", user, session=session)
-            ss.submitted_at = datetime.datetime.now()
-    except workflow.WorkflowError as exc:
-        raise SelfStudyError(str(exc)) from None
+        file_map.setdefault(slot, []).append(att.id)
+    ss.data = {"fields": values, "files": file_map}
+    ss.submitted_by = workflow.actor_of(user)
+    if submit:
+        workflow.apply(ss, "submit", user, session=session)
+        ss.submitted_at = datetime.datetime.now()
     return ss
 
 
@@ -264,7 +275,7 @@ def grant_rule(session: Session, year: int) -> tuple[Any, CreditStandard | None,
             RuleSet.region == region, RuleSet.status == "published")
             .order_by(RuleSet.year.desc()))
     if rs is None:
-        raise SelfStudyError(f"{region}没有已发布的授分规则，不能授分")
+        raise SelfStudyError("%(region)s没有已发布的授分规则，不能授分", region=region)
     standard = session.scalar(select(CreditStandard).where(
         CreditStandard.rule_set_id == rs.id, CreditStandard.activity_type == SELF,
         CreditStandard.active.is_(True)).order_by(CreditStandard.seq))
@@ -283,16 +294,13 @@ def grant(session: Session, user: Any, scope: Scope, ss_id: int, credits: Any,
     if ss is None:
         raise SelfStudyError("自学计划不存在或不在您的管理范围内")
     rs, standard, cap = grant_rule(session, ss.year)
-    try:
-        if standard is not None:
-            result = credit_rules.compute_standard(standard, {"credits": credits, "amount": credits,
-                                                              "allowed_value": allowed_value})
-        else:
-            # An integral cap stays an int so the explanation reads "上限按10分计", not "10.0".
-            params = {"max": int(cap) if cap == cap.to_integral_value() else float(cap)} if cap is not None else {}
-            result = credit_rules.compute("entered", params, {"credits": credits})
-    except credit_rules.RuleError as exc:
-        raise SelfStudyError(str(exc)) from None
+    if standard is not None:
+        result = credit_rules.compute_standard(standard, {"credits": credits, "amount": credits,
+                                                          "allowed_value": allowed_value})
+    else:
+        # An integral cap stays an int so the explanation reads "上限按10分计", not "10.0".
+        params = {"max": int(cap) if cap == cap.to_integral_value() else float(cap)} if cap is not None else {}
+        result = credit_rules.compute("entered", params, {"credits": credits})
     if not result.grantable:
         raise SelfStudyError(result.explanation)
     person = session.get(Person, ss.person_id)
@@ -305,12 +313,9 @@ def grant(session: Session, user: Any, scope: Scope, ss_id: int, credits: Any,
                     credit_class=result.credit_class or (standard.credit_class if standard else None),
                     credits=result.credits, source="self_study", remark=result.explanation[:256],
                     grantor_org_id=getattr(user, "org_id", None))
-    try:
-        workflow.check(ss, "grant", user, session=session)
-        workflow.created(credit, user, "enter", session=session)
-        workflow.apply(ss, "grant", user, session=session)
-    except workflow.WorkflowError as exc:
-        raise SelfStudyError(str(exc)) from None
+    workflow.check(ss, "grant", user, session=session)
+    workflow.created(credit, user, "enter", session=session)
+    workflow.apply(ss, "grant", user, session=session)
     ss.credit_id, ss.credits, ss.granted_at = credit.id, credit.credits, datetime.datetime.now()
     return credit
 
@@ -325,10 +330,7 @@ def return_form(session: Session, user: Any, scope: Scope, ss_id: int, reason: A
     text = str(reason or "").strip()
     if len(text) > 500:
         raise SelfStudyError("退回原因不能超过500个字")
-    try:
-        workflow.apply(ss, "return", user, text, session=session)
-    except workflow.WorkflowError as exc:
-        raise SelfStudyError(str(exc)) from None
+    workflow.apply(ss, "return", user, text, session=session)
     return ss
 
 

@@ -18,6 +18,11 @@ AREA_MODULES: list[str] = [
 
 
 def register(appbuilder) -> None:
+    from flask import current_app
+
+    from app.views import widgets
+
+    widgets.install(current_app)
     from app.views.dictionaries import DictItemView, DictTypeView, ParameterView
     from app.views.jobs import JobView
     from app.views.logs import LoginLogView, OperationLogView

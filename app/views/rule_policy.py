@@ -44,7 +44,8 @@ class PolicyForm(FlaskForm):
                                              "例如 3 | 进修学习、在职学历(学位)教育 | 进修满3个月"))
 
 
-def _number(value: Decimal | None) -> int | float | None:
+def _json_number(value: Decimal | None) -> int | float | None:
+    """A form's Decimal as the policy JSON keeps it (2 → 2, 2.5 → 2.5); display uses widgets.number."""
     if value is None:
         return None
     return int(value) if value == value.to_integral_value() else float(value)
@@ -85,7 +86,7 @@ def _category_lines(field, key: str, bad_line: Callable[[int], str], cats: dict[
         try:
             if not sep or not name:
                 raise ValueError(line)
-            number = _number(Decimal(value.strip()))
+            number = _json_number(Decimal(value.strip()))
         except (ArithmeticError, ValueError):
             field.errors.append(bad_line(n))
             ok = False
@@ -113,7 +114,7 @@ def policy_from_form(form: PolicyForm) -> dict | None:
             continue
         parts = [p.strip() for p in line.replace("｜", "|").split("|")]
         try:
-            months = _number(Decimal(parts[0]))
+            months = _json_number(Decimal(parts[0]))
             categories = [c.strip() for c in parts[1].replace("，", "、").replace(",", "、").split("、") if c.strip()]
         except (ArithmeticError, ValueError, IndexError):
             form.full_year.errors.append(_("第%(n)s行应为“月数 | 学分类别 | 说明”", n=n))
@@ -126,8 +127,8 @@ def policy_from_form(form: PolicyForm) -> dict | None:
     if not ok:
         return None
     params: dict[str, Any] = {
-        "required_total": _number(form.required_total.data),
-        "required_by_title_level": {lvl: _number(getattr(form, name).data) for lvl, name in LEVEL_FIELDS.items()
+        "required_total": _json_number(form.required_total.data),
+        "required_by_title_level": {lvl: _json_number(getattr(form, name).data) for lvl, name in LEVEL_FIELDS.items()
                                     if getattr(form, name).data is not None},
         "window": {"start": (form.window_start.data or "").strip(), "end": (form.window_end.data or "").strip()},
         "class_split": bool(form.class_split.data),
@@ -136,7 +137,7 @@ def policy_from_form(form: PolicyForm) -> dict | None:
     }
     limits = {}
     for cls, low, high in (("Ⅰ类", form.class1_min, form.class1_max), ("Ⅱ类", form.class2_min, form.class2_max)):
-        lim = {k: _number(f.data) for k, f in (("min", low), ("max", high)) if f.data is not None}
+        lim = {k: _json_number(f.data) for k, f in (("min", low), ("max", high)) if f.data is not None}
         if lim:
             limits[cls] = lim
     if limits or params["class_split"]:

@@ -184,3 +184,8 @@ class ChoiceFiltersMixin:
             # FAB reads the operator list from one dict and the applied filter from the other.
             self._filters._search_filters[column] = instances
             self._filters._all_filters[column] = instances
+
+
+def install(app) -> None:
+    """Template helpers of the toolbox: ``{{ credit.credits|number }}`` (views.register calls it)."""
+    app.jinja_env.filters["number"] = number
