@@ -19,7 +19,7 @@
   function clipCells(table) {
     $(table).children("tbody").children("tr").children("td").each(function () {
       var text = $.trim($(this).text()).replace(/\s+/g, " ");
-      if (!text || DATE.test(text) || !textOnly(this)) { return; }
+      if (!text || DATE.test(text) || !textOnly(this) || /reason|cme-noclip/.test(this.className)) { return; }
       if (text.length > CLIP_CHARS) {
         $(this).addClass("cme-clip");
         if (!this.title) { this.title = text; }
@@ -104,8 +104,10 @@
   }
 
   $(function () {
-    // Our own tables follow the same layout unless they opt out (.cme-wrap).
-    $(".cme-main table.table").not(".filters, .cme-wrap, .cme-fit").addClass("cme-fit");
+    // Our own lists (tables with a header row) follow the same layout unless they opt out (.cme-wrap);
+    // detail tables (label / value rows) keep wrapping their long texts.
+    $(".cme-main table.table").not(".filters, .cme-wrap, .cme-fit")
+      .filter(function () { return $(this).children("thead").length > 0; }).addClass("cme-fit");
     $("table.cme-fit").each(function () { fit(this); });
 
     // FAB's filters: the ones left empty are not sent (an empty "等于" would match nothing).
