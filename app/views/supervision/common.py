@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, flash, redirect, send_file, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from app.models import Attachment, Org
 from app.models.supervision import Filing, SiteManager
 from app.services.errors import DomainError
 from app.views.base import acting_user, current_scope
-from app.views.files import stored_path
+from app.views.files import send_attachment
 
 MODULE = "项目督查"
 DOC_KINDS = {"notice": "通知公告", "schedule": "项目日程"}
@@ -40,9 +40,10 @@ def scoped_filing(pk) -> Filing:
 
 
 def send(att: Attachment | None, download: bool = False):
+    """A supervision file already found through the caller's scope (404 when there is none)."""
     if att is None:
         abort(404)
-    return send_file(stored_path(att), mimetype=att.mimetype, as_attachment=download, download_name=att.name)
+    return send_attachment(att, download=download)
 
 
 def login_url(manager: SiteManager) -> str:

@@ -21,7 +21,6 @@ from app.services import attachments
 from app.services import supervision as sup
 from app.views.actions import act, refusing
 from app.views.base import ScopedModelView, acting_user, refuse_if_referenced
-from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
 from app.views.submit import once
 from app.views.supervision.common import (
     DOC_KINDS,
@@ -35,6 +34,7 @@ from app.views.supervision.common import (
     send,
 )
 from app.views.supervision.managers import SiteManagersMixin
+from app.views.widgets import BOX, ChoiceFiltersMixin, FilterChoice, choices
 
 
 class FilingBase(ChoiceFiltersMixin, ScopedModelView):
@@ -46,8 +46,8 @@ class FilingBase(ChoiceFiltersMixin, ScopedModelView):
                       "city", "county"]
     custom_filters = {"status": [FilterChoice], "project_type": [FilterChoice]}
     search_form_extra_fields = {
-        "status": SelectField(_l("报备状态"), choices=_choices(FILING_STATUSES), render_kw=_BOX),
-        "project_type": SelectField(_l("项目类型"), choices=_choices({t: t for t in PROJECT_TYPES}), render_kw=_BOX),
+        "status": SelectField(_l("报备状态"), choices=choices(FILING_STATUSES), render_kw=BOX),
+        "project_type": SelectField(_l("项目类型"), choices=choices({t: t for t in PROJECT_TYPES}), render_kw=BOX),
     }
     base_order = ("id", "desc")
     order_columns = ["name", "project_no", "project_type", "sessions", "starts_at", "ends_at", "status"]

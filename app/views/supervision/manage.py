@@ -20,6 +20,7 @@ from app.models.supervision import SCORES, Feedback, FeedbackPhoto, Filing, Peri
 from app.oplog import record
 from app.services import filestore
 from app.services import supervision as sup
+from app.views import widgets
 from app.views.actions import act
 from app.views.base import acting_user, current_scope
 from app.views.supervision.common import MODULE, scoped_filing, send
@@ -65,10 +66,7 @@ class SupervisionView(BaseView):
     @expose("/")
     @has_access
     def list(self):
-        try:
-            page = max(1, int(request.args.get("page", 1)))
-        except ValueError:
-            page = 1
+        page = widgets.page()
         query = self._query()
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
         rows = list(db.session.scalars(query.options(selectinload(Filing.institution))
@@ -77,7 +75,7 @@ class SupervisionView(BaseView):
         stats = sup.project_stats(db.session, [f.id for f in rows])
         sm = self.appbuilder.sm
         return self.render_template("supervision/manage_list.html", rows=rows, stats=stats, page=page, total=total,
-                                    pages=max(1, (total + PAGE - 1) // PAGE), args=request.args, scores=SCORES,
+                                    pages=widgets.pages(total, PAGE), args=request.args, scores=SCORES,
                                     may_publish=sm.has_access("can_publish", "SupervisionView"),
                                     may_export=sm.has_access("can_export", "SupervisionView"))
 
