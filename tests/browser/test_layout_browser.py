@@ -176,3 +176,36 @@ def test_one_date_widget(page, login_as):
     expect(page.locator(".datepicker.dropdown-menu")).to_be_visible()
     assert re.search(r"\d{4}", page.inner_text(".datepicker.dropdown-menu"))
     shot(page, "datepicker")
+
+
+# FAB lists of the city admin (and the institution's own lists): every one in the one layout.
+SWEEP = {
+    "city": ["/credits/list/", "/compliance/list/", "/persons/list/", "/oplog/list/", "/loginlog/list/",
+             "/standards/list/", "/rulesets/list/", "/dictitems/list/", "/notices/list/", "/auditcycle/list/",
+             "/projects/list/", "/orgs/list/"],
+    "inst_a": ["/practiceplan/list/", "/filing/list/", "/selfstudy/list/", "/activities/study/"],
+}
+
+
+@pytest.mark.parametrize("user", list(SWEEP))
+def test_every_list_fits_on_one_line_at_1366(page, login_as, credits, user):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login_as(user)
+    seen = 0
+    for url in SWEEP[user]:
+        response = page.goto(url)
+        if response.status in (403, 404):  # a list this role does not have
+            continue
+        assert response.status == 200, (url, response.status)
+        if page.locator("table.cme-fit").count():
+            data = _assert_one_line(page, "table.cme-fit")
+            assert data["width"] <= data["wrap"] + 1, (url, data)
+            assert not re.search(r"\d{2}:\d{2}:\d{2}", page.inner_text("table.cme-fit")), url  # no seconds
+            seen += 1
+        else:
+            assert page.locator("#cme-empty, .cme-empty, .alert").count(), url
+        if page.locator("#filter_form").count():
+            expect(page.locator("#filter_form")).to_be_visible()
+        shot(page, f"sweep-{user}-{url.strip('/').replace('/', '-')}")
+    assert seen >= (3 if user == "city" else 1)
+    assert not page.js_errors, page.js_errors
