@@ -48,6 +48,40 @@ def test_two_admins_start_the_institution_draw_at_once(app, world, add_user, cli
     repeat(TIMES, once)
 
 
+def test_two_admins_redo_one_draw_with_the_same_seed_at_once(app, world, add_user, clients):
+    """按同一种子重新抽取 (抽取记录) clicked by two city admins at once: one re-run, the other refused."""
+    from app.services import audit_sampling as S
+
+    add_user("city_2", R.CITY_ADMIN, org_id=world.city)
+    players = clients("city", "city_2")
+    with app.app_context():
+        cycle = make_cycle(2022)
+        city_id = db.session.scalar(select(CmeUser.id).where(CmeUser.username == "city"))
+        first = S.create_draw(db.session, cycle, city_id, kind="institution", seed=7)
+        S.run_draw(db.session, first)
+        cycle_id, first_id = cycle.id, first.id
+        db.session.commit()
+        db.session.remove()
+
+    def once(i):
+        with app.app_context():
+            seen = db.session.scalar(select(func.max(AuditDraw.id)).where(AuditDraw.cycle_id == cycle_id))
+            db.session.remove()
+        url = f"/auditdraw/rerun/{first_id}"
+        rs = replies(race([lambda c=c: post(c, url, {"seen": str(seen)}) for c in players]))
+        (won,), (lost,) = split(rs, lambda r: "job=" in r.location)
+        assert lost.says("抽取已被他人重新发起") or lost.says("已有一次抽取正在进行"), lost.flashes
+        with app.app_context():
+            new = list(db.session.scalars(select(AuditDraw).where(AuditDraw.cycle_id == cycle_id, AuditDraw.id > seen)))
+            assert [(d.seed, d.rerun_of_id, d.status) for d in new] == [(7, first_id, "done")]
+            sampled = list(db.session.scalars(select(AuditSampledInstitution.institution_id)
+                                              .where(AuditSampledInstitution.cycle_id == cycle_id)))
+            assert len(sampled) == len(set(sampled)) == 3
+            db.session.remove()
+
+    repeat(TIMES, once)
+
+
 def test_two_admins_create_the_same_expert_at_once(app, world, add_user, clients):
     """新增审验专家 of one username and year by two city admins: one account, one expert row."""
     add_user("city_2", R.CITY_ADMIN, org_id=world.city)
