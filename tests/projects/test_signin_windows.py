@@ -110,12 +110,24 @@ def test_practice_activity_has_its_own_qr_sign_in_window(app, world, login, clie
     assert client.get("/signin/practice/nonexistent").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count(PracticeCheckIn.id))) == 1
+        other_card = db.session.get(Person, world.pa2).card_no
+    # The unit signs in someone without a phone by hand (no window needed), and exports the list.
+    r = unit.post(f"/practice-activities/checkin/{pk}", data={"card_no": other_card}, follow_redirects=True)
+    assert "已签到" in r.get_data(as_text=True)
+    r = unit.post(f"/practice-activities/checkin/{pk}", data={"card_no": "NOSUCHCARD"}, follow_redirects=True)
+    assert "不存在" in r.get_data(as_text=True)
+    r = unit.get(f"/practice-activities/attendees/{pk}.xlsx")
+    assert r.status_code == 200 and r.data[:2] == b"PK"
+    with app.app_context():
+        assert db.session.scalar(select(func.count(PracticeCheckIn.id))) == 2
 
     # Another institution cannot read it or its QR code by guessing the id.
     other = login("inst_b")
     assert other.get(f"/practice-activities/show/{pk}").status_code == 404
     assert other.get(f"/practice-activities/qr/{pk}.png").status_code == 404
     assert other.post(f"/practice-activities/edit/{pk}", data=form).status_code in (302, 404)
+    assert other.post(f"/practice-activities/checkin/{pk}", data={"card_no": signer["card_no"]}).status_code == 404
+    assert other.get(f"/practice-activities/attendees/{pk}.xlsx").status_code == 404
     with app.app_context():
         assert db.session.get(PracticeActivity, pk).institution_id == world.a
 

@@ -5,26 +5,35 @@ from __future__ import annotations
 
 import datetime
 
-from flask import url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.validators import Optional
 
 from app.extensions import db
+from app.models import Person
 from app.models.projects import PracticeActivity
 from app.services import practice_activities as practice
-from app.views.actions import refusing
-from app.views.base import ScopedModelView, qr_png_response
+from app.views.actions import act, refusing
+from app.views.base import ScopedModelView, current_scope, qr_png_response
 from app.views.credits import _BOX
-from app.views.projects.common import date_text, dict_choices, institution, num
+from app.views.projects.common import MODULE, date_text, dict_choices, institution, num
+from app.views.submit import once
 
 
 def signin_url(activity: PracticeActivity) -> str:
     return url_for("SignInView.practice", token=activity.qr_token, _external=True)
+
+
+def _holds(activity: PracticeActivity) -> bool:
+    """Is the acting user of the unit holding the activity (a district reads only)?"""
+    inst = institution()
+    return inst is not None and inst.id == activity.institution_id
 
 
 class PracticeActivityView(ScopedModelView):
@@ -68,7 +77,43 @@ class PracticeActivityView(ScopedModelView):
         return self.render_template(self.show_template, activity=activity, url=signin_url(activity),
                                     window=practice.window_text(activity), fmt=num,
                                     open=practice.in_window(activity, datetime.datetime.now()),
-                                    rows=practice.attendees(db.session, activity), title=_("继教实践活动详情"))
+                                    rows=practice.attendees(db.session, activity), title=_("继教实践活动详情"),
+                                    owner=_holds(activity))
+
+    @expose("/checkin/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    @once
+    def checkin(self, pk):
+        """手工签到: the holding unit signs one person in by IC card number (no phone, no window needed)."""
+        activity = self._scoped_get(pk)
+        if not _holds(activity):
+            abort(403)
+        card = (request.form.get("card_no") or "").strip()
+        person = db.session.scalar(select(Person).where(Person.card_no == card)) if card else None
+        back = url_for("PracticeActivityView.show", pk=pk) + "#attendees"
+        if person is None:
+            flash(_("IC卡号“%(card)s”不存在", card=card), "danger")
+            return redirect(back)
+        # A card number must not tell the unit the name of someone outside its scope (issue 17.8).
+        name = person.name if current_scope().allows(person) else f"{person.name[:1]}*（{person.card_no}）"
+        return act(lambda: practice.check_in(db.session, activity, person, "manual", datetime.datetime.now()),
+                   log=(MODULE, "实践活动手工签到"),
+                   done=lambda o: _("%(name)s已签到过本活动", name=name) if o.duplicate
+                   else _("%(name)s已签到", name=name), then=back)
+
+    @expose("/attendees/<int:pk>.xlsx")
+    @has_access
+    @permission_name("export")
+    def attendees(self, pk):
+        """签到名单 of an activity (Excel, for the paper file)."""
+        from app.services.exports import stream_xlsx
+
+        activity = self._scoped_get(pk)
+        header = [_("IC卡号"), _("姓名"), _("签到方式"), _("签到时间")]
+        rows = ([r.person.card_no, r.person.name, _("扫码") if r.source == "qr" else _("手工"), date_text(r.checked_at)]
+                for r in practice.attendees(db.session, activity))
+        return stream_xlsx(f"{activity.name}-签到名单-{datetime.date.today():%Y%m%d}.xlsx", header, rows)
 
     @expose("/qr/<int:pk>.png")
     @has_access
