@@ -22,7 +22,8 @@ PERMISSION_LABELS = {
     "can_get": _l("读取"), "can_post": _l("新增"), "can_put": _l("修改"), "can_info": _l("字段信息"),
     "can_read": _l("查看"), "can_write": _l("写入"), "can_api_read": _l("读取"),
     "can_picker": _l("选择搜索"), "can_publish": _l("发布"), "can_clear": _l("清空"),
-    "can_accounts": _l("开通账号/重置密码"),
+    "can_accounts": _l("开通账号/重置密码"), "unlock": _l("解锁"), "can_reply": _l("填写回执"),
+    "can_replies": _l("回执情况"), "can_upload": _l("上传"),
     "can_review": _l("审核"), "can_submit": _l("提交"), "can_grant": _l("授分"), "can_return": _l("退回"),
     "can_compute": _l("计算"), "can_recompute": _l("重新计算"), "can_whatif": _l("试算"),
     "can_me": _l("本人"), "can_mine": _l("我的"), "can_copy": _l("复制"), "can_set": _l("设置"),
@@ -142,3 +143,72 @@ def install(app) -> None:
     PermissionView.__repr__ = permission_view_label
     PermissionView.__str__ = permission_view_label
     app.jinja_env.globals["cme_role_summary"] = builtin_role_summary
+
+
+# ====================================================================== the role editor's matrix
+# Columns of the page × action matrix (issue 15.6); a page's other permissions sit in its last cell.
+MATRIX_COLUMNS = ["menu_access", "can_list", "can_show", "can_add", "can_edit", "can_delete", "can_export",
+                  "can_import"]
+
+
+def _matrix_row(label: str, pvs: list[Any]) -> dict[str, Any]:
+    cells: dict[str, Any] = {}
+    others = []
+    for pv in pvs:
+        key = pv.permission.name
+        if key in MATRIX_COLUMNS and key not in cells:
+            cells[key] = pv
+        else:
+            others.append((permission_label(key), pv))
+    others.sort(key=lambda pair: pair[0])
+    return {"label": label, "cells": cells, "others": others}
+
+
+def permission_matrix(pvs: list[Any]) -> list[dict[str, Any]]:
+    """The permissions as groups of rows, in menu order: [{label, rows: [{label, cells: {column:
+    pv}, others: [(label, pv)]}]}]. A menu category is a group; each of its entries a row (the
+    entry's menu_access and its view's permissions); the category's own menu_access a first row;
+    pages and APIs without a menu entry end in a group of their own."""
+    by_view: dict[str, list[Any]] = {}
+    for pv in pvs:
+        by_view.setdefault(pv.view_menu.name, []).append(pv)
+    used: set[int] = set()
+
+    def take(names: list[str]) -> list[Any]:
+        found = [pv for name in names for pv in by_view.get(name, []) if pv.id not in used]
+        used.update(pv.id for pv in found)
+        return found
+
+    groups: list[dict[str, Any]] = []
+    loose: list[dict[str, Any]] = []
+    for item in current_app.appbuilder.menu.get_list():
+        entries = [c for c in (item.childs or []) if c.name != "-"]
+        if not entries:
+            names = [item.name] + ([item.baseview.class_permission_name] if item.baseview else [])
+            found = take(names)
+            if found:
+                loose.append(_matrix_row(str(item.label or item.name), found))
+            continue
+        rows = []
+        own = take([item.name])
+        if own:
+            rows.append(_matrix_row(gettext("%(menu)s（菜单）", menu=str(item.label or item.name)), own))
+        for child in entries:
+            names = [child.name] + ([child.baseview.class_permission_name] if child.baseview else [])
+            found = take(names)
+            if found:
+                rows.append(_matrix_row(str(child.label or child.name), found))
+        if rows:
+            groups.append({"label": str(item.label or item.name), "rows": rows})
+    rest = sorted(((view_label(name), name) for name in by_view), key=lambda pair: pair[0])
+    for label, name in rest:
+        found = take([name])
+        if found:
+            loose.append(_matrix_row(label, found))
+    if loose:
+        groups.append({"label": gettext("其他页面与接口"), "rows": loose})
+    return groups
+
+
+def matrix_columns() -> list[tuple[str, str]]:
+    return [(key, permission_label(key)) for key in MATRIX_COLUMNS]

@@ -30,25 +30,35 @@ from app.extensions import db
 from app.models import CmeUser, LoginLog
 from app.oplog import client_ip
 from app.services.roles import ROLE_PERMISSIONS
+from app.views.profile import CmeUserInfoEditView
+from app.views.role_editor import CmeRoleModelView
 
 
 class CmeUserDBModelView(UserDBModelView):
     """User admin with the organization / person anchor of each user."""
 
-    list_columns = ["username", "last_name", "first_name", "roles", "org", "active", "last_login"]
+    list_columns = ["username", "display_name", "roles", "org", "active", "last_login"]
     add_columns = ["username", "last_name", "first_name", "email", "roles", "org", "person",
                    "active", "password", "conf_password"]
     edit_columns = ["username", "last_name", "first_name", "email", "roles", "org", "person",
                     "active"]
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "org", "person", "login_count"]}),
-        (_l("Personal Info"), {"fields": ["last_name", "first_name", "email"], "expanded": True}),
+        (_l("Personal Info"), {"fields": ["display_name", "email"], "expanded": True}),
         (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"],
                             "expanded": False}),
     ]
+    show_columns = ["username", "display_name", "active", "roles", "org", "person", "email", "login_count",
+                    "last_login", "fail_login_count", "created_on", "changed_on", "last_name", "first_name"]
+    # 个人资料: one 名称 (an organization account has no 名/姓; issue 15.6).
+    user_show_fieldsets = [
+        (_l("账号信息"), {"fields": ["username", "display_name", "roles", "org", "person", "email", "active",
+                                  "login_count", "last_login"]}),
+    ]
     search_columns = ["username", "last_name", "first_name", "email", "active", "roles"]
     label_columns = dict(UserDBModelView.label_columns, org=_l("所属机构"), person=_l("对应学员"),
-                         last_name=_l("姓"), first_name=_l("名"))
+                         last_name=_l("姓"), first_name=_l("名"), display_name=_l("名称"),
+                         must_change_password=_l("须修改初始密码"))
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # Persons are a big table: pick them by AJAX, never a <select> of every row.
@@ -103,6 +113,8 @@ class CmeSecurityManager(SecurityManager):
     user_model = CmeUser
     userdbmodelview = CmeUserDBModelView
     authdbview = CmeAuthDBView
+    userinfoeditview = CmeUserInfoEditView
+    rolemodelview = CmeRoleModelView
     # FAB's "User's Statistics" draws with Google Charts from the internet (blank on an intranet)
     # under English series names; the login log covers the same ground.
     userstatschartview = None
@@ -285,6 +297,11 @@ def configure(app) -> None:
     # it (hundreds of logins from 127.0.0.1) and lower it where they test it.
     cfg.setdefault("LOGIN_RATE_LIMIT", "100000 per minute" if cfg.get("TESTING") else "30 per minute;300 per hour")
     cfg.setdefault("HSTS_SECONDS", 31536000)
+    # FAB's internal permission / view-menu pages (raw permission identifiers) are not registered:
+    # roles are edited in the role editor's matrix (issue 15.6).
+    for key in ("FAB_ADD_SECURITY_PERMISSION_VIEW", "FAB_ADD_SECURITY_VIEW_MENU_VIEW",
+                "FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW"):
+        cfg.setdefault(key, False)
 
 
 def install(app) -> None:

@@ -20,6 +20,11 @@ class CmeUser(User):
     org = relationship("Org", foreign_keys=[org_id])
     person = relationship("Person", foreign_keys=[person_id])
 
+    @property
+    def display_name(self) -> str:
+        """名称 of an organization account, 姓名 of a person's: one field (个人资料, issue 15.6)."""
+        return self.get_full_name()
+
     def get_full_name(self) -> str:
         # Chinese names are written family name first without a space.
         return f"{self.last_name or ''}{self.first_name or ''}"

@@ -30,7 +30,9 @@ def test_role_list_names_pages_in_chinese(app, world, login):
     assert len(cells) >= 7
     assert not [c for c in cells if RAW.search(c)], cells
     builtin = [c for c in cells if c.startswith("内置角色，可使用")]
-    assert len(builtin) == 7  # the seven roles of SPEC.md (FAB's Public role has no permission)
+    from app.services.roles import ALL_ROLES
+
+    assert len(builtin) == len(ALL_ROLES)  # the roles of SPEC.md (FAB's Public role has no permission)
     assert any("学员" in c and "医疗机构" in c and "操作日志" in c for c in builtin)
 
 
@@ -47,11 +49,65 @@ def test_builtin_role_detail_shows_its_actions_per_page(app, world, login):
     assert "我的学分档案" in rows and "学员" not in rows
 
 
-def test_role_form_offers_permissions_in_chinese(app, world, login):
+def _matrix(html: str) -> dict[str, dict[str, list[str]]]:
+    """{group: {page: [action titles / labels of its checkboxes]}} of the role form's matrix."""
+    groups = {}
+    for group, body in re.findall(r'<details class="panel[^"]*cme-perm-group".*?<summary[^>]*>.*?>\s*([^<]+?)\s*</label>'
+                                  r'(.*?)</details>', html, re.DOTALL):
+        rows = {}
+        for page, cells in re.findall(r'<tr class="cme-perm-row">\s*<th><label[^>]*><input[^>]*>\s*([^<]+?)\s*</label></th>'
+                                      r'(.*?)</tr>', body, re.DOTALL):
+            titles = re.findall(r'title="[^"：]*：([^"]+)"', cells)
+            others = re.findall(r'name="permissions" value="\d+"[^>]*>\s*([^<]+?)\s*</label>', cells)
+            rows[page] = titles + others
+        groups[group] = rows
+    return groups
+
+
+def test_role_form_is_a_grouped_matrix_in_chinese(app, world, login):
+    """Issue 15.6: page × action checkboxes grouped by menu, not one flat select of ~380 options."""
     html = login("city").get("/roles/add").get_data(as_text=True)
-    options = re.findall(r"<option[^>]*>([^<]*)</option>", html)
-    assert "学员：列表" in options and "医疗机构：删除" in options
-    assert not [o for o in options if "can " in o or " on " in o]
+    assert "<option" not in html.split('id="perm-matrix"')[1].split("</details>")[0]
+    matrix = _matrix(html)
+    assert {"组织机构", "系统管理"} <= set(matrix), list(matrix)
+    assert {"列表", "新增", "编辑", "删除", "导入", "导出"} <= set(matrix["人员管理"]["学员"]) or \
+        any({"列表", "新增"} <= set(rows.get("学员", [])) for rows in matrix.values())
+    assert {"列表", "删除"} <= set(matrix["组织机构"]["医疗机构"])
+    cells = " ".join(" ".join(a) + page for rows in matrix.values() for page, a in rows.items())
+    assert not RAW.search(cells), RAW.search(cells)
+    boxes = re.findall(r'<input type="checkbox" name="permissions" value="(\d+)"', html)
+    assert len(boxes) == len(set(boxes)) > 100  # every permission once
+
+
+def test_role_saved_from_the_matrix_keeps_the_ticked_permissions(app, world, login):
+    from flask_appbuilder.security.sqla.models import PermissionView, Role
+
+    from app.extensions import db
+
+    c = login("city")
+    html = c.get("/roles/add").get_data(as_text=True)
+    row = re.search(r'<tr class="cme-perm-row">\s*<th><label[^>]*><input[^>]*>\s*学员\s*</label></th>(.*?)</tr>',
+                    html, re.DOTALL).group(1)
+    ticked = re.findall(r'name="permissions" value="(\d+)"', row)[:2]
+    token = dict(re.findall(r'name="(csrf_token|_submit_token)"[^>]*value="([^"]*)"', html))
+    r = c.post("/roles/add", data={"name": "统计查看员", "permissions": ticked, **token})
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+    with app.app_context():
+        role = db.session.scalar(select(Role).where(Role.name == "统计查看员"))
+        assert sorted(str(p.id) for p in role.permissions) == sorted(ticked)
+        pid = role.id
+        assert all(isinstance(p, PermissionView) for p in role.permissions)
+    edit = c.get(f"/roles/edit/{pid}").get_data(as_text=True)
+    checked = re.findall(r'name="permissions" value="(\d+)"[^>]*checked', edit)
+    assert sorted(checked) == sorted(ticked)
+
+
+def test_fab_internal_permission_pages_are_gone(app, world, login):
+    c = login("city")
+    for url in ("/permissions/list/", "/viewmenus/list/", "/permissionviews/list/"):
+        assert c.get(url).status_code == 404
+    html = c.get("/").get_data(as_text=True)
+    assert "/permissions/list/" not in html and "/permissionviews/list/" not in html
 
 
 def test_permission_reads_in_chinese_and_falls_back_outside_the_app(app):
