@@ -98,6 +98,8 @@ def test_credit_list_fits_one_line_with_filters_open(page, login_as, credits, si
         # the table fits the page: some columns went behind 显示列 instead of wrapping
         assert data["width"] <= data["wrap"] + 1, data
         expect(page.locator("#cme-columns")).to_be_visible()
+        # the header row stays in view while the list scrolls
+        assert page.locator("table.cme-fit thead th").first.evaluate("th => getComputedStyle(th).position") == "sticky"
         # a cut text keeps its full text as a tooltip
         clipped = page.locator("td.cme-clip").first
         assert LONG in (clipped.get_attribute("title") or "")
