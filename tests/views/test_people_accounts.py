@@ -199,3 +199,10 @@ def test_the_import_page_offers_to_open_the_imported_persons_accounts(app, world
     form = re.search(r'<div class="panel panel-default" id="import-accounts">.*?</form>', page, re.S).group(0)
     assert "/persons/accounts/" in form
     assert 'id="import-accounts"' not in login("sec_a").get("/persons/import/").get_data(as_text=True)
+
+
+def test_list_offers_the_account_actions_to_units_only(app, world, login):
+    html = login("inst_a").get("/persons/list/").get_data(as_text=True)
+    assert "批量开通账号" in html and "重置密码" in html
+    html = login("sec_a").get("/persons/list/").get_data(as_text=True)
+    assert "批量开通账号" not in html and "open-all-accounts" not in html
