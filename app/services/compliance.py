@@ -117,6 +117,7 @@ class Evaluation:
     by_class: dict[str, Decimal] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     multi_year: list[dict[str, Any]] = field(default_factory=list)  # counting.multi_year_check, one per rule
+    city_review_sources: list[str] = field(default_factory=list)  # labels of sources counted after the city
 
     @property
     def summary(self) -> str:
@@ -242,7 +243,7 @@ def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: st
                            f"已获{_fmt(m['got'])}学分，还差{_fmt(m['min'] - m['got'])}学分")
     return Evaluation(year=year, window=(start, end), required=required, total=total, met=met,
                       full_year=full_year, lines=lines, by_category=by_category, by_class=by_class,
-                      missing=missing, multi_year=multi)
+                      missing=missing, multi_year=multi, city_review_sources=counting.city_review_labels(policy))
 
 
 # The columns of result_select, in order: the ComplianceResult columns it fills.

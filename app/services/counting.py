@@ -59,6 +59,11 @@ def needs_city_review(policy: Mapping, source: str) -> bool:
     return "city_approved" in statuses and "unit_approved" not in statuses
 
 
+def city_review_labels(policy: Mapping) -> list[str]:
+    """Chinese names of the sources the policy counts only after the city's review (the transcript's note)."""
+    return [SOURCE_LABELS.get(s, s) for s in by_source(policy) if needs_city_review(policy, s)]
+
+
 def source_key(source: str | None, late: bool | None) -> str:
     """The counting source of one credit; ``late`` is its ManualCredit.late (None: no manual row)."""
     if late:

@@ -47,6 +47,9 @@ def test_swipe_grant_waits_for_the_city_then_counts(app, world, login, clock):
         (line,) = data.evaluation.lines
         assert "待市级审核，暂不计入" in line.note
         ids = [c.id for c in credits.values()]
+    transcript = login("city").get(f"/transcript/{world.pa}?year=2024").get_data(as_text=True)
+    assert "待市级审核，暂不计入" in transcript
+    assert "手工录入、补录、刷卡、扫码学分经市级审核通过后计入" in transcript
     page = login("city").get("/grant-review/").get_data(as_text=True)
     assert "XZ2024-0301" in page and "张三" in page and "李四" in page
     # The unit that uploaded the swipes cannot pass them; nor can a guessed POST of another role.
