@@ -127,8 +127,7 @@ class ProjectView(ScopedModelView):
     @has_access
     def show(self, pk):
         project = self._project(pk)
-        flags = svc.refresh_flags(db.session, project)
-        db.session.commit()
+        flags = act(lambda: svc.refresh_flags(db.session, project))  # the stored flags follow the rules now
         project = self._project(pk)
         page = max(0, request.args.get("page", 0, type=int))
         rows = list(db.session.execute(svc.attendees_query(project).offset(page * ATTENDEE_PAGE).limit(ATTENDEE_PAGE)))
