@@ -184,6 +184,15 @@ def test_site_manager_on_a_phone(browser, live_url, supervised, tmp_path):
                                                              "buffer": path.read_bytes()}})
         assert response.status == 403
         assert "已过期的督查时间段不能补报" in response.text()
+        # Issue 15.4: the session ends (its cookie gone), the phone keeps its login code: the login page says
+        # the login timed out, has the code filled in and offers a new SMS.
+        kept = [c for c in context.cookies() if c["name"] == "cme_sup_code"]
+        context.clear_cookies()
+        context.add_cookies(kept)
+        page.goto("/m/")
+        assert page.url.endswith("/m/login") and "登录已超时，请重新登录" in page.inner_text("main")
+        assert page.input_value("#code") == supervised["code"] and page.locator("#send-sms").is_enabled()
+        _shot(page, "phone-5-session-ended")
         assert errors == []
     finally:
         context.close()
