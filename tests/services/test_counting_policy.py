@@ -176,3 +176,36 @@ def test_set_based_and_explained_agree(app, world, name, policy, rows, met, tota
         assert ev.total == Decimal(total) and ev.met == expected_met
         if who == "pc" and policy.get("multi_year"):  # 一级: the five-year rule does not apply
             assert ev.met == (ev.total >= 25 or ev.full_year is not None)
+
+
+def test_whole_scope_recompute_reads_the_policy(app, world):
+    """The job's path (PostgreSQL: the staged recompute): every person judged with the counting policy
+    and the five-year rule, as evaluate judges each."""
+    from app.extensions import db
+    from app.models import ComplianceResult, Credit, Person, RuleSet
+
+    policy = dict(XZ, multi_year=[NATIONAL_FIVE_YEARS])
+    with app.app_context():
+        rs_id = db.session.scalar(select(RuleSet.id).where(RuleSet.code == "XZ2024"))
+        rows = {"pa": [("card", "city_approved", 25, CITY, Y), ("unit", "unit_approved", 10, NATIONAL, D(2021, 2, 1))],
+                "pa2": [("card", "city_approved", 25, CITY, Y), ("unit", "unit_approved", 9, NATIONAL, D(2021, 2, 1))],
+                "pc": [("card", "unit_approved", 25, CITY, Y), ("unit", "unit_approved", 25, CITY, Y)],
+                "pb": [("qr", "unit_approved", 25, CITY, Y)]}
+        for key, credits in rows.items():
+            p = db.session.get(Person, getattr(world, key))
+            for n, (source, status, amount, category, on) in enumerate(credits):
+                db.session.add(Credit(person_id=p.id, institution_id=p.institution_id, district_id=p.district_id,
+                                      activity_type="继续医学教育项目", content=f"{key}{n}", granted_on=on,
+                                      category=category, credits=Decimal(amount), status=status, source=source))
+        db.session.commit()
+        assert recompute(db.session, policy, rs_id, 2024, Scope("all")) == 5
+        db.session.commit()
+        stored = {r.person_id: r for r in db.session.scalars(select(ComplianceResult))}
+        for key in rows:
+            p = db.session.get(Person, getattr(world, key))
+            year_credits = [c for c in db.session.scalars(select(Credit).where(Credit.person_id == p.id))
+                            if c.granted_on.year == 2024]
+            ev = evaluate(policy, 2024, year_credits, p.title_level,
+                          **counting.context(db.session, p, policy, 2024, year_credits))
+            assert (stored[p.id].met, Decimal(str(stored[p.id].total))) == (ev.met, ev.total), key
+        assert [stored[getattr(world, k)].met for k in ("pa", "pa2", "pc", "pb")] == [True, False, True, False]
