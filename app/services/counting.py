@@ -177,6 +177,13 @@ def multi_year_span(policy: Mapping, year: int, years: int) -> tuple[datetime.da
     return window(policy, year - int(years) + 1)[0], window(policy, year)[1]
 
 
+def span_start(policy: Mapping, year: int, start: datetime.date) -> datetime.date:
+    """The earliest day a result of ``year`` reads: its window's ``start``, or the start of the
+    longest multi-year span (a credit of 2021 changes the 2024 result of a five-year rule)."""
+    starts = [multi_year_span(policy, year, r.get("years", 5))[0] for r in multi_year_rules(policy)]
+    return min([start, *starts])
+
+
 def applies(rule: Mapping, institution_level: str | None) -> bool:
     levels = rule.get("institution_levels") or []
     return not levels or institution_level in levels

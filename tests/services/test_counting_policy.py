@@ -209,3 +209,41 @@ def test_whole_scope_recompute_reads_the_policy(app, world):
                           **counting.context(db.session, p, policy, 2024, year_credits))
             assert (stored[p.id].met, Decimal(str(stored[p.id].total))) == (ev.met, ev.total), key
         assert [stored[getattr(world, k)].met for k in ("pa", "pa2", "pc", "pb")] == [True, False, True, False]
+
+
+def test_an_older_credit_refreshes_a_later_five_year_result(app, world):
+    """A national-project credit of 2021 entered now changes the stored 2024 result of a five-year rule
+    (the commit's hook reads the rule's span, not only the 2024 window)."""
+    from app.extensions import db
+    from app.models import ComplianceResult, Credit, Parameter, Person, RuleSet
+    from app.services import credit_records
+
+    with app.app_context():
+        rs = db.session.scalar(select(RuleSet).where(RuleSet.code == "XZ2024"))
+        shipped = dict(rs.policy.params)
+        try:
+            rs.policy.params = dict(shipped, multi_year=[NATIONAL_FIVE_YEARS])
+            region = db.session.scalar(select(Parameter).where(Parameter.key == "region"))
+            region.value = "徐州市"
+            p = db.session.get(Person, world.pa)
+            add = dict(person_id=p.id, institution_id=p.institution_id, district_id=p.district_id,
+                       activity_type="继续医学教育项目", status="unit_approved", source="unit")
+            db.session.add(Credit(**add, content="市级", granted_on=Y, category=CITY, credits=Decimal(25)))
+            db.session.commit()
+            credit_records.recompute_scope(db.session, Scope("all"), 2024)
+            db.session.commit()
+
+            def met() -> bool:
+                return db.session.scalar(select(ComplianceResult.met).where(
+                    ComplianceResult.person_id == p.id, ComplianceResult.year == 2024))
+
+            assert met() is False  # no national credits within 2020 … 2024
+            db.session.add(Credit(**add, content="国家级", granted_on=D(2021, 6, 1), category=NATIONAL,
+                                  credits=Decimal(10)))
+            db.session.commit()
+            assert met() is True
+        finally:
+            db.session.rollback()
+            rs = db.session.scalar(select(RuleSet).where(RuleSet.code == "XZ2024"))
+            rs.policy.params = shipped
+            db.session.commit()
