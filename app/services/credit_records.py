@@ -90,6 +90,7 @@ def affected(session: Session, person_ids: Iterable[int], dates: Iterable[dateti
     for year, rule_set_id in stored - pairs:
         rs = session.get(RuleSet, rule_set_id)
         start, end = window(policy_params(rs), year)
+        start = counting.span_start(policy_params(rs), year, start)  # a multi-year rule reads earlier years
         if any(start <= d <= end for d in dates):
             pairs.add((year, rule_set_id))
     return pairs
