@@ -19,7 +19,7 @@ from app.models import Org
 from app.services.errors import DomainError
 from app.services.roles import ALL_ROLES
 from app.services.scope import NO_SCOPE, Scope, scope_for_user  # noqa: F401 (re-exported: services/scope.py)
-from app.views.actions import rollback_pending
+from app.views.actions import act, rollback_pending
 from app.views.scale import CappedListApiMixin
 
 
@@ -257,26 +257,24 @@ class ScopedModelView(ExportMixin, ModelView):
 
     @fab_action("muldelete", _l("删除"), _l("确定删除选中的记录吗？"), "fa-trash", single=False)
     def muldelete(self, items):
-        # All or nothing: every row is checked before any is deleted, and one commit ends it.
-        try:
-            for item in items:
-                self.pre_delete(item)
-            refuse_if_referenced(items)
-        except Exception as exc:  # noqa: BLE001 - refusals carry a Chinese message, like FAB's _delete
-            db.session.rollback()
-            flash(_("%(reason)s；未删除任何记录", reason=str(exc).rstrip("。")), "danger")
-        else:
+        # All or nothing: every row is checked before any is deleted, and one commit (actions.act) ends it.
+        def delete_all() -> int:
+            try:
+                for item in items:
+                    self.pre_delete(item)
+                refuse_if_referenced(items)
+            except Exception as exc:  # noqa: BLE001 - refusals carry a Chinese message, like FAB's _delete
+                raise InputError("%(reason)s；未删除任何记录", reason=str(exc).rstrip("。")) from None
             try:
                 for item in items:
                     db.session.delete(item)
-                db.session.commit()
+                db.session.flush()
             except Exception:  # noqa: BLE001 - e.g. a row still referenced elsewhere
-                db.session.rollback()
-                flash(_("删除失败：所选记录仍被其他数据引用，未删除任何记录"), "danger")
-            else:
-                flash(_("已删除 %(n)s 条记录", n=len(items)), "success")
+                raise InputError("删除失败：所选记录仍被其他数据引用，未删除任何记录") from None
+            return len(items)
+
         self.update_redirect()
-        return redirect(self.get_redirect())
+        return act(delete_all, done=lambda n: _("已删除 %(n)s 条记录", n=n), then=self.get_redirect())
 
 
 def refuse_if_referenced(items: list[Any]) -> None:
