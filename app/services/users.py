@@ -103,6 +103,10 @@ class AccountResult:
         self.no_card: int = 0
 
 
+def _person_email(card: str) -> str:
+    return f"{card}@person.cme.local"  # FAB requires a unique e-mail; technicians log in by card number
+
+
 def open_technician_accounts(session: Session, persons: Iterable[Any], *, role_name: str | None = None,
                              hash_method: str | None = None) -> AccountResult:
     """Open a 学员 account for each person that has none: login name = IC卡号, password = the
@@ -127,16 +131,18 @@ def open_technician_accounts(session: Session, persons: Iterable[Any], *, role_n
             select(table.c.username, table.c.person_id).where(table.c.username.in_(cards)))}
         has_account = set(session.scalars(select(table.c.person_id).where(
             table.c.person_id.in_([p.id for p in batch]))))
+        emails = set(session.scalars(select(table.c.email).where(
+            table.c.email.in_([_person_email(p.card_no.strip()) for p in batch]))))
         rows = []
         for person in batch:
             card = person.card_no.strip()
             if person.id in has_account or by_name.get(card) == person.id:
                 result.existing.append(card)
-            elif card in by_name:
+            elif card in by_name or _person_email(card) in emails:
                 result.taken.append(card)
             else:
                 rows.append({"username": card, "first_name": "", "last_name": person.name[:64],
-                             "email": f"{card}@person.cme.local", "active": True, "password": password,
+                             "email": _person_email(card), "active": True, "password": password,
                              "person_id": person.id, "org_id": None, "must_change_password": True,
                              "login_count": 0, "fail_login_count": 0})
         if rows:

@@ -206,3 +206,21 @@ def test_list_offers_the_account_actions_to_units_only(app, world, login):
     assert "批量开通账号" in html and "重置密码" in html
     html = login("sec_a").get("/persons/list/").get_data(as_text=True)
     assert "批量开通账号" not in html and "open-all-accounts" not in html
+
+
+def test_an_account_unlinked_from_its_person_is_not_a_500_on_reopening(app, world, login):
+    """The account opened for 李四 was renamed and unlinked by an administrator: opening again reports
+    the card as taken (its e-mail is the card's) instead of failing on the unique e-mail."""
+    from app.extensions import db
+    from app.models import CmeUser
+
+    c = login("inst_a")
+    _action(c, "open_accounts", world.pa2)
+    with app.app_context():
+        user = db.session.scalar(select(CmeUser).where(CmeUser.username == "A0000002"))
+        user.username, user.person_id = "renamed", None
+        db.session.commit()
+    r = c.post("/persons/action_post", data={"action": "open_accounts", "rowid": [str(world.pa2)]},
+               follow_redirects=True)
+    assert r.status_code == 200 and "已被其他账号占用" in r.get_data(as_text=True)
+    assert _user(app, "A0000002") is None
