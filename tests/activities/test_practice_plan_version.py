@@ -65,6 +65,10 @@ def test_an_unchanged_plan_passes_and_an_edit_after_the_decision_is_refused(app,
     with app.app_context():
         pid = db.session.scalar(select(func.max(PracticePlan.id)))
     seen = _shown_version(district, pid)
+    # The plan file goes through the one download helper (views/files.send_attachment).
+    f = district.get(f"/practiceplanreview/file/{pid}")
+    assert f.status_code == 200 and f.headers["X-Content-Type-Options"] == "nosniff"
+    assert f.headers["Cache-Control"] == "private, no-store"
     assert district.post(f"/practiceplanreview/review/{pid}",
                          data={"result": "pass", "reason": "", "version": seen}).status_code == 302
     assert _decisions(app, pid) == ["通过"]
