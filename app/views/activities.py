@@ -23,7 +23,7 @@ from app.services import activities as svc
 from app.services import attachments, workflow
 from app.services.credit_rules import UNIT_LABELS
 from app.services.errors import DomainError
-from app.services.manual_credits import EVIDENCE, attachment_in_scope
+from app.services.manual_credits import EVIDENCE, UNIT_CERT, attachment_in_scope
 from app.services.rule_sets import PRACTICE
 from app.views.actions import act
 from app.views.base import acting_user, current_scope
@@ -433,7 +433,25 @@ def _org_names(ids: set) -> dict:
     return dict(db.session.execute(select(Org.id, Org.name).where(Org.id.in_(ids))).tuples().all())
 
 
+def credit_extras(credit_id) -> dict | None:
+    """For FAB's 学分详情 (CreditView.show): the credit's evidence, with a link the user may open, and its
+    review log — None when the credit is not in the user's scope."""
+    credit = db.session.scalar(current_scope().filter(select(Credit.id).where(Credit.id == credit_id), Credit))
+    if credit is None:
+        return None
+    sm = current_app.appbuilder.sm
+    files = attachments.of(EVIDENCE, credit) + attachments.of(UNIT_CERT, credit)
+    if sm.has_access("can_file", "ManualCreditView"):
+        links = [(f, url_for("ManualCreditView.file", attachment_id=f.id)) for f in files]
+    elif sm.has_access("can_read", "ActivityView"):
+        links = [(f, url_for("ActivityView.credit_file", credit_id=credit, att_id=f.id)) for f in files]
+    else:
+        links = [(f, None) for f in files]
+    return {"files": links, "logs": workflow.logs("credit", credit)}
+
+
 def register(appbuilder) -> None:
+    current_app.jinja_env.globals["credit_extras"] = credit_extras
     from app.views.practice import PracticePlanReviewView, PracticePlanView
 
     label = _l("可授学分的继续医学教育活动")

@@ -416,6 +416,8 @@ def test_credit_detail_shows_evidence_and_review_log_in_scope_only(app, world, l
         page = client.get(f"/activities/credit/{credit.id}").data.decode()
         assert "结业证.pdf" in page and "cme-review-log" in page and "心内科进修" in page
         assert client.get(f"/activities/credit/{credit.id}/file/{att}").status_code == 200
+        show = client.get(f"/credits/show/{credit.id}").data.decode()  # FAB's 学分详情 too
+        assert 'id="credit-evidence"' in show and "结业证.pdf" in show and "cme-review-log" in show
         other = login("inst_b")
         assert other.get(f"/activities/credit/{credit.id}").status_code == 404
         assert other.get(f"/activities/credit/{credit.id}/file/{att}").status_code == 404
