@@ -32,7 +32,7 @@ from app.models import (
 from app.models.org import Org
 from app.services import attachments, credit_rules, workflow
 from app.services.errors import ConflictError, DomainError
-from app.services.rule_sets import PRACTICE
+from app.services.rule_sets import PRACTICE, current_rule_set
 from app.services.scope import Scope
 from app.services.uploads import UploadError
 
@@ -138,9 +138,7 @@ MANUAL_KINDS = ("per_unit", "fixed", "table", "entered")
 
 def manual_standards(session: Session, today: datetime.date | None = None) -> list[CreditStandard]:
     """The standards of the region's active rule set that a manual (non-project) entry may use."""
-    from app.services.activities import wizard_rule_set
-
-    rule_set = wizard_rule_set(session, today)
+    rule_set = current_rule_set(session, today)
     if rule_set is None:
         return []
     rows = session.scalars(select(CreditStandard).where(
