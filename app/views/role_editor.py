@@ -4,9 +4,11 @@ permission / view-menu pages are not registered (security.configure), so adminis
 nor open them."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, redirect, render_template, url_for
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.fields import QuerySelectMultipleField
 from flask_appbuilder.security.views import RoleModelView
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -42,3 +44,14 @@ class CmeRoleModelView(RoleModelView):
         self.add_form_extra_fields = {"permissions": _permissions_field()}
         self.edit_form_extra_fields = {"permissions": _permissions_field()}
         super().__init__(**kwargs)
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        """A built-in role's permissions are the rules of services/roles.py: its matrix would show
+        boxes that change nothing, so its page (what the rules grant) opens instead."""
+        role = self.datamodel.get(pk)
+        if role is not None and role.name in self.appbuilder.sm.builtin_roles:
+            flash(_("内置角色的权限由系统规则决定，不能在此修改；其详情页列出它可使用的页面和操作"), "info")
+            return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+        return super().edit(pk)

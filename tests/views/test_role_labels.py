@@ -102,6 +102,15 @@ def test_role_saved_from_the_matrix_keeps_the_ticked_permissions(app, world, log
     assert sorted(checked) == sorted(ticked)
 
 
+def test_a_builtin_role_opens_its_detail_instead_of_the_matrix(app, world, login):
+    c = login("city")
+    pk = _role_id(app, "机构管理员")
+    r = c.get(f"/roles/edit/{pk}")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/roles/show/{pk}")
+    assert c.post(f"/roles/edit/{pk}", data={"name": "机构管理员", "permissions": []}).status_code == 302
+    assert "内置角色的权限由系统规则决定" in c.get(f"/roles/show/{pk}").get_data(as_text=True)
+
+
 def test_fab_internal_permission_pages_are_gone(app, world, login):
     c = login("city")
     for url in ("/permissions/list/", "/viewmenus/list/", "/permissionviews/list/"):
