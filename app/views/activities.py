@@ -302,6 +302,11 @@ class ActivityView(BaseView):
             db.session.commit()
         return stored
 
+    def _save_step3(self, draft: GrantDraft) -> bool:
+        self._store_uploads(draft)
+        svc.save_details(draft, request.form)
+        return True
+
     def _step3_again(self, draft_id: int, values: dict, exc: DomainError):
         """Step 3 again after a refusal: every problem at its field, the persons' problems grouped."""
         draft = db.session.get(GrantDraft, draft_id)
@@ -325,13 +330,10 @@ class ActivityView(BaseView):
             return self._render(3, draft, **self._step3_context(draft, self._draft_values(draft)))
         action = request.form.get("action", "save")
         values = {k: request.form.get(k, "") for k in svc.DETAIL_FIELDS}
-        try:
-            self._store_uploads(draft)
-            svc.save_details(draft, request.form)
-            db.session.commit()  # what was typed stays in the draft, even when the submission is refused
-        except DomainError as exc:
-            db.session.rollback()
-            return self._step3_again(draft_id, values, exc)
+        # What was typed (and the files, stored first) stays in the draft, even when the submission is refused.
+        saved = act(lambda: self._save_step3(draft), failed=lambda exc: self._step3_again(draft_id, values, exc))
+        if saved is not True:
+            return saved
         if action == "submit":
             return act(lambda: svc.submit(db.session, draft, _ctx()),
                        log=(MODULE, "授分", lambda credits: f"{draft.activity_type}：{draft.standard.name}，{len(credits)}人"),
@@ -361,11 +363,9 @@ class ActivityView(BaseView):
     def evidence_upload(self, draft_id):
         """Evidence sent as soon as it is chosen (activities.js, with progress): JSON of the stored files."""
         draft = self._draft(draft_id)
-        try:
-            stored = self._store_uploads(draft)
-        except DomainError as exc:
-            db.session.rollback()
-            return jsonify(message=str(exc)), 422
+        stored = act(lambda: self._store_uploads(draft), failed=lambda exc: exc)
+        if isinstance(stored, DomainError):
+            return jsonify(message=str(stored)), 422
         if not stored:
             return jsonify(message=_("请选择要上传的文件")), 422
         return jsonify(files=[{"id": a.id, "name": a.name, "kb": round(a.size / 1024),
