@@ -265,6 +265,7 @@ def test_wizard_keeps_evidence_and_values_after_an_error(page, login_as, browser
         page.click("#add-all")
     expect(page.locator("#grant-list")).to_contain_text("李四")
     expect(page.locator("#grant-total")).to_have_text("2")
+    shot(page, "wizard-step2")
     _next_to_step3(page)
     page.fill("#amount", "14")
     expect(page.locator("#hours")).to_have_value("14")  # filled in by the rules engine
