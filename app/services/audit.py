@@ -25,6 +25,7 @@ from app.models.audit import (
     AuditFinalPerson,
     AuditStandard,
 )
+from app.services import users
 from app.services.errors import DomainError
 
 
@@ -169,17 +170,13 @@ def _random_password() -> str:
 
 
 def _hash(password: str) -> str:
-    from flask import current_app
-    from werkzeug.security import generate_password_hash
-
-    return generate_password_hash(password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"))
+    return users.hash_password(password)
 
 
 def create_expert(session, *, username: str, name: str, year: int, contact: str = "", unit: str = "",
                   password: str | None = None) -> tuple[AuditExpert, str | None]:
     """A new expert of ``year``: the login (role 审验专家) is created, or reused when that username
     already is an expert of another year. Returns (expert, the initial password when one was generated)."""
-    from flask import current_app
 
     from app.models import CmeUser
     from app.services.passwords import check_password
@@ -205,10 +202,11 @@ def create_expert(session, *, username: str, name: str, year: int, contact: str 
                 raise AuditAdminError(problem)
         else:
             password = generated = _random_password()
-        sm = current_app.appbuilder.sm
-        user = CmeUser(username=username, first_name="", last_name=name, email=f"{username}@expert.cme.local",
-                       active=True, roles=[sm.find_role(EXPERT)], password=_hash(password))
-        _insert_once(session, user, "该用户名已被其他账号使用（可能刚由他人创建），请刷新后查看")
+        try:
+            user = users.create_user(session, username, EXPERT, last_name=name, password=password,
+                                     email=f"{username}@expert.cme.local")
+        except users.UserError:
+            raise AuditAdminError("该用户名已被其他账号使用（可能刚由他人创建），请刷新后查看") from None
     expert = AuditExpert(user_id=user.id, year=int(year), name=name, contact=(contact or "").strip() or None,
                          unit=(unit or "").strip() or None, status="active")
     _insert_once(session, expert, "%(username)s 已是%(year)s年度的审验专家（可能刚由他人添加），请刷新后查看",

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.services.errors import DomainError
@@ -67,7 +68,11 @@ def create_user(session: Session, username: str, roles: str | Sequence[str], *, 
                    roles=find_roles(session, roles), org=org, person=person,
                    password=hash_password(password, hash_method), must_change_password=must_change)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # created by someone else between the check above and this insert
+        session.rollback()
+        raise UserError("用户名“%(username)s”已被使用（可能刚由他人创建），请刷新后查看", username=username) from None
     return user
 
 
