@@ -27,9 +27,9 @@ from app.services.manual_credits import EVIDENCE, UNIT_CERT, attachment_in_scope
 from app.services.rule_sets import PRACTICE
 from app.views.actions import act
 from app.views.base import acting_user, current_scope
-from app.views.credits import number
 from app.views.files import send_attachment
 from app.views.submit import once
+from app.views.widgets import number
 
 MODULE = "可授学分的继续医学教育活动"
 CATEGORY = "可授学分的继续医学教育活动"

@@ -417,9 +417,6 @@ class ScopedRestApi(BrowserCsrfMixin, CappedListApiMixin, ModelRestApi):
         return self.response(200, message="OK")
 
 
-# views/projects still imports the old name (issue 14: use app.views.actions.rollback_pending).
-_discard_pending = rollback_pending
-
 __all__ = [
     "ALL_ROLES",
     "BrowserCsrfMixin",

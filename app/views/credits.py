@@ -279,18 +279,3 @@ def _met(value: bool) -> Markup:
         return Markup('<span class="label label-success">{}</span>').format(_("达标"))
     return Markup('<span class="label label-danger">{}</span>').format(_("不达标"))
 
-
-# Old names of the shared widgets, for the modules that still import them from here (issue 14: import
-# them from app.views.widgets / app.views.transcript / app.views.base instead).
-from app.views.base import BrowserCsrfMixin  # noqa: E402
-from app.views.transcript import PERSON_SHOW_TEMPLATE, PersonListWidget, TranscriptView  # noqa: E402
-from app.views.widgets import TextFilter as _TextFilter  # noqa: E402
-
-_BOX = BOX
-_choices = choices
-_time = fmt_time
-_excel_number = excel_number
-
-__all__ = ["BOX", "COUNT_CAP", "PERSON_SHOW_TEMPLATE", "BrowserCsrfMixin", "CappedCount", "ChoiceFiltersMixin",
-           "ComplianceResultView", "CreditView", "FilterChoice", "PersonListWidget", "TranscriptView", "_BOX",
-           "_TextFilter", "_choices", "number", "org_namer", "transcript_link"]

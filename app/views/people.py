@@ -25,11 +25,11 @@ from app.services.pinyin import initials
 from app.services.roles import CITY_ADMIN
 from app.views import scale
 from app.views.base import InputError, ScopedModelView, ScopedRestApi, ScopeFilter, current_scope, role_names
-from app.views.credits import PERSON_SHOW_TEMPLATE, PersonListWidget
 from app.views.imports import import_page, template_file
 from app.views.person_accounts import PersonAccountsMixin
 from app.views.scale import CappedInterface
 from app.views.submit import once
+from app.views.transcript import PERSON_SHOW_TEMPLATE, PersonListWidget
 
 PERSON_LABELS = {
     "card_no": _l("IC卡号"), "name": _l("姓名"), "id_number": _l("身份证号"), "gender": _l("性别"),

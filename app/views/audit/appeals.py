@@ -15,8 +15,8 @@ from app.services import attachments
 from app.services import audit_review as R
 from app.views.actions import act
 from app.views.audit.auditor import MODULE, auditor_cycles, current_auditor, page_of, safe_file
-from app.views.credits import number
 from app.views.submit import once
+from app.views.widgets import number
 
 
 class AuditAppealView(BaseView):

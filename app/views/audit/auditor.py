@@ -16,8 +16,8 @@ from app.models.credits import CREDIT_SOURCES
 from app.services import audit_review as R
 from app.services.roles import EXPERT
 from app.views.base import acting_user, current_scope, role_names
-from app.views.credits import number
 from app.views.files import stored_path
+from app.views.widgets import number
 
 MODULE = "学分审验"
 VERDICT_MODULE = "审核学分"  # seed 003 操作日志: 系统模块 "审核学分", 操作类型 "修改"

@@ -18,10 +18,10 @@ from app.services import audit as A
 from app.views.actions import act, refusing
 from app.views.audit.common import BOX, MODULE, ComputedInterface, per_row, post_button
 from app.views.base import ExportMixin
-from app.views.credits import ChoiceFiltersMixin, _TextFilter
+from app.views.widgets import ChoiceFiltersMixin, TextFilter
 
 
-class FilterUsername(_TextFilter):
+class FilterUsername(TextFilter):
     """专家账号 searched by 用户名 (seed 003: "年度 用户名 负责人 [查询] [新增] [导出]")."""
 
     name = _l("包含")

@@ -10,7 +10,7 @@ from app.models import Person
 from app.services import audit_review as R
 from app.services.idcard import mask
 from app.views.audit.auditor import org_name
-from app.views.credits import number
+from app.views.widgets import number
 
 
 class AuditVerifyView(BaseView):

@@ -18,9 +18,9 @@ from app.oplog import record
 from app.services import projects as svc
 from app.views.actions import act, refusing
 from app.views.base import ExportMixin, InputError, acting_user
-from app.views.credits import _BOX, ChoiceFiltersMixin, FilterChoice, _choices
 from app.views.projects.common import CATALOG_LABELS, MODULE, dict_choices, institution, logged, num
 from app.views.submit import once
+from app.views.widgets import BOX, ChoiceFiltersMixin, FilterChoice, choices
 
 
 class CatalogListWidget(ListWidget):
@@ -53,11 +53,11 @@ class ProjectCatalogView(ChoiceFiltersMixin, ExportMixin, ModelView):
     add_columns = edit_columns = list_columns
     search_columns = ["year", "name", "approval_no", "category", "subject"]
     custom_filters = {"category": [FilterChoice]}
-    search_form_extra_fields = {"category": SelectField(_l("学分类别"), choices=_choices(
-        {c: c for c in PROJECT_CATEGORIES}), render_kw=_BOX)}
+    search_form_extra_fields = {"category": SelectField(_l("学分类别"), choices=choices(
+        {c: c for c in PROJECT_CATEGORIES}), render_kw=BOX)}
     add_form_extra_fields = edit_form_extra_fields = {
-        "category": SelectField(_l("学分类别"), choices=[(c, c) for c in PROJECT_CATEGORIES], render_kw=_BOX),
-        "subject": SelectField(_l("学科"), choices=dict_choices("subject"), validators=[Optional()], render_kw=_BOX)}
+        "category": SelectField(_l("学分类别"), choices=[(c, c) for c in PROJECT_CATEGORIES], render_kw=BOX),
+        "subject": SelectField(_l("学科"), choices=dict_choices("subject"), validators=[Optional()], render_kw=BOX)}
     base_order = ("id", "desc")
     page_size = 20
     list_widget = CatalogListWidget

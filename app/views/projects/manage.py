@@ -23,9 +23,9 @@ from app.services import checkin as checkins
 from app.services import projects as svc
 from app.views.actions import act, refusing
 from app.views.base import InputError, ScopedModelView, acting_user, current_scope
-from app.views.credits import _BOX
 from app.views.projects.common import MODULE, PROJECT_LABELS, date_text, dict_choices, institution, logged, num
 from app.views.submit import once
+from app.views.widgets import BOX
 
 ATTENDEE_PAGE = 200
 
@@ -70,11 +70,11 @@ class ProjectView(ScopedModelView):
     formatters_columns = {"credits": num, "hours": num, "flagged": lambda v: _("是") if v else ""}
     edit_form_extra_fields = {
         "major": SelectField(_l("项目专业"), choices=dict_choices("subject"), validators=[Optional()],
-                             render_kw=_BOX),
+                             render_kw=BOX),
         "assessment": SelectField(_l("考核方式"), choices=dict_choices("assessment"), validators=[Optional()],
-                                  render_kw=_BOX),
+                                  render_kw=BOX),
         "activity_form": SelectField(_l("活动形式"), choices=dict_choices("activity_form"),
-                                     validators=[Optional()], render_kw=_BOX)}
+                                     validators=[Optional()], render_kw=BOX)}
     description_columns = {"starts_on": _l("讲授时间（开始）"), "ends_on": _l("讲授时间（结束）")}
     export_columns = ["approval_no", "name", "category", "institution", "credits", "hours", "year", "starts_on",
                       "ends_on", "applied_on", "planned_count", "credited_count", "flag_text"]

@@ -21,9 +21,9 @@ from app.models.projects import PracticeActivity
 from app.services import practice_activities as practice
 from app.views.actions import act, refusing
 from app.views.base import ScopedModelView, current_scope, qr_png_response
-from app.views.credits import _BOX
 from app.views.projects.common import MODULE, date_text, dict_choices, institution, num
 from app.views.submit import once
+from app.views.widgets import BOX
 
 
 def signin_url(activity: PracticeActivity) -> str:
@@ -57,7 +57,7 @@ class PracticeActivityView(ScopedModelView):
     description_columns = {"signin_from": _l("微信签到时间：签到二维码只在此时间内有效")}
     add_form_extra_fields = edit_form_extra_fields = {
         "form": SelectField(_l("活动形式"), choices=dict_choices("activity_form"), validators=[Optional()],
-                            render_kw=_BOX)}
+                            render_kw=BOX)}
     show_template = "projects/practice_show.html"
     export_columns = ["name", "form", "place", "lecturer", "starts_at", "ends_at", "hours", "signin_from", "signin_to"]
     export_name = "继教实践活动"

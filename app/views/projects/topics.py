@@ -20,8 +20,8 @@ from app.services import checkin as checkins
 from app.services import projects as svc
 from app.views.actions import refusing
 from app.views.base import InputError, ScopedModelView, ScopeFilter, current_scope, qr_png_response
-from app.views.credits import _BOX
 from app.views.projects.common import TOPIC_LABELS, date_text, institution, num
+from app.views.widgets import BOX
 
 
 def signin_url(topic: Topic) -> str:
@@ -57,7 +57,7 @@ class TopicView(ScopedModelView):
         self.edit_form_query_rel_fields = {"project": scoped}
         self.search_form_query_rel_fields = {"project": scoped}
         self.add_form_extra_fields = {"lecturer_card": StringField(_l("主讲教师IC卡号"), validators=[Optional()],
-                                                                   render_kw=_BOX)}
+                                                                   render_kw=BOX)}
         self.edit_form_extra_fields = self.add_form_extra_fields
         super().__init__(**kwargs)
 
