@@ -4,7 +4,7 @@ hand-written lists.
 
 Formatting::
 
-    number(Decimal("2.00")) == "2"; excel_number(v) for a sheet cell; fmt_time(dt) "2026-03-01 10:00:00"
+    number(Decimal("2.00")) == "2"; excel_number(v) for a sheet cell; fmt_time(dt) "2026-03-01 10:00"
 
 Lists: ``ChoiceFiltersMixin`` with ``custom_filters = {"status": [FilterChoice]}`` and
 ``search_form_extra_fields = {"status": SelectField(..., choices=choices(STATUSES), render_kw=BOX)}``;
@@ -48,7 +48,7 @@ def excel_number(value: Any) -> Any:
 
 
 def fmt_time(value: datetime.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def org_namer() -> Callable[[int | None], str]:

@@ -112,3 +112,30 @@ def test_city_moves_a_credit_with_the_ajax_person_picker(page, login_as, credits
     with browser_app.app_context():
         assert db.session.get(Credit, credit_id).person_id == pa2
         db.session.remove()
+
+
+def test_transcript_reads_as_cards_on_a_phone(page, login_as, credits):
+    """Issue 15.7: at 390×844 the transcript's credit table is one card per credit, each line "列名: 值",
+    nothing wider than the screen (it shrank to one-character columns before)."""
+    import os
+
+    from tests.browser.conftest import SHOT_DIR
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    login_as("inst_a")
+    page.goto(f"/transcript/{credits['pa']}?year=2025")
+    table = page.locator("#transcript-credits")
+    assert "cme-cards" in (table.get_attribute("class") or "")
+    first = page.locator("#transcript-credits tbody tr", has_text="心血管介入新进展")
+    assert first.locator("td[data-label='活动内容']").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("getComputedStyle(document.querySelector('#transcript-credits thead')).position") == "absolute"
+    assert ":" in first.locator("td[data-label='上传时间']").inner_text() and first.locator(
+        "td[data-label='上传时间']").inner_text().count(":") == 1  # YYYY-MM-DD HH:MM, no seconds (issue 15.2)
+    cell = first.locator("td[data-label='活动内容']")
+    assert cell.bounding_box()["width"] > 200  # a full-width line, not a one-character column
+    os.makedirs(SHOT_DIR, exist_ok=True)
+    page.screenshot(path=os.path.join(SHOT_DIR, "transcript-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    assert page.evaluate("getComputedStyle(document.querySelector('#transcript-credits thead')).position") != "absolute"
+    assert not page.js_errors
