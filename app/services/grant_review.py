@@ -68,3 +68,14 @@ def review(session: Session, user: Any, scope: Scope, credit_ids: list[int], pas
     except workflow.WorkflowError as exc:
         raise GrantReviewError(str(exc)) from None
     return len(found)
+
+
+def pending_count(session: Session, scope: Scope) -> int:
+    """How many grants wait for the city's review (the home page's to-do): no query at all when no rule
+    set's policy holds grants back (Beijing)."""
+    held = policies(session)
+    if not any(counting.needs_city_review(p, s) for p in held.values() for s in counting.by_source(p)
+               if s in counting.GRANT_SOURCES):
+        return 0
+    query = select(func.count(Credit.id)).where(counting.pending_city_sql(held))
+    return session.scalar(scope.filter(query, Credit)) or 0

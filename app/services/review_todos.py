@@ -26,8 +26,10 @@ from sqlalchemy.orm import Session
 from app.i18n import _mark
 from app.models import Credit, ManualCredit, PracticePlan, Project, SelfStudy
 from app.models.audit_review import AuditAppeal
+from app.models.distance import DistanceProject, DistanceUpload
+from app.models.projects import Declaration
 from app.models.supervision import Feedback, Filing, Period, SiteManager
-from app.services import audit_review, workflow
+from app.services import audit_review, grant_review, workflow
 from app.services.scope import Scope
 
 
@@ -55,6 +57,12 @@ PLANS_REJECTED = _mark("%(n)s 份教学活动计划未通过审核，请查看�
 FILINGS_REJECTED = _mark("%(n)s 个项目报备审核不通过，请修改后重新报备")
 FILINGS_RETURNED = _mark("%(n)s 个项目报备被退回，请修改后重新报备")
 SITE_OPEN = _mark("%(n)s 个进行中的督查时段待提交现场反馈")
+DECLARATIONS_DISTRICT = _mark("%(n)s 个继教项目申报待区级审核")
+DECLARATIONS_CITY = _mark("%(n)s 个继教项目申报待市级审批")
+DECLARATIONS_RETURNED = _mark("%(n)s 个继教项目申报被退回，请修改后重新申报")
+DISTANCE_PROJECTS = _mark("%(n)s 个远程教育项目待审核")
+DISTANCE_UPLOADS = _mark("%(n)s 批远程教育学习记录待审核授分")
+GRANTS_CITY = _mark("%(n)s 条刷卡/扫码学分待市级审核")
 
 
 # A manual entry's credit has one of these sources: named in the count so that PostgreSQL reads the
@@ -111,6 +119,7 @@ def review_todos(session: Session, user: Any, scope: Scope,
         for label, status in ((FILINGS_REJECTED, "rejected"), (FILINGS_RETURNED, "returned")):
             wanted.append((label, "FilingView.list", {"_flt_0_status": status}, ("can_submit", "FilingView"),
                            lambda status=status: _scoped_count(session, scope, Filing, Filing.status == status)))
+    wanted += _declaration_and_distance_todos(session, scope, actor)
     person_id = getattr(user, "person_id", None)
     if actor == workflow.OWNER and person_id:
         wanted.append((MANUAL_REJECTED, "ManualCreditView.list", {"status": "rejected"},
@@ -127,6 +136,32 @@ def review_todos(session: Session, user: Any, scope: Scope,
             if n:
                 out.append(Todo(label, n, endpoint, args, permission))
     return out
+
+
+def _declaration_and_distance_todos(session: Session, scope: Scope, actor: str) -> list:
+    """Project declarations (seed 002 二1–二3): the district reviews the submitted ones, the city approves
+    what the district passed, the unit corrects what came back; the city also decides distance-education
+    filings and study-record uploads and the swipe / QR grants its counting policy holds for review."""
+    wanted: list = []
+    if actor == workflow.DISTRICT:
+        wanted.append((DECLARATIONS_DISTRICT, "DeclarationReviewView.list", {}, ("can_list", "DeclarationReviewView"),
+                       lambda: _scoped_count(session, scope, Declaration, Declaration.status == "submitted")))
+    if actor == workflow.CITY:
+        wanted.append((DECLARATIONS_CITY, "DeclarationReviewView.list", {}, ("can_list", "DeclarationReviewView"),
+                       lambda: _scoped_count(session, scope, Declaration, Declaration.status == "district_passed")))
+        wanted.append((DISTANCE_PROJECTS, "DistanceProjectView.list", {"status": "pending"},
+                       ("can_review", "DistanceProjectView"),
+                       lambda: _scoped_count(session, scope, DistanceProject, DistanceProject.status == "pending")))
+        wanted.append((DISTANCE_UPLOADS, "DistanceUploadView.list", {"status": "pending"},
+                       ("can_review", "DistanceUploadView"),
+                       lambda: _scoped_count(session, scope, DistanceUpload, DistanceUpload.status == "pending")))
+        wanted.append((GRANTS_CITY, "GrantReviewView.list", {}, ("can_review", "GrantReviewView"),
+                       lambda: grant_review.pending_count(session, scope)))
+    if actor == workflow.UNIT:
+        wanted.append((DECLARATIONS_RETURNED, "DeclarationView.list", {"status": "returned"},
+                       ("can_add", "DeclarationView"),
+                       lambda: _scoped_count(session, scope, Declaration, Declaration.status == "returned")))
+    return wanted
 
 
 def _scoped_count(session: Session, scope: Scope, model: Any, *conditions: Any) -> int:

@@ -226,3 +226,21 @@ def test_filing_form_refuses_bad_values_and_template_downloads(app, world, dista
         pid = db.session.scalar(select(DistanceProject.id))
     r = da.post(f"/distance/projects/{pid}/delete", follow_redirects=True)
     assert "项目备案已删除" in r.get_data(as_text=True)
+
+
+def test_the_city_home_counts_the_distance_filings_and_uploads_waiting(app, world, distance_world, login):
+    """Issue 15.1: the city's home lists every waiting kind it decides, counted as in the database."""
+    from tests.views.test_home_roles import _todo, _todos
+
+    _file(login("dist_da"), code="YC2025-009", name="待审核的备案")
+    pid = _approved_project(login, app)
+    assert _upload(login("dist_da"), pid, [["A0000001", "张三", 15, "2025-08-20", "合格"]]).status_code == 302
+    with app.app_context():
+        filed = db.session.scalar(select(db.func.count(DistanceProject.id)).where(DistanceProject.status == "pending"))
+        uploaded = db.session.scalar(select(db.func.count(DistanceUpload.id)).where(DistanceUpload.status == "pending"))
+    assert (filed, uploaded) == (1, 1)
+    todos = _todos(login("city").get("/").get_data(as_text=True))
+    count, link = _todo(todos, "远程教育项目待审核")
+    assert count == filed and link.startswith("/distance/projects/") and "status=pending" in link
+    count, link = _todo(todos, "远程教育学习记录待审核授分")
+    assert count == uploaded and link.startswith("/distance/uploads/") and "status=pending" in link

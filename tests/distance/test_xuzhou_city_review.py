@@ -52,6 +52,11 @@ def test_swipe_grant_waits_for_the_city_then_counts(app, world, login, clock):
     assert "手工录入、补录、刷卡、扫码学分经市级审核通过后计入" in transcript
     page = login("city").get("/grant-review/").get_data(as_text=True)
     assert "XZ2024-0301" in page and "张三" in page and "李四" in page
+    # The city's home counts them as waiting (issue 15.1), linked to this review list.
+    from tests.views.test_home_roles import _todo, _todos
+
+    assert _todo(_todos(login("city").get("/").get_data(as_text=True)), "刷卡/扫码学分待市级审核") == (
+        len(ids), "/grant-review/")
     # The unit that uploaded the swipes cannot pass them; nor can a guessed POST of another role.
     r = login("inst_a").post("/grant-review/review", data={"rowid": ids, "decision": "pass"})
     assert r.status_code in (302, 403)

@@ -254,3 +254,26 @@ def test_declarations_are_submitted_only_inside_the_set_period(app_ctx, world, c
     row = db.session.scalar(select(Parameter).where(Parameter.key == "declaration_window"))
     row.value = ""
     db.session.commit()
+
+
+def test_home_to_dos_count_the_declarations_each_reviewer_decides(app, world, login):
+    """Issue 15.1: every waiting kind on the deciding role's home — the district's 待区级审核, the city's
+    待市级审批, the unit's returned ones — counted as in the database and linked to the list."""
+    from tests.views.test_home_roles import _todo, _todos
+
+    with app.app_context():
+        first, second, third = _declare(), _declare({"name": "第二个项目"}), _declare({"name": "第三个项目"})
+        decl.review(db.session, _user("district1"), second, "pass")
+        decl.review(db.session, _user("district1"), third, "return", "请补充课程安排")
+        db.session.commit()
+        waiting = {s: db.session.scalar(select(db.func.count(Declaration.id)).where(Declaration.status == s))
+                   for s in ("submitted", "district_passed", "returned")}
+    assert waiting == {"submitted": 1, "district_passed": 1, "returned": 1}
+    count, link = _todo(_todos(login("district1").get("/").get_data(as_text=True)), "继教项目申报待区级审核")
+    assert (count, link) == (waiting["submitted"], "/declaration-review/")
+    count, link = _todo(_todos(login("city").get("/").get_data(as_text=True)), "继教项目申报待市级审批")
+    assert (count, link) == (waiting["district_passed"], "/declaration-review/")
+    count, link = _todo(_todos(login("inst_a").get("/").get_data(as_text=True)), "继教项目申报被退回")
+    assert count == waiting["returned"] and link.startswith("/declarations/") and "status=returned" in link
+    # Another institution has none of them waiting.
+    assert not [label for label in _todos(login("inst_b").get("/").get_data(as_text=True)) if "申报" in label]
