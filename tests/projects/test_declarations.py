@@ -262,7 +262,8 @@ def test_home_to_dos_count_the_declarations_each_reviewer_decides(app, world, lo
     from tests.views.test_home_roles import _todo, _todos
 
     with app.app_context():
-        first, second, third = _declare(), _declare({"name": "第二个项目"}), _declare({"name": "第三个项目"})
+        _declare()
+        second, third = _declare({"name": "第二个项目"}), _declare({"name": "第三个项目"})
         decl.review(db.session, _user("district1"), second, "pass")
         decl.review(db.session, _user("district1"), third, "return", "请补充课程安排")
         db.session.commit()
