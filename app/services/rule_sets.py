@@ -294,6 +294,17 @@ def rule_set_for_year(session: Session, region_name: str, year: int) -> RuleSet 
     return judging(published(session, region_name), year)
 
 
+def year_window(session: Session, region_name: str, year: int) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of credit ``year`` under the rule set judging it (seed 001: 2021-11-01 …
+    2022-10-31 is 2022). A year no published rule set judges keeps the region's window shape (its newest
+    rule set's); a region without any published rule set counts calendar years."""
+    rule_set = rule_set_for_year(session, region_name, year)
+    if rule_set is None:
+        newest = published(session, region_name)
+        rule_set = max(newest, key=lambda rs: rs.year) if newest else None
+    return window(policy_params(rule_set) if rule_set is not None else {}, year)
+
+
 def judged_years(session: Session, region_name: str) -> list[int]:
     """The credit years some published rule set of the region judges, newest first."""
     rule_sets = published(session, region_name)

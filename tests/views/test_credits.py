@@ -87,7 +87,9 @@ def test_search_form_never_lists_persons(app, world, credits, login):
     html = login("city").get("/credits/list/").get_data(as_text=True)
     labels, fields, operators = _search_widget(html)
     assert set(labels) == {"granted_on", "source", "status", "category", "project_no", "content", "activity_type",
-                           "subject", "person"}
+                           "subject", "person", "institution_id", "department_id"}
+    # 机构 / 科室 by a typed name (issue 15.2), never a <select> of every unit
+    assert fields["institution_id"].startswith("<input") and operators["institution_id"] == ["名称包含"]
     # the person filter is a text box (name, IC card, initials), not a <select> of everyone
     assert fields["person"].startswith("<input") and "王五" not in fields["person"]
     assert operators["person"] == ["姓名/卡号/拼音首字母"]
@@ -332,3 +334,21 @@ def test_list_count_stops_at_the_cap_and_asks_for_a_filter(app, world, credits, 
     # A narrower filter under the cap: exact count, no note.
     html = c.get("/credits/list/?_flt_0_person=B0000001").get_data(as_text=True)
     assert 'id="count-capped"' not in html and B_ONLY in html
+
+
+def test_credit_year_and_unit_filters(app, world, credits, login):
+    """Issue 15.2: 学分记录 filters by 学分年度 (the credit year's window of seed 001: "2021 年 11 月 1 日至
+    2022 年 10 月 31 日" is 2022), by 机构 and by 科室; the page offers the judged years, the export obeys."""
+    c = login("city")
+    html = c.get("/credits/list/?year=2025&psize_CreditView=100").get_data(as_text=True)
+    assert _contents(html) == {"心血管介入新进展", "自学一", "李四的活动", "赵六的活动", B_ONLY, "孙七的活动"}
+    assert "补传的旧学分" not in html  # granted 2024-10-20: credit year 2024
+    assert 'id="credit-year-select"' in html and '<option value="2025" selected>' in html
+    html = c.get("/credits/list/?year=2024&psize_CreditView=100").get_data(as_text=True)
+    assert "补传的旧学分" in html and not _contents(html)
+    # 机构 / 科室 by name; never wider than the scope
+    assert _list(c, "_flt_0_institution_id=乙医院") == {B_ONLY, "孙七的活动"}
+    assert _list(c, "_flt_0_department_id=骨科") == {"李四的活动"}
+    assert _list(login("inst_a"), "_flt_0_institution_id=乙医院") == set()
+    rows = _xlsx(c.get("/credits/export/?year=2024"))
+    assert [r for r in rows[1:] if "补传的旧学分" in r] and not [r for r in rows[1:] if "自学一" in r]
