@@ -162,14 +162,6 @@ def test_no_import_circle_among_app_modules():
 # Circles that only function-level imports close (run late, so they start, but the two modules still
 # lean on each other). Each names its owner; remove a line when the circle is gone.
 ALLOWED_LATE_CIRCLES: list[set[str]] = [
-    # services/compliance.py imports counting, counting.py calls compliance.window (owner: the issue-16
-    # counting helper): window() could move to counting or a small calendar module.
-    {"app.services.compliance", "app.services.counting"},
-    # services/audit.py ↔ audit_sampling.py (owner: the audit helper).
-    {"app.services.audit", "app.services.audit_sampling"},
-    # workflow's practice-plan writer calls practice.log, practice runs workflow transitions and asks
-    # activities for the evidence size (owner: practice; workflow could write PracticePlanLog itself).
-    {"app.services.activities", "app.services.practice", "app.services.rule_sets", "app.services.workflow"},
 ]
 
 

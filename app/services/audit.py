@@ -25,8 +25,9 @@ from app.models.audit import (
     AuditFinalPerson,
     AuditStandard,
 )
+from app.models.org import INSTITUTION_LEVELS
 from app.services import users
-from app.services.errors import DomainError
+from app.services.errors import N_, DomainError
 
 
 def credit_window(cycle: AuditCycle) -> tuple[datetime.date, datetime.date]:
@@ -126,10 +127,26 @@ def check_cycle_deletable(session, cycle: AuditCycle) -> None:
         raise AuditAdminError(CYCLE_HAS_STANDARDS)
 
 
+def normalise_quotas(quotas: Any, error: type[DomainError] | None = None) -> dict[str, Any]:
+    """Check a cycle's quotas: {level: "all" | non-negative int}; raises ``error`` (AuditAdminError)."""
+    error = error or AuditAdminError
+    if not isinstance(quotas, dict) or not quotas:
+        raise error(N_("抽审单位配额格式不正确"))
+    out: dict[str, Any] = {}
+    for level, value in quotas.items():
+        if level not in INSTITUTION_LEVELS:
+            raise error(N_("未知的单位级别：%(level)s"), level=level)
+        if value == "all":
+            out[level] = "all"
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise error(N_("%(level)s的抽取家数必须是不小于0的整数"), level=level)
+        out[level] = value
+    return out
+
+
 def validate_cycle(session, cycle: AuditCycle) -> None:
     """Dates in order, one open cycle per year (AUD-1), quotas well-formed; raises AuditAdminError."""
-    from app.services.audit_sampling import AuditError, normalise_quotas
-
     if not (cycle.name or "").strip():
         raise AuditAdminError("请填写名称")
     if not cycle.year or not (2000 <= int(cycle.year) <= 2100):
@@ -140,10 +157,7 @@ def validate_cycle(session, cycle: AuditCycle) -> None:
         raise AuditAdminError("审验时间的开始时间不能晚于结束时间")
     if cycle.appeal_deadline and cycle.appeal_deadline < cycle.audit_start:
         raise AuditAdminError("复审截止时间不能早于审验开始时间")
-    try:
-        cycle.quotas = normalise_quotas(cycle.quotas)
-    except AuditError as exc:
-        raise AuditAdminError(exc.message, **exc.params) from None
+    cycle.quotas = normalise_quotas(cycle.quotas)
     if cycle.status == "open":
         q = select(AuditCycle.id).where(AuditCycle.year == cycle.year, AuditCycle.status == "open")
         if cycle.id is not None:

@@ -37,7 +37,7 @@ from app.models.audit import (
     AuditStandard,
 )
 from app.models.org import INSTITUTION_LEVELS
-from app.services import upsert
+from app.services import audit, upsert
 from app.services.audit import hold_cycle
 from app.services.errors import DomainError
 from app.services.scope import Scope
@@ -76,20 +76,8 @@ def level_order(column: Any):
 
 # --------------------------------------------------------------------------- quotas
 def normalise_quotas(quotas: Any) -> dict[str, Any]:
-    """Check a cycle's quotas: {level: "all" | non-negative int}; raises AuditError in Chinese."""
-    if not isinstance(quotas, dict) or not quotas:
-        raise AuditError("抽审单位配额格式不正确")
-    out: dict[str, Any] = {}
-    for level, value in quotas.items():
-        if level not in INSTITUTION_LEVELS:
-            raise AuditError("未知的单位级别：%(level)s", level=level)
-        if value == "all":
-            out[level] = "all"
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise AuditError("%(level)s的抽取家数必须是不小于0的整数", level=level)
-        out[level] = value
-    return out
+    """Check a cycle's quotas (services/audit.normalise_quotas); raises AuditError in Chinese."""
+    return audit.normalise_quotas(quotas, AuditError)
 
 
 def _digest(values: Iterable[Any]) -> str:

@@ -47,29 +47,11 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import ComplianceResult, Credit, Person
 from app.services import counting
+from app.services.credit_year import compliance_year, window  # noqa: F401 (the credit year's home; re-exported)
 from app.services.errors import DomainError
 from app.services.scope import Scope
 
 ZERO = Decimal(0)
-
-
-def window(policy: Mapping, year: int) -> tuple[datetime.date, datetime.date]:
-    """The credit year: seed 001 "2021 年 11 月 1 日至 2022 年 10 月 31 日" for 2022 (start 11-01, end 10-31)."""
-    w = policy.get("window") or {"start": "01-01", "end": "12-31"}
-    sm, sd = (int(x) for x in w["start"].split("-"))
-    em, ed = (int(x) for x in w["end"].split("-"))
-    start_year = year - 1 if (sm, sd) > (em, ed) else year
-    return datetime.date(start_year, sm, sd), datetime.date(year, em, ed)
-
-
-def compliance_year(policy: Mapping, on: datetime.date) -> int | None:
-    """The credit year whose window contains ``on`` (seed 001: 2021-11-01 … 2022-10-31 is 2022), or
-    None when the policy's window leaves the date out (a window shorter than a year)."""
-    for year in (on.year, on.year + 1, on.year - 1):
-        start, end = window(policy, year)
-        if start <= on <= end:
-            return year
-    return None
 
 
 def category_bounds(policy: Mapping) -> tuple[dict[str, Decimal], dict[str, Decimal]]:

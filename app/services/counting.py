@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.models.credits import COUNTED_STATUSES, CREDIT_SOURCES, CREDIT_STATUSES, Credit
 from app.models.review import ManualCredit
+from app.services.credit_year import window
 
 LATE, MANUAL = "late", "manual"
 SOURCE_LABELS = {**CREDIT_SOURCES, MANUAL: "手工录入", LATE: "补录", "distance": "远程教育"}
@@ -172,8 +173,6 @@ def multi_year_rules(policy: Mapping) -> list[dict[str, Any]]:
 
 def multi_year_span(policy: Mapping, year: int, years: int) -> tuple[datetime.date, datetime.date]:
     """The windows of ``years`` credit years ending with ``year`` (5 years: year-4 … year)."""
-    from app.services.compliance import window
-
     return window(policy, year - int(years) + 1)[0], window(policy, year)[1]
 
 

@@ -113,18 +113,10 @@ def save_plan(session: Session, user: Any, values: Mapping[str, Any], storage: A
 
 def log(plan: PracticePlan, action: str, operator: Any, reason: str | None = None,
         now: datetime.datetime | None = None) -> PracticePlanLog:
-    org = getattr(operator, "org", None)
-    entry = PracticePlanLog(action=action, reason=reason, at=now or datetime.datetime.now(),
-                            operator=_name(operator), operator_org=org.name if org is not None else None)
-    plan.logs.append(entry)
-    return entry
+    return workflow.plan_log(plan, action, operator, reason, now)
 
 
-def _name(user: Any) -> str | None:
-    if user is None:
-        return None
-    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return f"{full}（{user.username}）" if full and full != user.username else user.username
+_name = workflow.operator_name
 
 
 def resubmit(plan: PracticePlan, operator: Any) -> None:

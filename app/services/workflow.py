@@ -158,9 +158,25 @@ SELF_STUDY = Machine("self_study", SELF_STUDY_STATUSES, [
 def _plan_log(session: Session, plan: Any, t: Transition, before: str | None, user: Any, reason: str | None,
               when: datetime.datetime | None) -> Any:
     """Practice plans keep their own 审核日志 (practice_plan_log, shown on the plan's page)."""
-    from app.services.practice import log
+    return plan_log(plan, t.label, user, (reason or "").strip() or None, when)
 
-    return log(plan, t.label, user, (reason or "").strip() or None, when)
+
+def plan_log(plan: Any, action: str, operator: Any, reason: str | None = None,
+             now: datetime.datetime | None = None) -> Any:
+    """One line of a practice plan's 审核日志: what was done, by whom (name and unit), when."""
+    org = getattr(operator, "org", None)
+    entry = PracticePlanLog(action=action, reason=reason, at=now or datetime.datetime.now(),
+                            operator=operator_name(operator), operator_org=org.name if org is not None else None)
+    plan.logs.append(entry)
+    return entry
+
+
+def operator_name(user: Any) -> str | None:
+    """"张三（zhangsan）" of a user (the user name alone when it has no other name)."""
+    if user is None:
+        return None
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return f"{full}（{user.username}）" if full and full != user.username else user.username
 
 
 def _plan_last(session: Session, plan: Any) -> tuple:
