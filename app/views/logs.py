@@ -1,7 +1,7 @@
 """Login log and operation log lists (SYS-5): filter, export, clear (city admin only, logged)."""
 import json
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 
 from app.extensions import db
 from app.models import LoginLog, OperationLog
-from app.oplog import record
+from app.views.actions import act
 from app.views.base import ExportMixin
 
 
@@ -81,23 +81,23 @@ class _LogView(ExportMixin, ModelView):
         """清除: delete the selected rows (seed 003 系统安全日志: 清除 / 清空); the deletion is logged."""
         model = self.datamodel.obj
         ids = sorted(item.id for item in (items if isinstance(items, list) else [items]) if item is not None)
-        if ids:
-            db.session.query(model).filter(model.id.in_(ids)).delete(synchronize_session=False)
-            db.session.commit()
-        record(model.__module_label__, "清除", f"清除{len(ids)}条：{'、'.join(map(str, ids[:100]))}", True)
-        flash(_("已删除 %(n)s 条日志", n=len(ids)), "success")
-        return redirect(url_for(f"{type(self).__name__}.list"))
+
+        def remove_rows():
+            if ids:
+                db.session.query(model).filter(model.id.in_(ids)).delete(synchronize_session=False)
+            return len(ids)
+
+        return act(remove_rows, log=(model.__module_label__, "清除", f"清除{len(ids)}条：{'、'.join(map(str, ids[:100]))}"),
+                   done=lambda n: _("已删除 %(n)s 条日志", n=n), then=url_for(f"{type(self).__name__}.list"))
 
     @expose("/clear/", methods=["POST"])
     @has_access
     @permission_name("clear")
     def clear(self):
         model = self.datamodel.obj
-        count = db.session.query(model).delete(synchronize_session=False)
-        db.session.commit()
-        record(model.__module_label__, "清空", f"清空{count}条", True)
-        flash(_("已清空 %(n)s 条日志", n=count), "success")
-        return redirect(url_for(f"{type(self).__name__}.list"))
+        return act(lambda: db.session.query(model).delete(synchronize_session=False),
+                   log=(model.__module_label__, "清空", lambda n: f"清空{n}条"),
+                   done=lambda n: _("已清空 %(n)s 条日志", n=n), then=url_for(f"{type(self).__name__}.list"))
 
 
 class LoginLogView(_LogView):
