@@ -25,6 +25,7 @@ FLOORS = {"app.models": 0, "app.services": 1, "app.jobs": 2, "app.demo": 2, "app
 TOP_LEVEL = {
     "app.extensions": 0,  # the SQLAlchemy / Babel / AppBuilder singletons
     "app.i18n": 0,
+    "app.ip_region": 0,  # 登录地点 from an IP (offline database), read by the log models
     "app.role_labels": 0,
     "app.expiry": 1,
     "app.oplog": 1,
@@ -39,12 +40,6 @@ ALLOWED_UPWARD: set[tuple[str, str]] = {
     # The RQ entry point builds the app once per process in a plain `rq worker` (entry wiring: the
     # worker starts the factory); it is named by path in queued jobs, so it stays in app.jobs.
     ("app.jobs", "app"),
-    # models/people.py (owner: the people / models helper): Person.id_number_masked calls the pure
-    # services/idcard.mask; better a Jinja filter, or mask() next to the model.
-    ("app.models.people", "app.services.idcard"),
-    # models/logs.py (owner: the logs helper, issue 16.12): the 登录地点 column reads
-    # services/ip_region; the lookup could be done by the service that writes the log row.
-    ("app.models.logs", "app.services.ip_region"),
 }
 
 

@@ -14,7 +14,7 @@ class _Located:
 
     @property
     def location(self) -> str:
-        from app.services.ip_region import location
+        from app.ip_region import location
 
         return location(self.ip)
 

@@ -6,6 +6,15 @@ from sqlalchemy.orm import relationship
 TITLE_LEVELS = ["初级", "中级", "副高", "正高"]
 
 
+
+def mask_id_number(number: str | None) -> str:
+    """`110101199003071234` → `1101**********1234` (services/idcard.mask)."""
+    if not number:
+        return ""
+    if len(number) <= 8:
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
 class Person(Model):
     __tablename__ = "person"
     __module_label__ = "人员管理"
@@ -52,6 +61,4 @@ class Person(Model):
 
     @property
     def id_number_masked(self) -> str:
-        from app.services.idcard import mask
-
-        return mask(self.id_number)
+        return mask_id_number(self.id_number)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 
+from app.models.people import mask_id_number as mask  # noqa: F401 (the pure mask lives with the column)
 from app.services.errors import DomainError
 
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -43,15 +44,6 @@ def birth_date(number: str) -> datetime.date:
 def gender(number: str) -> str:
     """男 for an odd 17th digit, 女 for an even one."""
     return "男" if int(number[16]) % 2 else "女"
-
-
-def mask(number: str | None) -> str:
-    """`110101199003071234` → `1101**********1234`."""
-    if not number:
-        return ""
-    if len(number) <= 8:
-        return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
 def make(area: str, birth: datetime.date, seq: int) -> str:

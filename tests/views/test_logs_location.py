@@ -18,7 +18,7 @@ from tests.helpers import PASSWORD
     ("::ffff:58.218.0.1", "江苏省徐州市 电信"), ("not-an-ip", "未知"), ("", ""), (None, ""),
 ])
 def test_location_of_an_address_offline(ip, place):
-    from app.services.ip_region import location
+    from app.ip_region import location
 
     assert location(ip) == place
 
