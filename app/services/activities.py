@@ -47,6 +47,7 @@ from app.models.practice import PracticePlan
 from app.services import upsert
 from app.services.credit_rules import UNIT_LABELS, RuleError, compute_standard
 from app.services.errors import DomainError
+from app.services.numbers import plain
 from app.services.rule_sets import (
     DEGREE,
     GOV,
@@ -149,9 +150,7 @@ def amount_unit(standard: CreditStandard) -> str | None:
     return None
 
 
-def _n(value: Any) -> str:
-    d = Decimal(str(value))
-    return format(d.normalize(), "f") if d != 0 else "0"
+_n = plain
 
 
 # ------------------------------------------------------------------------------ drafts

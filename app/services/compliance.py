@@ -49,6 +49,7 @@ from app.models import ComplianceResult, Credit, Person
 from app.services import counting
 from app.services.credit_year import compliance_year, window  # noqa: F401 (the credit year's home; re-exported)
 from app.services.errors import DomainError
+from app.services.numbers import plain
 from app.services.scope import Scope
 
 ZERO = Decimal(0)
@@ -126,8 +127,7 @@ class Evaluation:
         }
 
 
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value != 0 else "0"
+_fmt = plain
 
 
 def evaluate(policy: Mapping, year: int, credits: Iterable[Any], title_level: str | None = None, *,  # noqa: C901

@@ -22,6 +22,7 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from app.services.errors import DomainError
+from app.services.numbers import plain
 
 UNIT_LABELS = {"hours": "小时", "months": "个月", "sessions": "次", "courses": "门课程", "years": "年"}
 # Sensible upper bounds of an entered amount per unit (a year has ~2,000 working hours).
@@ -67,9 +68,7 @@ def _dec(value: Any, label: str) -> Decimal:
     return number
 
 
-def _fmt(number: Decimal) -> str:
-    text = format(number.normalize(), "f")
-    return text
+_fmt = plain
 
 
 def _positive_amount(params: Mapping, inputs: Mapping) -> tuple[Decimal, str]:

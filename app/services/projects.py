@@ -21,6 +21,7 @@ from app.models.credits import Credit
 from app.models.projects import CheckIn, Holiday, Project, ProjectCatalog, Topic
 from app.services import counting, credit_records, credit_rules, upsert
 from app.services.errors import DomainError
+from app.services.numbers import plain
 from app.services.rule_sets import PROJECT, active_rule_set, policy_params
 
 # 学分类别 → (attendee standard, lecturer standard) by name in the region's rule set (seed 003 授分标准修改).
@@ -152,8 +153,7 @@ def check_topic(session: Session, topic: Topic) -> None:
         topic.qr_token = new_token()
 
 
-def _n(value) -> str:
-    return format(Decimal(str(value)).normalize(), "f")
+_n = plain
 
 
 def signin_window(topic: Topic) -> tuple[datetime.datetime, datetime.datetime] | None:

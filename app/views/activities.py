@@ -29,7 +29,7 @@ from app.views.actions import act
 from app.views.base import acting_user, current_scope
 from app.views.files import send_attachment
 from app.views.submit import once
-from app.views.widgets import number
+from app.views.widgets import number, page
 
 MODULE = "可授学分的继续医学教育活动"
 CATEGORY = "可授学分的继续医学教育活动"
@@ -51,11 +51,7 @@ SEED_TREE = [
 STEP_TITLES = {1: _l("第一步：请选择一条适用的标准"), 2: _l("第二步：添加授予名单"), 3: _l("第三步：请填写相关信息")}
 
 
-def _page(name: str = "page") -> int:
-    try:
-        return max(1, int(request.args.get(name, 1)))
-    except ValueError:
-        return 1
+_page = page  # views/widgets.page
 
 
 def _user():

@@ -16,7 +16,6 @@ import datetime
 import math
 import operator
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import request, url_for
@@ -27,19 +26,11 @@ from sqlalchemy import or_, select, true
 
 from app.extensions import db
 from app.models import Org, Person
+from app.services.numbers import plain
 from app.views.scale import org_cache
 
-
 # ------------------------------------------------------------------------------ formatting
-def number(value: Any) -> str:
-    """The one number formatter: 2.00 → "2", 0.50 → "0.5", 100 → "100", None → ""."""
-    if value is None or value == "":
-        return ""
-    try:
-        value = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    return format(value.normalize(), "f") if value != 0 else "0"
+number = plain  # the one number formatter (services/numbers): 2.00 → "2", 0.50 → "0.5", None → ""
 
 
 def excel_number(value: Any) -> Any:

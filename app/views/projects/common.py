@@ -10,8 +10,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import DictItem, DictType, Org
 from app.oplog import record
-from app.services import projects as svc
 from app.views.base import acting_user
+from app.views.widgets import number
 
 MODULE = "继教项目"
 CATALOG_LABELS = {"approval_no": _l("审批编号"), "name": _l("项目名称"), "category": _l("学分类别"),
@@ -37,8 +37,7 @@ def date_text(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def num(value) -> str:
-    return svc._n(value) if value is not None else ""
+num = number  # views/widgets.number
 
 
 def dict_choices(code: str):

@@ -25,6 +25,7 @@ from app.views.actions import act
 from app.views.base import acting_user, current_scope
 from app.views.projects.common import dict_choices, num
 from app.views.submit import once
+from app.views.widgets import page
 
 PAGE_SIZE = 20
 MODULE = "继教项目申报"
@@ -32,8 +33,7 @@ MODULE = "继教项目申报"
 WAITING = {workflow.DISTRICT: ("submitted",), workflow.CITY: ("district_passed",)}
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+_page = page  # views/widgets.page
 
 
 def _scoped(pk: int) -> Declaration:
