@@ -374,12 +374,12 @@ class ActivityView(BaseView):
     @permission_name("grant")
     def evidence_delete(self, draft_id, att_id):
         draft = self._draft(draft_id)
-        db.session.delete(self._evidence(draft, att_id))
-        db.session.commit()
+        evidence = self._evidence(draft, att_id)
         if request.accept_mimetypes.best == "application/json":
+            act(lambda: db.session.delete(evidence))
             return jsonify(deleted=att_id)
-        flash(_("已删除附件"), "success")
-        return redirect(url_for("ActivityView.step3", draft_id=draft.id))
+        return act(lambda: db.session.delete(evidence), done=_("已删除附件"),
+                   then=url_for("ActivityView.step3", draft_id=draft.id))
 
 
 # Where a refusal of step 3 belongs: the first field whose words open the message, else the first it names.
