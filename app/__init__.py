@@ -80,6 +80,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app.views import submit
 
     submit.init_app(app)  # {{ submit_token() }}: the one-time token of idempotent forms
+    from app.views import menu_cache
+
+    menu_cache.install(app)  # the navbar's menu rendered once per role set and language
 
     _register_error_pages(app)
     from app import expiry
