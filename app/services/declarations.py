@@ -72,6 +72,8 @@ workflow.GUARDS.setdefault("district_level", (_level_is("QJ"), N_("市级项目�
 workflow.GUARDS.setdefault("ended", (_ended, N_("项目结束后才能提交执行反馈")))
 
 APPROVE = ("district_approve", "city_approve")
+# What waits for whom: the district reviews the submitted, the city approves what the district passed.
+WAITING = {DISTRICT: ("submitted",), CITY: ("district_passed",)}
 REVIEW_ACTIONS = {"pass": ("district_pass", "district_approve", "city_approve"),
                   "return": ("district_return", "city_return"), "reject": ("district_reject", "city_reject")}
 FIELDS = ("year", "name", "category", "subject", "credits", "hours", "planned_count", "starts_on", "ends_on",

@@ -29,7 +29,7 @@ from app.models.audit_review import AuditAppeal
 from app.models.distance import DistanceProject, DistanceUpload
 from app.models.projects import Declaration
 from app.models.supervision import Feedback, Filing, Period, SiteManager
-from app.services import audit_review, grant_review, workflow
+from app.services import audit_review, declarations, grant_review, workflow
 from app.services.scope import Scope
 
 
@@ -145,10 +145,12 @@ def _declaration_and_distance_todos(session: Session, scope: Scope, actor: str) 
     wanted: list = []
     if actor == workflow.DISTRICT:
         wanted.append((DECLARATIONS_DISTRICT, "DeclarationReviewView.list", {}, ("can_list", "DeclarationReviewView"),
-                       lambda: _scoped_count(session, scope, Declaration, Declaration.status == "submitted")))
+                       lambda: _scoped_count(session, scope, Declaration,
+                                             Declaration.status.in_(declarations.WAITING[workflow.DISTRICT]))))
     if actor == workflow.CITY:
         wanted.append((DECLARATIONS_CITY, "DeclarationReviewView.list", {}, ("can_list", "DeclarationReviewView"),
-                       lambda: _scoped_count(session, scope, Declaration, Declaration.status == "district_passed")))
+                       lambda: _scoped_count(session, scope, Declaration,
+                                             Declaration.status.in_(declarations.WAITING[workflow.CITY]))))
         wanted.append((DISTANCE_PROJECTS, "DistanceProjectView.list", {"status": "pending"},
                        ("can_review", "DistanceProjectView"),
                        lambda: _scoped_count(session, scope, DistanceProject, DistanceProject.status == "pending")))

@@ -30,7 +30,6 @@ from app.views.widgets import page
 PAGE_SIZE = 20
 MODULE = "继教项目申报"
 # What each reviewer has to decide: the district the submitted ones, the city those the district passed.
-WAITING = {workflow.DISTRICT: ("submitted",), workflow.CITY: ("district_passed",)}
 
 
 _page = page  # views/widgets.page
@@ -48,7 +47,7 @@ def _filtered(waiting: bool):
     status, q = request.args.get("status", ""), (request.args.get("q") or "").strip()
     year = request.args.get("year", type=int)
     if waiting and not status:
-        query = query.where(Declaration.status.in_(WAITING.get(workflow.actor_of(acting_user()), ())))
+        query = query.where(Declaration.status.in_(decl.WAITING.get(workflow.actor_of(acting_user()), ())))
     if status in DECLARATION_STATUSES:
         query = query.where(Declaration.status == status)
     if year:
