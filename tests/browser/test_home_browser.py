@@ -70,3 +70,67 @@ def test_district_and_expert_homes_at_1366(browser_app, page, login_as, clock, t
         page.locator("#todo-list a").click()
     rows = page.locator("#audit-persons tbody tr").all_inner_texts()
     assert len(rows) == 1 and "张三" in rows[0], rows
+
+
+def _count(app, query) -> int:
+    from app.extensions import db
+
+    with app.app_context():
+        n = db.session.scalar(query)
+        db.session.remove()
+    return n
+
+
+def test_city_institution_secretary_and_student_homes_at_1366(browser_app, page, login_as, clock, tmp_path):
+    """Issue 15.1 for the other office roles: every to-do the role decides, its count as the database
+    has it, the role's own picture, nothing wider than the laptop's screen; a screenshot each."""
+    from sqlalchemy import func
+
+    from app.models import ComplianceResult, PracticePlan, Project, SelfStudy
+    from app.models.audit_review import AuditAppeal
+    from app.models.supervision import Filing
+
+    clock.at(IN_PERIOD, tick=True)
+    w = _world(browser_app)
+    with browser_app.app_context():
+        busy = seed_busy(w)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    app = browser_app
+    pending = {
+        "教学活动计划待审核": _count(app, select(func.count(PracticePlan.id)).where(PracticePlan.status == "pending")),
+        "项目报备待审核": _count(app, select(func.count(Filing.id)).where(Filing.status == "pending")),
+        "项目有异常提示": _count(app, select(func.count(Project.id)).where(Project.flagged.is_(True))),
+        "审验复审申请待复审": _count(app, select(func.count(AuditAppeal.id)).where(AuditAppeal.status == "pending")),
+    }
+    expected = {
+        "city": {text: n for text, n in pending.items() if n},
+        "inst_a": {"自学计划待授分": _count(app, select(func.count(SelfStudy.id)).where(
+            SelfStudy.institution_id == w.a, SelfStudy.status == "submitted")),
+            "教学活动计划未通过审核": _count(app, select(func.count(PracticePlan.id)).where(
+                PracticePlan.institution_id == w.a, PracticePlan.status == "rejected"))},
+    }
+    share_of = {"city": [], "inst_a": [ComplianceResult.institution_id == w.a],
+                "sec_a": [ComplianceResult.department_id == w.a_dept]}
+    for user in ("city", "inst_a", "sec_a", "tech_a"):
+        page.context.clear_cookies()
+        login_as(user)
+        page.goto("/")
+        shown = {}
+        for text in page.locator("#todo-list a").all_inner_texts():
+            number, _, label = text.partition(" ")
+            shown[label] = int(number)
+        for label, n in expected.get(user, {}).items():
+            assert [v for k, v in shown.items() if label in k] == [n], (user, label, shown)
+        if user in share_of:
+            cond = [ComplianceResult.year == busy.year, *share_of[user]]
+            total = _count(app, select(func.count(ComplianceResult.id)).where(*cond))
+            met = _count(app, select(func.count(ComplianceResult.id)).where(*cond, ComplianceResult.met.is_(True)))
+            assert (page.locator("#share-met").inner_text(), page.locator("#share-total").inner_text()) == (
+                str(met), str(total)), user
+        else:  # the student: this credit year's progress against the requirement
+            assert "/ 25" in page.locator("#home-progress").inner_text()
+        _fits(page)
+        shot = tmp_path / f"home-{user}-1366.png"
+        page.screenshot(path=str(shot))
+        print(f"screenshot: {shot}")
+    assert not page.js_errors
