@@ -24,6 +24,21 @@ def _world(app) -> SimpleNamespace:
                            a_dept2=orgs["TA2"], a2_dept=orgs["TC1"], b_dept=orgs["TB1"])
 
 
+def _busy(app) -> tuple[SimpleNamespace, SimpleNamespace]:
+    """(world, busy): the waiting items of tests/views/test_home_roles on a fresh world (each test of this
+    module seeds its own)."""
+    from app.extensions import db
+    from tests import helpers
+
+    with app.app_context():
+        helpers.reset_data()
+        helpers.build_world()
+        db.session.remove()
+    world = _world(app)
+    with app.app_context():
+        return world, seed_busy(world)
+
+
 def _fits(page) -> None:
     """No horizontal scroll at 1366 px."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the home scrolls sideways"
@@ -31,8 +46,7 @@ def _fits(page) -> None:
 
 def test_district_and_expert_homes_at_1366(browser_app, page, login_as, clock, tmp_path):
     clock.at(IN_PERIOD, tick=True)
-    with browser_app.app_context():
-        seed_busy(_world(browser_app))
+    _busy(browser_app)
     page.set_viewport_size({"width": 1366, "height": 768})
 
     login_as("district1")
@@ -91,9 +105,7 @@ def test_city_institution_secretary_and_student_homes_at_1366(browser_app, page,
     from app.models.supervision import Filing
 
     clock.at(IN_PERIOD, tick=True)
-    w = _world(browser_app)
-    with browser_app.app_context():
-        busy = seed_busy(w)
+    w, busy = _busy(browser_app)
     page.set_viewport_size({"width": 1366, "height": 768})
     app = browser_app
     pending = {
