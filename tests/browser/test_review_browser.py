@@ -75,8 +75,10 @@ def test_manual_entry_review_chain(page, login_as, cleanup):
     assert row.locator("iframe.cme-preview-pdf").count() == 1
     row.locator("input.cme-row").check()
     page.fill("#reason", "证书编号与电子学分证书不一致")
+    # The opened PDF preview may still be laying itself out when a pointer click lands, which then hits
+    # nothing: press the button itself (its onclick checks and confirms, the dialog is accepted above).
     with page.expect_navigation():
-        page.click("#btn-fail")
+        page.locator("#btn-fail").evaluate("button => button.click()")
     assert "已审核不通过 1 条学分" in page.content() and _row(page).count() == 0
 
     _switch(page, login_as, "tech_a")
