@@ -2,10 +2,10 @@
 sees the reason, fixes, resubmits → unit pass → city pass, in headless Chromium with CSRF on."""
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from sqlalchemy import delete, select
+
+from tests.conftest import FIXED_NOW
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 CONTENT = "浏览器测试：国家级心血管新进展学习班"
@@ -44,7 +44,8 @@ def _row(page):
     return page.locator("#review-list tr", has_text=CONTENT)
 
 
-def test_manual_entry_review_chain(page, login_as, cleanup):
+def test_manual_entry_review_chain(page, login_as, cleanup, clock):
+    clock.at(tick=True)  # a fixed instant (FIXED_NOW), ticking: the app's "today" and the form's agree
     page.on("dialog", lambda d: d.accept())
     login_as("tech_a")
     page.goto("/manual-credits/")
@@ -56,7 +57,7 @@ def test_manual_entry_review_chain(page, login_as, cleanup):
     page.fill("#credits", "5")
     page.fill("#hours", "15")
     page.fill("#organizer", "中华医学会")
-    page.fill("#granted_on", datetime.date.today().isoformat())
+    page.fill("#granted_on", FIXED_NOW.date().isoformat())
     page.set_input_files("#evidence", files=[{"name": "电子证书.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     with page.expect_navigation():
         page.click("#btn-save")
@@ -125,7 +126,8 @@ def cleanup_std(browser_app):
     _delete_credits(browser_app, STD_CONTENT)
 
 
-def test_manual_entry_with_standard_computes_live(page, login_as, browser_app, cleanup_std):
+def test_manual_entry_with_standard_computes_live(page, login_as, browser_app, cleanup_std, clock):
+    clock.at(tick=True)
     """The 授分标准 picker: "7 进修学习不满3个月 每6小时1分（上限25分）" — 20 hours give 3 credits, shown
     live by /api/v1/credit_rules/compute (CSRF token of the page) and computed again by the server."""
     from app.extensions import db
@@ -153,7 +155,7 @@ def test_manual_entry_with_standard_computes_live(page, login_as, browser_app, c
     page.fill("#certificate_no", "JX-001")
     page.fill("#hours", "40")
     page.fill("#organizer", "北京协和医院")
-    page.fill("#granted_on", datetime.date.today().isoformat())
+    page.fill("#granted_on", FIXED_NOW.date().isoformat())
     with page.expect_navigation():
         page.click("#btn-save")
     assert "草稿" in page.inner_text("#credit-status")
