@@ -80,9 +80,13 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app.views import submit
 
     submit.init_app(app)  # {{ submit_token() }}: the one-time token of idempotent forms
-    from app.views import menu_cache
+    from app.views import menu_cache, search_cache
 
     menu_cache.install(app)  # the navbar's menu rendered once per role set and language
+    search_cache.install()  # each list's search form rendered once per roles, scope and language
+    from app.views import scale
+
+    scale.install()  # REST arguments validated against schemas checked once, not on every request
 
     _register_error_pages(app)
     from app import expiry

@@ -6,7 +6,7 @@
 For each page of the mix (bench/load.py runs the same paths over HTTP) and each demo user: the
 median time through the app (Flask test client, in process), the number of SQL statements, and
 ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement whose plan takes over ``--slow`` ms (all of them
-with ``--explain-all``); ``--profile N`` adds a cProfile of N requests of each page. Nothing is written to the database (the app's migrations are applied
+with ``--explain-all``); ``--cpu N`` prints only the CPU time per request (median of N runs); ``--profile N`` adds a cProfile of N requests of each page. Nothing is written to the database (the app's migrations are applied
 first, like bench_credits.py --reuse).
 """
 from __future__ import annotations
@@ -30,6 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default="cme_bench_small")
     parser.add_argument("--admin-url", default=os.environ.get("CME_BENCH_PG", DEFAULT_ADMIN_URL))
+    parser.add_argument("--url", default="", help="a full database URL instead of --db (e.g. the SQLite demo)")
     parser.add_argument("--users", default="admin,hospital")
     parser.add_argument("--only", default="", help="comma-separated page names of the mix")
     parser.add_argument("--repeat", type=int, default=5)
@@ -37,6 +38,9 @@ def main() -> None:
     parser.add_argument("--explain-all", action="store_true")
     parser.add_argument("--no-migrate", action="store_true")
     parser.add_argument("--profile", type=int, default=0, help="cProfile this many requests of each page (top functions)")
+    parser.add_argument("--cpu", type=int, default=0,
+                        help="measure only: CPU time (time.process_time) per request, median of this many runs "
+                             "of 5 requests each (the app's Python work; SQL waits excluded)")
     args = parser.parse_args()
 
     from sqlalchemy import select
@@ -46,7 +50,7 @@ def main() -> None:
     from app.extensions import db
     from app.models import CmeUser, Person
 
-    url = args.admin_url.rsplit("/", 1)[0] + "/" + args.db
+    url = args.url or args.admin_url.rsplit("/", 1)[0] + "/" + args.db
     if not args.no_migrate:
         from bench_credits import migrate
         migrate(url)
@@ -63,6 +67,17 @@ def main() -> None:
             client = login(app, username, DEMO_PASSWORD)
             for name, path in mix_paths(person_id):
                 if only and name not in only:
+                    continue
+                if args.cpu:
+                    client.get(path)  # warm-up
+                    runs = []
+                    for _ in range(args.cpu):
+                        started = time.process_time()
+                        for _ in range(5):
+                            r = client.get(path)
+                        runs.append((time.process_time() - started) * 1000 / 5)
+                    print(f"{username:10} {name:12} → {r.status_code}  CPU {statistics.median(runs):6.1f} ms/request "
+                          f"(min {min(runs):.1f}, max {max(runs):.1f})")
                     continue
                 times = []
                 for i in range(args.repeat + 1):

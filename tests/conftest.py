@@ -226,14 +226,14 @@ def app(backend, _apps):
 @pytest.fixture(autouse=True)
 def _clean_data(request):
     """Empty the data tables after each test that used the app (roles and permissions stay), and forget
-    this process's last failed file write (services/filestore keeps it for /healthz) and the menus
-    rendered per role set (views/menu_cache: a test may have changed a role's permissions by SQL)."""
+    this process's last failed file write (services/filestore keeps it for /healthz) and the menus and
+    search forms rendered per role set (services/ttl_cache: a test may have changed roles or choices by SQL)."""
     yield
     from app.services import filestore
-    from app.views import menu_cache
+    from app.services import ttl_cache
 
     filestore._last.clear()
-    menu_cache.clear()
+    ttl_cache.clear_all()
     if "app" in request.fixturenames:
         application = request.getfixturevalue("app")
         with application.app_context():

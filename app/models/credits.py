@@ -97,6 +97,9 @@ class CompliancePolicy(Model):
 
 # Manual entries (sources "manual" / "unit" of services.manual_credits) waiting for a unit or the city.
 REVIEW_PENDING = "status IN ('submitted', 'unit_approved') AND source IN ('manual', 'unit')"
+# Sources of grants (not hand entries); a rule set's counting policy may hold them for the city's review.
+GRANT_SOURCES = ("card", "qr", "project_import", "distance")
+GRANTS_HELD = "status = 'unit_approved' AND source IN ({})".format(", ".join(f"'{s}'" for s in GRANT_SOURCES))
 
 
 class Credit(Model):
@@ -108,9 +111,9 @@ class Credit(Model):
     id = Column(Integer, primary_key=True)
     person_id = Column(Integer, ForeignKey("person.id"), nullable=False)
     # The person's place when the credit was granted (scope is one indexed equality).
-    district_id = Column(Integer, index=True)
-    institution_id = Column(Integer, index=True)
-    department_id = Column(Integer, index=True)
+    district_id = Column(Integer)  # indexed with the list order below: (scope, granted_on, id)
+    institution_id = Column(Integer)
+    department_id = Column(Integer)
     rule_set_id = Column(Integer, ForeignKey("rule_set.id"))
     standard_id = Column(Integer, ForeignKey("credit_standard.id"))
     activity_type = Column(String(64), nullable=False)  # 学分大类
@@ -138,7 +141,10 @@ class Credit(Model):
 
     __table_args__ = (
         Index("ix_credit_person_granted", "person_id", "granted_on"),
-        Index("ix_credit_inst_granted", "institution_id", "granted_on"),
+        # each scope's list order (granted_on DESC, id DESC) as a backward scan; also the scope lookups
+        Index("ix_credit_district_granted_id", "district_id", "granted_on", "id"),
+        Index("ix_credit_inst_granted_id", "institution_id", "granted_on", "id"),
+        Index("ix_credit_dept_granted_id", "department_id", "granted_on", "id"),
         Index("ix_credit_status_granted", "status", "granted_on"),
         # Credit lists at city scale (migration c3ed17b0e003, bench/bench_credits.py).
         Index("ix_credit_granted_id", "granted_on", "id"),
@@ -151,6 +157,9 @@ class Credit(Model):
         # The home page's review to-dos: only manual entries still under review (issue 18).
         Index("ix_credit_review_pending", "status", "institution_id", "district_id", "id",
               postgresql_where=text(REVIEW_PENDING), sqlite_where=text(REVIEW_PENDING)),
+        # The home page's 待市级审核的授分 (grants a rule set's counting policy holds back; services/grant_review).
+        Index("ix_credit_grants_held", "rule_set_id", "source", "institution_id", "district_id",
+              postgresql_where=text(GRANTS_HELD), sqlite_where=text(GRANTS_HELD)),
     )
 
     def __repr__(self) -> str:

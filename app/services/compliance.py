@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import ComplianceResult, Credit, Person
-from app.services import counting
+from app.services import counting, ttl_cache
 from app.services.credit_year import compliance_year, window  # noqa: F401 (the credit year's home; re-exported)
 from app.services.errors import DomainError
 from app.services.numbers import plain
@@ -435,6 +435,8 @@ def recompute(session: Session, policy: Mapping, rule_set_id: int, year: int, sc
     rows rewritten); single persons (the credit hook) and SQLite take the one-statement upsert."""
     source = result_select(policy, rule_set_id, year, scope, person_ids)
     dialect = session.get_bind().dialect.name
+    if person_ids is None:  # a whole scope rewritten: the home pages' shares are recounted at the commit
+        ttl_cache.mark_stale(session, "summaries")
     if dialect == "postgresql" and person_ids is None:
         return _recompute_staged(session, source)
     if dialect in ("postgresql", "sqlite"):

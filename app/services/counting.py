@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 
-from app.models.credits import COUNTED_STATUSES, CREDIT_SOURCES, CREDIT_STATUSES, Credit
+from app.models.credits import COUNTED_STATUSES, CREDIT_SOURCES, CREDIT_STATUSES, GRANT_SOURCES, Credit
 from app.models.review import ManualCredit
 from app.services.credit_year import window
 
@@ -149,9 +149,6 @@ def pending_city_sql(policies: Mapping[int, Mapping]) -> ColumnElement:
     if not clauses:
         return literal(False)
     return and_(Credit.status == "unit_approved", or_(*clauses))
-
-
-GRANT_SOURCES = ("card", "qr", "project_import", "distance")  # sources of grants, not of hand entries
 
 
 def waits_for_city(session: Session, credit: Any) -> bool:

@@ -1,4 +1,10 @@
-"""Counts for the home page, always inside the user's scope."""
+"""Counts for the home page, always inside the user's scope.
+
+The summaries over everybody in a scope (persons, organizations, the year's compliance shares) read
+hundreds of thousands of rows for a city (~0.3 s) and everybody opens the home page every morning: each is
+kept per scope and year for ``SUMMARY_TTL`` seconds (services/ttl_cache.py). A committed change of a person,
+an organization or a result in this process, or a recompute, recounts them at once; another worker process
+recounts within ``SUMMARY_TTL``. To-dos are always counted fresh."""
 from __future__ import annotations
 
 import datetime
@@ -14,10 +20,33 @@ from app.models.audit import AuditFinalPerson
 from app.models.audit_review import AuditResult
 from app.services.audit_review import persons_criterion
 from app.services.scope import Scope
+from app.services.ttl_cache import TtlCache, changed_objects
+
+SUMMARY_TTL = 300.0  # seconds a home page's summary may lag a change made in another worker process
+
+
+def _touches_summaries(session: Session) -> bool:
+    return any(isinstance(obj, (Person, Org, ComplianceResult)) for obj in changed_objects(session))
+
+
+_summaries = TtlCache("summaries", SUMMARY_TTL, 4096, _touches_summaries)
+
+
+def _kept(name: str, scope: Scope, year: int | None, compute: Callable[[], object]):
+    key = (name, scope.level, scope.org_id, scope.person_id, year)
+    value = _summaries.get(key)
+    if value is None:
+        value = compute()
+        _summaries.put(key, value)
+    return value
 
 
 def home_counts(session: Session, scope: Scope) -> list[tuple[str, int, str]]:
     """(label, number, endpoint) tuples for the cards on the home page."""
+    return list(_kept("counts", scope, None, lambda: _home_counts(session, scope)))
+
+
+def _home_counts(session: Session, scope: Scope) -> list[tuple[str, int, str]]:
     cards: list[tuple[str, int, str]] = []
     if scope.level in ("all", "district"):
         n = session.scalar(scope.filter(select(func.count(Org.id)).where(Org.kind == "institution"), Org))
@@ -109,7 +138,11 @@ class Share:
 
 
 def compliance_share(session: Session, scope: Scope, year: int) -> Share:
-    """达标 n / total of the people in ``scope`` for ``year`` (stored results; one query)."""
+    """达标 n / total of the people in ``scope`` for ``year`` (stored results; one query, kept a while)."""
+    return _kept("share", scope, year, lambda: _compliance_share(session, scope, year))
+
+
+def _compliance_share(session: Session, scope: Scope, year: int) -> Share:
     total, met = session.execute(scope.filter(
         select(func.count(ComplianceResult.id),
                func.coalesce(func.sum(case((ComplianceResult.met.is_(True), 1), else_=0)), 0))
@@ -123,7 +156,12 @@ TOP_INSTITUTIONS = 10
 def compliance_by_institution(session: Session, scope: Scope, year: int,
                               limit: int = TOP_INSTITUTIONS) -> list[Share]:
     """达标 by institution in ``scope`` for ``year``: the ``limit`` institutions with the lowest share
-    first (those who need a push), one grouped query."""
+    first (those who need a push), one grouped query (kept a while)."""
+    return list(_kept(f"by_institution:{limit}", scope, year,
+                      lambda: _compliance_by_institution(session, scope, year, limit)))
+
+
+def _compliance_by_institution(session: Session, scope: Scope, year: int, limit: int) -> list[Share]:
     met = func.sum(case((ComplianceResult.met.is_(True), 1), else_=0))
     total = func.count(ComplianceResult.id)
     rows = session.execute(scope.filter(

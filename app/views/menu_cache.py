@@ -5,65 +5,50 @@ is translated, about a quarter of a list page's Python time. What a user sees in
 on their roles and the language, so ``cached_menu()`` (a template global used by
 templates/appbuilder/navbar.html) keeps the rendered HTML per (roles, language). A change of any role's
 permissions in this process (the role editor, ``flask fab`` commands, sync at start) empties the cache
-at its commit; other worker processes see it within ``TTL`` seconds.
+at its commit; other worker processes see it within ``TTL`` seconds (services/ttl_cache.py).
 """
 from __future__ import annotations
-
-import threading
-import time
 
 from flask import current_app, render_template
 from flask_babel import get_locale
 from markupsafe import Markup
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.views.base import role_names
+from app.services.ttl_cache import TtlCache, changed_objects
 
 TTL = 30.0  # seconds another process may show a menu from before a permission change
-_cache: dict[tuple, tuple[float, Markup]] = {}
-_lock = threading.Lock()
-
-
-def clear() -> None:
-    with _lock:
-        _cache.clear()
-
-
-def cached_menu() -> Markup:
-    """The ``<li>`` items of the navbar's menu for the request's user (FAB's navbar_menu.html)."""
-    key = (tuple(sorted(role_names())), str(get_locale() or ""))
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit is not None and now - hit[0] < TTL:
-        return hit[1]
-    html = Markup(render_template("appbuilder/navbar_menu.html", menu=current_app.appbuilder.menu,
-                                  appbuilder=current_app.appbuilder))
-    if role_names():  # an anonymous page (login) is cheap and may differ by public permissions: not kept
-        with _lock:
-            _cache[key] = (now, html)
-    return html
 
 
 def _touches_permissions(session: Session) -> bool:
     from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 
     kinds = (Role, PermissionView, Permission, ViewMenu)
-    return any(isinstance(obj, kinds) for obj in (*session.new, *session.dirty, *session.deleted))
+    return any(isinstance(obj, kinds) for obj in changed_objects(session))
 
 
-def _before_flush(session: Session, flush_context, instances) -> None:
-    if _touches_permissions(session):
-        session.info["cme_menu_stale"] = True
+_cache = TtlCache("menu", TTL, 256, _touches_permissions)
 
 
-def _after_commit(session: Session) -> None:
-    if session.info.pop("cme_menu_stale", False):
-        clear()
+def clear() -> None:
+    _cache.clear()
+
+
+def cached_menu() -> Markup:
+    """The ``<li>`` items of the navbar's menu for the request's user (FAB's navbar_menu.html)."""
+    key = (tuple(sorted(role_names())), str(get_locale() or ""))
+    html = _cache.get(key)
+    if html is not None:
+        return html
+    html = Markup(render_template("appbuilder/navbar_menu.html", menu=current_app.appbuilder.menu,
+                                  appbuilder=current_app.appbuilder))
+    if role_names():  # an anonymous page (login) is cheap and may differ by public permissions: not kept
+        _cache.put(key, html)
+    return html
 
 
 def install(app) -> None:
+    from app.services import ttl_cache
+
     app.jinja_env.globals["cached_menu"] = cached_menu
-    if not event.contains(Session, "before_flush", _before_flush):
-        event.listen(Session, "before_flush", _before_flush)
-        event.listen(Session, "after_commit", _after_commit)
+    ttl_cache.install()

@@ -18,7 +18,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -60,10 +60,11 @@ def transcript_link(person: Person | None, year: int | None = None) -> Markup | 
     """A person's name linking to the person's 学分档案."""
     if person is None:
         return ""
-    args = {"person_id": person.id}
-    if year:
-        args["year"] = year
-    return Markup('<a href="{}">{}</a>').format(url_for("TranscriptView.person", **args), str(person))
+    prefix = getattr(g, "cme_transcript_url", None)
+    if prefix is None:  # "/transcript/" once per request, not a url_for per row
+        prefix = g.cme_transcript_url = url_for("TranscriptView.person", person_id=0)[:-1]
+    href = f"{prefix}{person.id}?year={int(year)}" if year else f"{prefix}{person.id}"
+    return Markup('<a href="{}">{}</a>').format(href, str(person))
 
 
 # ------------------------------------------------------------------------------ pager
