@@ -24,7 +24,6 @@ import argparse
 import http.client
 import random
 import re
-import statistics
 import sys
 import threading
 import time
@@ -136,6 +135,39 @@ def proc_cpu(pid: int) -> float:
     return total
 
 
+def postgres_cpu() -> float:
+    """User + system CPU seconds of every PostgreSQL process on this machine (backends, parallel workers,
+    checkpointer…; /proc, Linux; processes that ended meanwhile are not counted)."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                head, rest = fh.read().rsplit(")", 1)
+            if not head.split("(", 1)[1].startswith("postgres"):
+                continue
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (/proc/stat)."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
 def pg_cpu(url: str) -> float | None:
     """Milliseconds of statement execution the database reports so far (pg_stat_statements), if any."""
     import subprocess
@@ -147,35 +179,12 @@ def pg_cpu(url: str) -> float | None:
     return float(out.stdout.strip() or 0)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default="http://127.0.0.1:5000")
-    parser.add_argument("--user", default="admin", help="comma-separated demo users, shared round-robin")
-    parser.add_argument("--password", default=DEMO_PASSWORD)
-    parser.add_argument("--sessions", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--timeout", type=float, default=30, help="a request slower than this is a timeout")
-    parser.add_argument("--pages", default="", help="comma-separated page names (default: the whole mix)")
-    parser.add_argument("--person-id", type=int, help="the transcript's person (default: the first the user sees)")
-    parser.add_argument("--server-pid", type=int, help="server (gunicorn master / run.py) pid: CPU per request")
-    parser.add_argument("--pg-stat", help="PostgreSQL URL: execution time per request (pg_stat_statements)")
-    args = parser.parse_args()
-
-    users = args.user.split(",")
-    cookies = []
-    for username in users:
-        client = Client(args.url, args.timeout)
-        client.login(username, args.password)
-        cookies.append(dict(client.cookies))
-    person_id = args.person_id or first_person_id(client)
-    mix = mix_paths(person_id)
-    if args.pages:
-        wanted = set(args.pages.split(","))
-        mix = [(n, p) for n, p in mix if n in wanted]
+def run(args, mix: list[tuple[str, str]], cookies: list[dict]) -> int:
+    """Run ``mix`` with ``args.sessions`` sessions for ``args.seconds``; print the table; return the errors."""
     times: dict[str, list[float]] = {name: [] for name, _ in mix}
     errors: dict[str, list[str]] = {name: [] for name, _ in mix}
     lock = threading.Lock()
-    stop_at = time.monotonic() + args.seconds
+    stop_at = time.monotonic() + args.seconds + 1.0
     barrier = threading.Barrier(args.sessions + 1)
 
     def session(index: int) -> None:
@@ -213,13 +222,21 @@ def main() -> None:
     threads = [threading.Thread(target=session, args=(i,), daemon=True) for i in range(args.sessions)]
     for thread in threads:
         thread.start()
+    barrier.wait()
+    time.sleep(1.0)  # the first second warms the connections up; measured from here
+    with lock:
+        for name in times:
+            times[name].clear()
+            errors[name].clear()
     cpu0 = proc_cpu(args.server_pid) if args.server_pid else None
     pg0 = pg_cpu(args.pg_stat) if args.pg_stat else None
-    barrier.wait()
+    pgproc0, client0, machine0 = postgres_cpu(), time.process_time(), machine_busy()
     started = time.monotonic()
     for thread in threads:
         thread.join(args.seconds + args.timeout + 5)
     wall = time.monotonic() - started
+    pgproc, client_cpu = postgres_cpu() - pgproc0, time.process_time() - client0
+    machine = [b - a for a, b in zip(machine0, machine_busy())]
     cpu = proc_cpu(args.server_pid) - cpu0 if args.server_pid else None
     pg = pg_cpu(args.pg_stat) - pg0 if args.pg_stat and pg0 is not None else None
 
@@ -244,11 +261,54 @@ def main() -> None:
           f"{percentile(everything, 95):>8.0f} {percentile(everything, 99):>8.0f} "
           f"{max(everything) if everything else float('nan'):>8.0f}  {all_errors}")
     done = len(everything) + all_errors
-    if cpu is not None and done:
-        print(f"server CPU: {cpu:.1f} s, {cpu * 1000 / done:.1f} ms per request")
+    if done:
+        parts = [f"PostgreSQL processes {pgproc * 1000 / done:.1f}", f"this load client {client_cpu * 1000 / done:.1f}"]
+        if cpu is not None:
+            parts.insert(0, f"server {cpu * 1000 / done:.1f}")
+        busy = machine[0] / machine[1] * 100 if machine[1] else float("nan")
+        print(f"CPU per request (ms): {', '.join(parts)}; the machine was {busy:.0f} % busy")
     if pg is not None and done:
         print(f"PostgreSQL statement time: {pg / 1000:.1f} s, {pg / done:.1f} ms per request (pg_stat_statements)")
-    if statistics and all_errors:
+    return all_errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:5000")
+    parser.add_argument("--user", default="admin", help="comma-separated demo users, shared round-robin")
+    parser.add_argument("--password", default=DEMO_PASSWORD)
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--timeout", type=float, default=30, help="a request slower than this is a timeout")
+    parser.add_argument("--pages", default="", help="comma-separated page names (default: the whole mix)")
+    parser.add_argument("--person-id", type=int, help="the transcript's person (default: the first the user sees)")
+    parser.add_argument("--server-pid", type=int, help="server (gunicorn master / run.py) pid: CPU per request")
+    parser.add_argument("--each", action="store_true",
+                        help="each page alone first (its own CPU per request), then the whole mix")
+    parser.add_argument("--pg-stat", help="PostgreSQL URL: execution time per request (pg_stat_statements)")
+    args = parser.parse_args()
+
+    users = args.user.split(",")
+    cookies = []
+    for username in users:
+        client = Client(args.url, args.timeout)
+        client.login(username, args.password)
+        cookies.append(dict(client.cookies))
+    person_id = args.person_id or first_person_id(client)
+    mix = mix_paths(person_id)
+    if args.pages:
+        wanted = set(args.pages.split(","))
+        mix = [(n, p) for n, p in mix if n in wanted]
+    errors = 0
+    if args.each:
+        for page in mix:
+            print(f"\n--- {page[0]} alone")
+            errors += run(args, [page], cookies)
+    if not args.each or len(mix) > 1:
+        if args.each:
+            print("\n--- the mix")
+        errors += run(args, mix, cookies)
+    if errors:
         sys.exit(1)
 
 

@@ -14,8 +14,8 @@ from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from app.views.base import role_names
 from app.services.ttl_cache import TtlCache, changed_objects
+from app.views.base import role_names
 
 TTL = 30.0  # seconds another process may show a menu from before a permission change
 

@@ -16,8 +16,8 @@ from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
 from sqlalchemy.orm import Session
 
-from app.views.base import current_scope, role_names
 from app.services.ttl_cache import TtlCache, changed_objects
+from app.views.base import current_scope, role_names
 
 TTL = 30.0  # seconds another process may offer the choices from before a change
 # Rows written all day that never feed a search form's choices: their writes leave the cache alone.
