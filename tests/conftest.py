@@ -229,8 +229,7 @@ def _clean_data(request):
     this process's last failed file write (services/filestore keeps it for /healthz) and the menus and
     search forms rendered per role set (services/ttl_cache: a test may have changed roles or choices by SQL)."""
     yield
-    from app.services import filestore
-    from app.services import ttl_cache
+    from app.services import filestore, ttl_cache
 
     filestore._last.clear()
     ttl_cache.clear_all()

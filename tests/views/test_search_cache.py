@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+
 from app.extensions import db
 from app.views import search_cache
 from app.views.search_cache import CachedSearchWidget
