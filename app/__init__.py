@@ -67,6 +67,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app import security
 
     security.configure(app)  # login rate-limit defaults, read once by AppBuilder's limiter
+    from app.views import search_cache
+
+    search_cache.install()  # each list's search form rendered once per roles, scope and language (before the views)
     with app.app_context():
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
@@ -80,10 +83,10 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app.views import submit
 
     submit.init_app(app)  # {{ submit_token() }}: the one-time token of idempotent forms
-    from app.views import menu_cache, search_cache
+    from app.views import list_rows, menu_cache
 
     menu_cache.install(app)  # the navbar's menu rendered once per role set and language
-    search_cache.install()  # each list's search form rendered once per roles, scope and language
+    list_rows.install(app)  # a list's rows written in Python, not a Jinja loop per cell
     from app.views import scale
 
     scale.install()  # REST arguments validated against schemas checked once, not on every request

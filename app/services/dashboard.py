@@ -32,18 +32,13 @@ def _touches_summaries(session: Session) -> bool:
 _summaries = TtlCache("summaries", SUMMARY_TTL, 4096, _touches_summaries)
 
 
-def _kept(name: str, scope: Scope, year: int | None, compute: Callable[[], object]):
-    key = (name, scope.level, scope.org_id, scope.person_id, year)
-    value = _summaries.get(key)
-    if value is None:
-        value = compute()
-        _summaries.put(key, value)
-    return value
+def _kept(session: Session, name: str, scope: Scope, year: int | None, compute: Callable[[], object]):
+    return _summaries.kept(session, (name, scope.level, scope.org_id, scope.person_id, year), compute)
 
 
 def home_counts(session: Session, scope: Scope) -> list[tuple[str, int, str]]:
     """(label, number, endpoint) tuples for the cards on the home page."""
-    return list(_kept("counts", scope, None, lambda: _home_counts(session, scope)))
+    return list(_kept(session, "counts", scope, None, lambda: _home_counts(session, scope)))
 
 
 def _home_counts(session: Session, scope: Scope) -> list[tuple[str, int, str]]:
@@ -139,7 +134,7 @@ class Share:
 
 def compliance_share(session: Session, scope: Scope, year: int) -> Share:
     """达标 n / total of the people in ``scope`` for ``year`` (stored results; one query, kept a while)."""
-    return _kept("share", scope, year, lambda: _compliance_share(session, scope, year))
+    return _kept(session, "share", scope, year, lambda: _compliance_share(session, scope, year))
 
 
 def _compliance_share(session: Session, scope: Scope, year: int) -> Share:
@@ -157,7 +152,7 @@ def compliance_by_institution(session: Session, scope: Scope, year: int,
                               limit: int = TOP_INSTITUTIONS) -> list[Share]:
     """达标 by institution in ``scope`` for ``year``: the ``limit`` institutions with the lowest share
     first (those who need a push), one grouped query (kept a while)."""
-    return list(_kept(f"by_institution:{limit}", scope, year,
+    return list(_kept(session, f"by_institution:{limit}", scope, year,
                       lambda: _compliance_by_institution(session, scope, year, limit)))
 
 

@@ -21,6 +21,7 @@ from app.services.compliance import PolicyError, compliance_year, validate_polic
 from app.services.credit_rules import RuleError, validate_params
 from app.services.errors import DomainError
 from app.services.region import REGION_KEY
+from app.services.ttl_cache import TtlCache, changed_objects
 
 PROJECT = "继续医学教育项目"
 STUDY = "进修学习"
@@ -263,8 +264,25 @@ def policy_params(rule_set: RuleSet) -> dict[str, Any]:
 DEFAULT_REGION = "北京市"
 
 
+# Which region and credit years are in force is asked on most pages (the credit year select, the
+# transcript, the compliance list) and changes when a rule set is published or 所在地区 is set: the plain
+# answers (no ORM rows) are kept a minute per process and recomputed at the commit of such a change.
+KEPT_SECONDS = 60.0
+
+
+def _touches_rule_sets(session: Session) -> bool:
+    return any(isinstance(obj, (Parameter, RuleSet, CompliancePolicy)) for obj in changed_objects(session))
+
+
+_answers = TtlCache("rule_sets", KEPT_SECONDS, 256, _touches_rule_sets)
+
+
 def region(session: Session) -> str:
     """The region whose rule sets are in force (system parameter 所在地区)."""
+    return _answers.kept(session, ("region",), lambda: _region(session))
+
+
+def _region(session: Session) -> str:
     value = session.scalar(select(Parameter.value).where(Parameter.key == REGION_KEY))
     return (value or "").strip() or DEFAULT_REGION
 
@@ -307,6 +325,10 @@ def year_window(session: Session, region_name: str, year: int) -> tuple[datetime
 
 def judged_years(session: Session, region_name: str) -> list[int]:
     """The credit years some published rule set of the region judges, newest first."""
+    return list(_answers.kept(session, ("judged", region_name), lambda: tuple(_judged_years(session, region_name))))
+
+
+def _judged_years(session: Session, region_name: str) -> list[int]:
     rule_sets = published(session, region_name)
     return sorted({year for rs in rule_sets for year in (rs.year - 1, rs.year, rs.year + 1)
                    if judging(rule_sets, year) is rs}, reverse=True)
@@ -315,6 +337,11 @@ def judged_years(session: Session, region_name: str) -> list[int]:
 def default_year(session: Session, region_name: str, today: datetime.date | None = None) -> int | None:
     """The credit year of ``today`` when a rule set judges it, else the newest year one does."""
     today = today or datetime.date.today()
+    return _answers.kept(session, ("default", region_name, today),
+                         lambda: _default_year(session, region_name, today))
+
+
+def _default_year(session: Session, region_name: str, today: datetime.date) -> int | None:
     choices = judged_years(session, region_name)
     current = active_rule_set(session, region_name, today)
     if current is not None:

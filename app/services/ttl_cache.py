@@ -47,6 +47,18 @@ class TtlCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
+    def kept(self, session: Session | None, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The value kept for ``key``, computed (and kept) when missing or expired. A session holding a
+        change of what this cache keeps (flushed, not yet committed) reads through: it sees its own change."""
+        if session is not None and self in session.info.get("cme_stale_caches", ()):
+            return compute()
+        hit = self._entries.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        value = compute()
+        self.put(key, value)
+        return value
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

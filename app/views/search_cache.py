@@ -65,11 +65,46 @@ class CachedSearchWidget(SearchWidget):
         return RenderTemplateWidget.__call__(self, **kwargs)
 
 
+class _LazyForm:
+    """The search form FAB builds for each list page (binding every field), built only when the cache
+    misses and the widget renders its fields."""
+
+    def __init__(self, build):
+        self._build = build
+        self._form = None
+
+    def __getitem__(self, name: str):
+        if self._form is None:
+            self._form = self._build()
+        return self._form[name]
+
+
+class _LazySearchForm:
+    """Stands in for a list's search form class: ``refresh()`` returns a form built on first use."""
+
+    def __init__(self, form_class):
+        self.form_class = form_class
+
+    def refresh(self, obj=None) -> _LazyForm:
+        return _LazyForm(lambda: self.form_class.refresh(obj))
+
+
 def install() -> None:
-    """Every FAB list (ours and FAB's own user and role lists) renders its search form through the cache."""
+    """Every FAB list (ours and FAB's own user and role lists) renders its search form through the cache
+    and builds the form only when the cache misses."""
     from flask_appbuilder import ModelView
 
     from app.services import ttl_cache
 
     ModelView.search_widget = CachedSearchWidget
+    if not getattr(ModelView._init_forms, "cme_lazy", False):
+        fab_init_forms = ModelView._init_forms
+
+        def _init_forms(self):
+            fab_init_forms(self)
+            if self.search_form is not None and not isinstance(self.search_form, _LazySearchForm):
+                self.search_form = _LazySearchForm(self.search_form)
+
+        _init_forms.cme_lazy = True
+        ModelView._init_forms = _init_forms
     ttl_cache.install()
