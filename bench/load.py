@@ -5,7 +5,9 @@
         --pages home,credit_p1,api_credit
 
 Each session is a thread with its own keep-alive HTTP connection (http.client) that walks the mix in a
-random order, over and over, for ``--seconds``. The users (``--user``, comma-separated, password
+random order, over and over, for ``--seconds`` (the first second is a warm-up, not counted), waiting
+``--think`` seconds on average between requests (default none: a closed loop at full speed). ``--each``
+runs each page alone first (its CPU per request), then the mix. The users (``--user``, comma-separated, password
 ``--password``, default the demo one) log in once each through the login form (CSRF token included)
 and the sessions share their cookies round-robin, so the login rate limit is not hit. At the end it
 prints, per page and for the whole mix: requests, requests/s, p50 / p95 / p99 / max in ms, errors
@@ -218,6 +220,8 @@ def run(args, mix: list[tuple[str, str]], cookies: list[dict]) -> int:
                         errors[name].append(problem)
                     else:
                         times[name].append(elapsed)
+                if args.think:  # a person reads the page before the next click (exponential, mean --think s)
+                    time.sleep(min(rng.expovariate(1 / args.think), 4 * args.think))
 
     threads = [threading.Thread(target=session, args=(i,), daemon=True) for i in range(args.sessions)]
     for thread in threads:
@@ -245,7 +249,8 @@ def run(args, mix: list[tuple[str, str]], cookies: list[dict]) -> int:
         load = os.getloadavg()[0]
     except OSError:
         load = float("nan")
-    print(f"{args.url}: {args.sessions} sessions as {args.user}, {wall:.1f} s, load average {load:.1f} at the end")
+    think = f", think time {args.think:g} s" if args.think else ", no think time (each session clicks again at once)"
+    print(f"{args.url}: {args.sessions} sessions as {args.user}{think}, {wall:.1f} s, load average {load:.1f} at the end")
     print(f"{'page':<12} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  errors")
     everything: list[float] = []
     all_errors = 0
@@ -283,6 +288,8 @@ def main() -> None:
     parser.add_argument("--pages", default="", help="comma-separated page names (default: the whole mix)")
     parser.add_argument("--person-id", type=int, help="the transcript's person (default: the first the user sees)")
     parser.add_argument("--server-pid", type=int, help="server (gunicorn master / run.py) pid: CPU per request")
+    parser.add_argument("--think", type=float, default=0,
+                        help="mean seconds a session waits between its requests (exponential; default 0: none)")
     parser.add_argument("--each", action="store_true",
                         help="each page alone first (its own CPU per request), then the whole mix")
     parser.add_argument("--pg-stat", help="PostgreSQL URL: execution time per request (pg_stat_statements)")

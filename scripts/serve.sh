@@ -2,24 +2,27 @@
 # Production web server (README "Production"; deploy/cme-web.service runs it): gunicorn with threaded
 # workers (gthread) on run:app, behind nginx. Settings come from the environment (/etc/cme/cme.env):
 #   BIND          address to listen on                         default 127.0.0.1:8000
-#   WEB_WORKERS   worker processes                              default cores + 1 (2 cores: 3, 4 cores: 5)
-#   WEB_THREADS   threads per worker                            default 4
+#   WEB_WORKERS   worker processes                              default 2 × cores, at most 9 (2 cores: 4)
+#   WEB_THREADS   threads per worker                            default 1 (measured: bench/README.md, issue 18;
+#                 threads of one process share its interpreter lock: 4 × 1 served the page mix 10–25 % faster
+#                 than 3 × 4 or 4 × 2 on 2 cores; raise it where many slow downloads tie processes up)
+#   WEB_KEEPALIVE seconds an idle keep-alive connection is kept  default 5
 #   WEB_TIMEOUT   seconds a silent worker lives before restart  default 120
 #   ACCESS_LOG / ERROR_LOG   file paths, or "-" for stdout/stderr (journald under systemd)   default -
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CME_CONFIG=${CME_CONFIG:-production}
 CORES=$(nproc 2>/dev/null || echo 2)
-WORKERS=${WEB_WORKERS:-$(( CORES + 1 ))}
+WORKERS=${WEB_WORKERS:-$(( CORES * 2 ))}
 if [ -z "${WEB_WORKERS:-}" ] && [ "$WORKERS" -gt 9 ]; then WORKERS=9; fi
 exec .venv/bin/gunicorn run:app \
     --worker-class gthread \
     --workers "$WORKERS" \
-    --threads "${WEB_THREADS:-4}" \
+    --threads "${WEB_THREADS:-1}" \
     --bind "${BIND:-127.0.0.1:8000}" \
     --timeout "${WEB_TIMEOUT:-120}" \
     --graceful-timeout 30 \
-    --keep-alive 5 \
+    --keep-alive "${WEB_KEEPALIVE:-5}" \
     --max-requests 2000 --max-requests-jitter 200 \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
     --access-logfile "${ACCESS_LOG:--}" \
