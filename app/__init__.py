@@ -83,10 +83,11 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app.views import submit
 
     submit.init_app(app)  # {{ submit_token() }}: the one-time token of idempotent forms
-    from app.views import list_rows, menu_cache
+    from app.views import assets, list_rows, menu_cache
 
     menu_cache.install(app)  # the navbar's menu rendered once per role set and language
     list_rows.install(app)  # a list's rows written in Python, not a Jinja loop per cell
+    assets.install(app)  # static file URLs built once per process
     from app.views import scale
 
     scale.install()  # REST arguments validated against schemas checked once, not on every request

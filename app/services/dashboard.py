@@ -20,13 +20,13 @@ from app.models.audit import AuditFinalPerson
 from app.models.audit_review import AuditResult
 from app.services.audit_review import persons_criterion
 from app.services.scope import Scope
-from app.services.ttl_cache import TtlCache, changed_objects
+from app.services.ttl_cache import TtlCache
 
 SUMMARY_TTL = 300.0  # seconds a home page's summary may lag a change made in another worker process
 
 
-def _touches_summaries(session: Session) -> bool:
-    return any(isinstance(obj, (Person, Org, ComplianceResult)) for obj in changed_objects(session))
+def _touches_summaries(classes: set[type]) -> bool:
+    return any(issubclass(cls, (Person, Org, ComplianceResult)) for cls in classes)
 
 
 _summaries = TtlCache("summaries", SUMMARY_TTL, 4096, _touches_summaries)

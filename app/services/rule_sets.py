@@ -21,7 +21,7 @@ from app.services.compliance import PolicyError, compliance_year, validate_polic
 from app.services.credit_rules import RuleError, validate_params
 from app.services.errors import DomainError
 from app.services.region import REGION_KEY
-from app.services.ttl_cache import TtlCache, changed_objects
+from app.services.ttl_cache import TtlCache
 
 PROJECT = "继续医学教育项目"
 STUDY = "进修学习"
@@ -270,8 +270,8 @@ DEFAULT_REGION = "北京市"
 KEPT_SECONDS = 60.0
 
 
-def _touches_rule_sets(session: Session) -> bool:
-    return any(isinstance(obj, (Parameter, RuleSet, CompliancePolicy)) for obj in changed_objects(session))
+def _touches_rule_sets(classes: set[type]) -> bool:
+    return any(issubclass(cls, (Parameter, RuleSet, CompliancePolicy)) for cls in classes)
 
 
 _answers = TtlCache("rule_sets", KEPT_SECONDS, 256, _touches_rule_sets)

@@ -3,9 +3,10 @@ it changes only with the user's roles, scope and language — the navbar's menu 
 list's search form (views/search_cache.py) — and the home page's city-wide summaries (services/dashboard.py).
 
 A ``TtlCache`` keeps values per key for ``ttl`` seconds (at most ``max_entries``; the oldest go first).
-Each cache says which committed changes make it stale (``stale_when(session)``, asked before each flush),
-and bulk SQL that the session does not see marks it by name (``mark_stale(session, name)``); such a
-commit empties it in this process at once; other worker processes see the change within ``ttl``.
+Each cache says which changes make it stale: ``stale_when(classes)`` is asked with the mapped classes of the
+objects each flush writes and of each ORM bulk UPDATE / DELETE / INSERT (``session.execute(update(Model)…)``,
+``query.update()``); SQL on plain tables marks a cache by name (``mark_stale(session, name)``). The commit
+empties the cache in this process at once; other worker processes see the change within ``ttl``.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ _caches: list[TtlCache] = []
 
 
 class TtlCache:
-    def __init__(self, name: str, ttl: float, max_entries: int, stale_when: Callable[[Session], bool]):
+    def __init__(self, name: str, ttl: float, max_entries: int, stale_when: Callable[[set[type]], bool]):
         self.name = name
         self.ttl = ttl
         self.max_entries = max_entries
@@ -64,14 +65,22 @@ class TtlCache:
             self._entries.clear()
 
 
-def changed_objects(session: Session):
-    return (*session.new, *session.dirty, *session.deleted)
+def _mark(session: Session, classes: set[type]) -> None:
+    stale = [cache for cache in _caches if cache.stale_when(classes)]
+    if stale:
+        session.info.setdefault("cme_stale_caches", []).extend(stale)
 
 
 def _before_flush(session: Session, flush_context, instances) -> None:
-    stale = [cache for cache in _caches if cache.stale_when(session)]
-    if stale:
-        session.info.setdefault("cme_stale_caches", []).extend(stale)
+    classes = {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)}
+    if classes:
+        _mark(session, classes)
+
+
+def _bulk(state) -> None:
+    """``do_orm_execute``: an ORM bulk UPDATE / DELETE / INSERT of a mapped class."""
+    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None:
+        _mark(state.session, {state.bind_mapper.class_})
 
 
 def mark_stale(session: Session, name: str) -> None:
@@ -91,6 +100,7 @@ def _after_rollback(session: Session) -> None:
 def install() -> None:
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "do_orm_execute", _bulk)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)
 

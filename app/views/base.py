@@ -19,6 +19,7 @@ from app.models import Org
 from app.services.errors import DomainError
 from app.services.roles import ALL_ROLES
 from app.services.scope import NO_SCOPE, Scope, scope_for_user  # noqa: F401 (re-exported: services/scope.py)
+from app.views import scale
 from app.views.actions import act, rollback_pending
 from app.views.scale import CappedListApiMixin
 
@@ -58,6 +59,14 @@ def role_names() -> set[str]:
         user = acting_user()
         g.cme_roles = {r.name for r in user.roles} if user is not None else set()
     return g.cme_roles
+
+
+def _viewer() -> tuple:
+    scope = current_scope()
+    return (tuple(sorted(role_names())), scope.level, scope.org_id, scope.person_id)
+
+
+scale.set_viewer(_viewer)  # a capped list count is remembered per roles and scope
 
 
 class ScopeFilter(BaseFilter):

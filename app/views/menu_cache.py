@@ -12,19 +12,18 @@ from __future__ import annotations
 from flask import current_app, render_template
 from flask_babel import get_locale
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 
-from app.services.ttl_cache import TtlCache, changed_objects
+from app.services.ttl_cache import TtlCache
 from app.views.base import role_names
 
 TTL = 30.0  # seconds another process may show a menu from before a permission change
 
 
-def _touches_permissions(session: Session) -> bool:
+def _touches_permissions(classes: set[type]) -> bool:
     from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 
     kinds = (Role, PermissionView, Permission, ViewMenu)
-    return any(isinstance(obj, kinds) for obj in changed_objects(session))
+    return any(issubclass(cls, kinds) for cls in classes)
 
 
 _cache = TtlCache("menu", TTL, 256, _touches_permissions)

@@ -10,6 +10,7 @@ filter" note, the API answers 400 and offers ``cursor``).
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, has_request_context, request
@@ -24,15 +25,48 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.services.ttl_cache import TtlCache
+
 COUNT_CAP = 10_000
 
 
-def capped_count(session, query, id_column, cap: int) -> tuple[int, bool]:
+# "More than COUNT_CAP" stays true for a while: a list whose count reached the cap is not recounted for
+# CAPPED_SECONDS (the same list, filters and user scope; each process keeps its own). A count under the
+# cap is always counted afresh: a record added or removed shows at once.
+CAPPED_SECONDS = 60.0
+_capped = TtlCache("capped_counts", CAPPED_SECONDS, 4096, lambda classes: False)
+
+
+def capped_count(session, query, id_column, cap: int, key: tuple | None = None) -> tuple[int, bool]:
     """(count, capped): the rows of ``query`` counted up to ``cap`` — ``SELECT count(*) FROM (SELECT id
-    … LIMIT cap + 1)``; ``capped`` when there are more."""
+    … LIMIT cap + 1)``; ``capped`` when there are more. With a ``key`` (what determines the query: the
+    list, its filters, the user's roles and scope), a capped answer is remembered for CAPPED_SECONDS."""
+    key = None if key is None else (*key, cap)
+    if key is not None and _capped.get(key):
+        return cap, True
     limited = query.with_entities(id_column).order_by(None).limit(cap + 1).subquery()
     count = session.query(func.count()).select_from(limited).scalar() or 0
+    if key is not None and count > cap:
+        _capped.put(key, True)
     return min(count, cap), count > cap
+
+
+# Who is asking, as a key: the user's roles and data scope (views/base registers it; this module is
+# below it). Without one, no count is remembered.
+_viewer: Callable[[], tuple] | None = None
+
+
+def set_viewer(viewer: Callable[[], tuple]) -> None:
+    global _viewer
+    _viewer = viewer
+
+
+def list_key(*parts: Any) -> tuple | None:
+    """What a list's count depends on besides its rows: the page, its filters (``parts``), the user's roles
+    and scope. None outside a request (no memo)."""
+    if not has_request_context() or _viewer is None:
+        return None
+    return (request.path, *parts, *_viewer())
 
 
 class CappedInterface(SQLAInterface):
@@ -48,7 +82,10 @@ class CappedInterface(SQLAInterface):
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
-        count, capped = capped_count(self.session, inner, self.obj.id, self.cap())
+        filtering = tuple(sorted((k, v) for k, v in request.args.items(multi=True)  # all but paging and order
+                                 if not k.startswith(("page_", "psize_", "_oc_", "_od_")))) \
+            if has_request_context() else ()
+        count, capped = capped_count(self.session, inner, self.obj.id, self.cap(), list_key("list", filtering))
         g.list_count_capped, g.list_page_clamped = capped, False  # set on every list request
         return count
 
@@ -142,7 +179,8 @@ class CappedListApiMixin:
         session = self.datamodel.session
         base = session.query(model)
         count, capped = capped_count(
-            session, self.datamodel._apply_inner_all(base, joined_filters, aliases_mapping={}), model.id, COUNT_CAP)
+            session, self.datamodel._apply_inner_all(base, joined_filters, aliases_mapping={}), model.id, COUNT_CAP,
+            list_key("api", repr(args.get("filters"))))
         if cursor is not None and after is not None:
             base = base.filter(model.id < after)
         query = self.datamodel.apply_all(base, joined_filters, order_column, order_direction, page=page_index,

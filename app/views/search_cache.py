@@ -14,9 +14,8 @@ from __future__ import annotations
 from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
-from sqlalchemy.orm import Session
 
-from app.services.ttl_cache import TtlCache, changed_objects
+from app.services.ttl_cache import TtlCache
 from app.views.base import current_scope, role_names
 
 TTL = 30.0  # seconds another process may offer the choices from before a change
@@ -30,8 +29,8 @@ BUSY_TABLES = frozenset({
 })
 
 
-def _touches_choices(session: Session) -> bool:
-    return any(getattr(obj, "__tablename__", None) not in BUSY_TABLES for obj in changed_objects(session))
+def _touches_choices(classes: set[type]) -> bool:
+    return any(getattr(cls, "__tablename__", None) not in BUSY_TABLES for cls in classes)
 
 
 _cache = TtlCache("search_form", TTL, 2048, _touches_choices)

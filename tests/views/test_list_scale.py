@@ -205,3 +205,29 @@ def test_compliance_list_counts_up_to_the_cap(app, world, login, monkeypatch):
     assert 'id="count-capped"' in html and "符合条件的达标结果超过3条" in html
     # The count stops at the cap, the first page still shows its rows (page 0 is never past the cap).
     assert len(re.findall(r'name="rowid" value="(\d+)"', html)) == 5
+
+
+def test_a_capped_count_is_remembered_a_count_under_the_cap_is_not(app, world, credits, login, monkeypatch):
+    """Issue 18: "more than the cap" is not recounted for a minute (same list, filters and scope); a count
+    under the cap is counted on every page, so a new record shows at once."""
+    from app.views import credits as views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    city, hospital = login("city"), login("inst_a")
+
+    def counts(client, url):
+        return [s for s in _statements(app, client, url) if "count(" in s.lower()]
+
+    assert len(counts(city, "/credits/list/")) == 0  # counted in the warm-up GET, then remembered
+    assert 'id="count-capped"' in city.get("/credits/list/").get_data(as_text=True)
+    assert len(counts(city, "/credits/list/?page_CreditView=1")) == 0  # another page: same count
+    # Another filter is its own list; one under the cap is counted on every GET.
+    assert len(counts(city, "/credits/list/?_flt_0_content=心血管")) == 1
+    # Another scope is its own list too (the hospital's count is not the city's).
+    with app.app_context():
+        from app.extensions import db
+        from app.models import Credit
+
+        mine = db.session.query(Credit).filter(Credit.institution_id == world.a).count()
+    page = hospital.get("/credits/list/").get_data(as_text=True)
+    assert ('id="count-capped"' in page) == (mine > 2)
