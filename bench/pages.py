@@ -55,6 +55,9 @@ def main() -> None:
         from bench_credits import migrate
         migrate(url)
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, JOB_FILES_DIR=tempfile.mkdtemp())
+    import gc
+
+    gc.freeze()  # as run.py does for the served app
     with app.app_context():
         engine = db.engine
         counter = StatementCounter(engine)
