@@ -116,7 +116,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and its children that are alive (gunicorn workers)."""
+    """User + system CPU seconds of ``pid`` and its children (gunicorn workers), those alive and those that
+    ended (a worker replaced after ``--max-requests`` counts in its parent's cutime / cstime)."""
     import os
 
     tick = os.sysconf("SC_CLK_TCK")
@@ -132,6 +133,8 @@ def proc_cpu(pid: int) -> float:
             with open(f"/proc/{p}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick
+            if p == pid:
+                total += (int(fields[13]) + int(fields[14])) / tick
         except OSError:
             pass
     return total
@@ -152,8 +155,8 @@ def postgres_cpu() -> float:
                 head, rest = fh.read().rsplit(")", 1)
             if not head.split("(", 1)[1].startswith("postgres"):
                 continue
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / tick
+            fields = rest.split()  # own time, and that of ended children (backends, in the postmaster's)
+            total += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
         except (OSError, IndexError):
             pass
     return total
