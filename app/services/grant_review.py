@@ -70,12 +70,11 @@ def review(session: Session, user: Any, scope: Scope, credit_ids: list[int], pas
     return len(found)
 
 
-def pending_count(session: Session, scope: Scope) -> int:
-    """How many grants wait for the city's review (the home page's to-do): no query at all when no rule
-    set's policy holds grants back (Beijing)."""
+def pending_query(session: Session, scope: Scope):
+    """The count of grants waiting for the city's review (the home page's to-do), or None when no rule
+    set's policy holds grants back (Beijing): then nothing needs counting."""
     held = policies(session)
     if not any(counting.needs_city_review(p, s) for p in held.values() for s in counting.by_source(p)
                if s in counting.GRANT_SOURCES):
-        return 0
-    query = select(func.count(Credit.id)).where(counting.pending_city_sql(held))
-    return session.scalar(scope.filter(query, Credit)) or 0
+        return None
+    return scope.filter(select(func.count(Credit.id)).where(counting.pending_city_sql(held)), Credit)

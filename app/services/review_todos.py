@@ -1,6 +1,7 @@
 """待办事项 of the review chain on the home page (SYS-7 "to-do items (pending reviews)").
 
-Each reviewer sees how many items wait for them, inside their data scope, one COUNT query each:
+Each reviewer sees how many items wait for them, inside their data scope — one COUNT each, all sent to the
+database as one statement of scalar subqueries (issue 18: a city admin's home page asked ~10 in a row):
 - the unit (institution / department): manual credits its staff submitted (授分) and self-study forms
   submitted to it; self-study forms it filled itself (机构上传) that were returned;
 - the district: self-study forms submitted in its district (it may grant or return them);
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.i18n import _mark
@@ -71,14 +72,14 @@ GRANTS_CITY = _mark("%(n)s 条刷卡/扫码学分待市级审核")
 MANUAL_SOURCES = ("manual", "unit")
 
 
-def _manual_count(session: Session, scope: Scope, *conditions: Any) -> int:
+def _manual_count(scope: Scope, *conditions: Any) -> Select:
     query = (select(func.count(Credit.id)).join(ManualCredit, ManualCredit.credit_id == Credit.id)
              .where(Credit.source.in_(MANUAL_SOURCES), *conditions))
-    return session.scalar(scope.filter(query, Credit)) or 0
+    return scope.filter(query, Credit)
 
 
-def _self_study_count(session: Session, scope: Scope, *conditions: Any) -> int:
-    return session.scalar(scope.filter(select(func.count(SelfStudy.id)).where(*conditions), SelfStudy)) or 0
+def _self_study_count(scope: Scope, *conditions: Any) -> Select:
+    return scope.filter(select(func.count(SelfStudy.id)).where(*conditions), SelfStudy)
 
 
 def review_todos(session: Session, user: Any, scope: Scope,
@@ -86,56 +87,53 @@ def review_todos(session: Session, user: Any, scope: Scope,
     """The review to-dos of ``user`` with a count above 0. ``may(permission, view)``: whether the user's
     role opens the page an item links to; an item it cannot open is not even counted."""
     actor = workflow.actor_of(user)
-    wanted: list[tuple[str, str, dict, tuple[str, str], Callable[[], int]]] = []
+    wanted: list[tuple[str, str, dict, tuple[str, str], Select | None]] = []
     if actor == workflow.UNIT:
         wanted.append((MANUAL_UNIT, "CreditReviewView.list", {}, ("can_list", "CreditReviewView"),
-                       lambda: _manual_count(session, scope, Credit.status == "submitted")))
+                       _manual_count(scope, Credit.status == "submitted")))
     elif actor == workflow.CITY:
         wanted.append((MANUAL_CITY, "CreditReviewView.list", {}, ("can_list", "CreditReviewView"),
-                       lambda: _manual_count(session, scope, Credit.status == "unit_approved",
-                                             ManualCredit.needs_city.is_(True))))
+                       _manual_count(scope, Credit.status == "unit_approved",
+                                     ManualCredit.needs_city.is_(True))))
     if actor in (workflow.UNIT, workflow.DISTRICT):
         wanted.append((SELF_SUBMITTED, "SelfStudyView.list", {"status": "submitted"}, ("can_grant", "SelfStudyView"),
-                       lambda: _self_study_count(session, scope, SelfStudy.status == "submitted")))
+                       _self_study_count(scope, SelfStudy.status == "submitted")))
     if actor == workflow.UNIT:
         wanted.append((SELF_RETURNED_UNIT, "SelfStudyView.list", {"status": "returned"}, ("can_form", "SelfStudyView"),
-                       lambda: _self_study_count(session, scope, SelfStudy.status == "returned",
-                                                 SelfStudy.submitted_by == workflow.UNIT)))
+                       _self_study_count(scope, SelfStudy.status == "returned",
+                                         SelfStudy.submitted_by == workflow.UNIT)))
     if actor in (workflow.CITY, workflow.DISTRICT):
         # The supervising bodies decide practice plans and filings, and follow the flagged projects.
         wanted.append((PLANS_PENDING, "PracticePlanReviewView.list", {"_flt_0_status": "pending"},
                        ("can_review", "PracticePlanReviewView"),
-                       lambda: _scoped_count(session, scope, PracticePlan, PracticePlan.status == "pending")))
+                       _scoped_count(scope, PracticePlan, PracticePlan.status == "pending")))
         wanted.append((FILINGS_PENDING, "FilingReviewView.list", {"_flt_0_status": "pending"},
                        ("can_review", "FilingReviewView"),
-                       lambda: _scoped_count(session, scope, Filing, Filing.status == "pending")))
+                       _scoped_count(scope, Filing, Filing.status == "pending")))
         wanted.append((PROJECTS_FLAGGED, "ProjectFlagView.list", {}, ("can_list", "ProjectFlagView"),
-                       lambda: _scoped_count(session, scope, Project, Project.flagged.is_(True))))
+                       _scoped_count(scope, Project, Project.flagged.is_(True))))
     if actor == workflow.UNIT:
         # What the supervising body sent back to the institution: its to fix and file again.
         wanted.append((PLANS_REJECTED, "PracticePlanView.list", {"_flt_0_status": "rejected"},
                        ("can_edit", "PracticePlanView"),
-                       lambda: _scoped_count(session, scope, PracticePlan, PracticePlan.status == "rejected")))
+                       _scoped_count(scope, PracticePlan, PracticePlan.status == "rejected")))
         for label, status in ((FILINGS_REJECTED, "rejected"), (FILINGS_RETURNED, "returned")):
             wanted.append((label, "FilingView.list", {"_flt_0_status": status}, ("can_submit", "FilingView"),
-                           lambda status=status: _scoped_count(session, scope, Filing, Filing.status == status)))
+                           _scoped_count(scope, Filing, Filing.status == status)))
     wanted += _declaration_and_distance_todos(session, scope, actor)
     person_id = getattr(user, "person_id", None)
     if actor == workflow.OWNER and person_id:
         wanted.append((MANUAL_REJECTED, "ManualCreditView.list", {"status": "rejected"},
                        ("can_list", "ManualCreditView"),
-                       lambda: _manual_count(session, scope, Credit.status == "rejected",
-                                             Credit.person_id == person_id)))
+                       _manual_count(scope, Credit.status == "rejected",
+                                     Credit.person_id == person_id)))
         wanted.append((SELF_RETURNED_OWN, "SelfStudyView.mine", {}, ("can_mine", "SelfStudyView"),
-                       lambda: _self_study_count(session, scope, SelfStudy.status == "returned",
-                                                 SelfStudy.person_id == person_id)))
-    out = []
-    for label, endpoint, args, permission, count in wanted:
-        if may(*permission):
-            n = count()
-            if n:
-                out.append(Todo(label, n, endpoint, args, permission))
-    return out
+                       _self_study_count(scope, SelfStudy.status == "returned",
+                                         SelfStudy.person_id == person_id)))
+    chosen = [item for item in wanted if may(*item[3])]
+    counts = _counted(session, [item[4] for item in chosen])
+    return [Todo(label, n, endpoint, args, permission)
+            for (label, endpoint, args, permission, _query), n in zip(chosen, counts) if n]
 
 
 def _declaration_and_distance_todos(session: Session, scope: Scope, actor: str) -> list:
@@ -145,29 +143,36 @@ def _declaration_and_distance_todos(session: Session, scope: Scope, actor: str) 
     wanted: list = []
     if actor == workflow.DISTRICT:
         wanted.append((DECLARATIONS_DISTRICT, "DeclarationReviewView.list", {}, ("can_list", "DeclarationReviewView"),
-                       lambda: _scoped_count(session, scope, Declaration,
-                                             Declaration.status.in_(declarations.WAITING[workflow.DISTRICT]))))
+                       _scoped_count(scope, Declaration,
+                                     Declaration.status.in_(declarations.WAITING[workflow.DISTRICT]))))
     if actor == workflow.CITY:
         wanted.append((DECLARATIONS_CITY, "DeclarationReviewView.list", {}, ("can_list", "DeclarationReviewView"),
-                       lambda: _scoped_count(session, scope, Declaration,
-                                             Declaration.status.in_(declarations.WAITING[workflow.CITY]))))
+                       _scoped_count(scope, Declaration,
+                                     Declaration.status.in_(declarations.WAITING[workflow.CITY]))))
         wanted.append((DISTANCE_PROJECTS, "DistanceProjectView.list", {"status": "pending"},
                        ("can_review", "DistanceProjectView"),
-                       lambda: _scoped_count(session, scope, DistanceProject, DistanceProject.status == "pending")))
+                       _scoped_count(scope, DistanceProject, DistanceProject.status == "pending")))
         wanted.append((DISTANCE_UPLOADS, "DistanceUploadView.list", {"status": "pending"},
                        ("can_review", "DistanceUploadView"),
-                       lambda: _scoped_count(session, scope, DistanceUpload, DistanceUpload.status == "pending")))
+                       _scoped_count(scope, DistanceUpload, DistanceUpload.status == "pending")))
         wanted.append((GRANTS_CITY, "GrantReviewView.list", {}, ("can_review", "GrantReviewView"),
-                       lambda: grant_review.pending_count(session, scope)))
+                       grant_review.pending_query(session, scope)))
     if actor == workflow.UNIT:
         wanted.append((DECLARATIONS_RETURNED, "DeclarationView.list", {"status": "returned"},
                        ("can_add", "DeclarationView"),
-                       lambda: _scoped_count(session, scope, Declaration, Declaration.status == "returned")))
+                       _scoped_count(scope, Declaration, Declaration.status == "returned")))
     return wanted
 
 
-def _scoped_count(session: Session, scope: Scope, model: Any, *conditions: Any) -> int:
-    return session.scalar(scope.filter(select(func.count(model.id)).where(*conditions), model)) or 0
+def _scoped_count(scope: Scope, model: Any, *conditions: Any) -> Select:
+    return scope.filter(select(func.count(model.id)).where(*conditions), model)
+
+
+def _counted(session: Session, queries: list[Select | None]) -> list[int]:
+    """The counts of ``queries`` (None counts 0) from one statement: SELECT (count…), (count…), …"""
+    asked = [q for q in queries if q is not None]
+    row = iter(session.execute(select(*[q.scalar_subquery() for q in asked])).one()) if asked else iter(())
+    return [(next(row) or 0) if q is not None else 0 for q in queries]
 
 
 def audit_todos(session: Session, auditor: Any, cycle: Any,
