@@ -18,7 +18,7 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired
@@ -297,6 +297,6 @@ class ComplianceResultView(ChoiceFiltersMixin, ScopedModelView):
 
 def _met(value: bool) -> Markup:
     if value:
-        return Markup('<span class="label label-success">{}</span>').format(_("达标"))
-    return Markup('<span class="label label-danger">{}</span>').format(_("不达标"))
+        return Markup(f'<span class="label label-success">{escape(_("达标"))}</span>')
+    return Markup(f'<span class="label label-danger">{escape(_("不达标"))}</span>')
 

@@ -21,7 +21,7 @@ from typing import Any
 from flask import g, request, url_for
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import or_, select, true
 
 from app.extensions import db
@@ -64,7 +64,7 @@ def transcript_link(person: Person | None, year: int | None = None) -> Markup | 
     if prefix is None:  # "/transcript/" once per request, not a url_for per row
         prefix = g.cme_transcript_url = url_for("TranscriptView.person", person_id=0)[:-1]
     href = f"{prefix}{person.id}?year={int(year)}" if year else f"{prefix}{person.id}"
-    return Markup('<a href="{}">{}</a>').format(href, str(person))
+    return Markup(f'<a href="{escape(href)}">{escape(str(person))}</a>')  # (Markup.format: 3× slower, 20× a page)
 
 
 # ------------------------------------------------------------------------------ pager
