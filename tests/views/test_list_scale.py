@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, select
 
 from tests import helpers
+from tests.conftest import FIXED_NOW
 from tests.credit_helpers import D, credit, seed_credits
 
 
@@ -74,7 +75,7 @@ def _home_rows(app, world, user: str, n: int) -> None:
         user_id = db.session.scalar(select(CmeUser.id).where(CmeUser.username == user))
         for i in range(n):
             db.session.add(Job(id=str(uuid.uuid4()), kind="export", title=f"导出{i}", user_id=user_id,
-                               status="failed", created_at=datetime.datetime.now()))
+                               status="failed", created_at=FIXED_NOW))  # counted by one statement, any age
             db.session.add(Notice(title=f"通知{uuid.uuid4().hex[:6]}", content="正文", published=True))
         db.session.commit()
         db.session.remove()
