@@ -35,11 +35,13 @@ class TtlCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Hashable) -> Any | None:
+    def _fresh(self, key: Hashable) -> tuple[float, Any] | None:
         hit = self._entries.get(key)
-        if hit is None or time.monotonic() - hit[0] >= self.ttl:
-            return None
-        return hit[1]
+        return hit if hit is not None and time.monotonic() - hit[0] < self.ttl else None
+
+    def get(self, key: Hashable) -> Any | None:
+        hit = self._fresh(key)
+        return None if hit is None else hit[1]
 
     def put(self, key: Hashable, value: Any) -> None:
         with self._lock:
@@ -53,8 +55,8 @@ class TtlCache:
         change of what this cache keeps (flushed, not yet committed) reads through: it sees its own change."""
         if session is not None and self in session.info.get("cme_stale_caches", ()):
             return compute()
-        hit = self._entries.get(key)
-        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+        hit = self._fresh(key)
+        if hit is not None:  # (a kept None counts: the tuple is there)
             return hit[1]
         value = compute()
         self.put(key, value)

@@ -61,12 +61,14 @@ def role_names() -> set[str]:
     return g.cme_roles
 
 
-def _viewer() -> tuple:
+def viewer_key() -> tuple:
+    """Who is asking, as a cache key: the user's roles and data scope (what kept list counts and search
+    forms depend on besides the list itself)."""
     scope = current_scope()
     return (tuple(sorted(role_names())), scope.level, scope.org_id, scope.person_id)
 
 
-scale.set_viewer(_viewer)  # a capped list count is remembered per roles and scope
+scale.set_viewer(viewer_key)  # a capped list count is remembered per roles and scope
 
 
 class ScopeFilter(BaseFilter):

@@ -16,7 +16,7 @@ from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
 
 from app.services.ttl_cache import TtlCache
-from app.views.base import current_scope, role_names
+from app.views.base import viewer_key
 
 TTL = 30.0  # seconds another process may offer the choices from before a change
 # Rows written all day that never feed a search form's choices: their writes leave the cache alone.
@@ -52,9 +52,8 @@ class CachedSearchWidget(SearchWidget):
         return labels, fields, names
 
     def __call__(self, **kwargs):
-        scope = current_scope()
-        key = (self.template_args.get("route_base"), tuple(self.template_args["include_cols"]),
-               tuple(sorted(role_names())), scope.level, scope.org_id, scope.person_id, str(get_locale() or ""))
+        key = (self.template_args.get("route_base"), tuple(self.template_args["include_cols"]), *viewer_key(),
+               str(get_locale() or ""))
         parts = _cache.get(key)
         if parts is None:
             parts = self._parts()

@@ -15,7 +15,7 @@ from app.models import Person
 from app.models.credits import CREDIT_SOURCES, CREDIT_STATUSES
 from app.services import credit_records
 from app.views.pickers import resolve_person
-from app.views.widgets import number
+from app.views.widgets import number, transcript_prefix
 
 
 class PersonListWidget(ListWidget):
@@ -25,6 +25,7 @@ class PersonListWidget(ListWidget):
 
     def __call__(self, **kwargs):
         kwargs["transcript"] = current_app.appbuilder.sm.has_access("can_read", "TranscriptView")
+        kwargs["transcript_url"] = transcript_prefix()
         return super().__call__(**kwargs)
 
 
