@@ -77,7 +77,13 @@ def title_field() -> SelectField:
 def prepare_person(item: Person, given_level: str | None = None) -> None:
     """Derive gender, birth date and pinyin initials; check department belongs to institution; the
     title from the dictionary with its level derived (``given_level``: a level sent along, which must
-    be the derived one), the phone number checked."""
+    be the derived one), the phone number checked. Nothing is flushed on the way (the title query
+    would otherwise write the half-prepared row, and the edit would log as two operations)."""
+    with db.session.no_autoflush:
+        _prepare_person(item, given_level)
+
+
+def _prepare_person(item: Person, given_level: str | None) -> None:
     try:
         item.title, item.title_level = person_fields.check_title(
             person_fields.titles(db.session), item.title, given_level)

@@ -329,7 +329,9 @@ def test_oplog_list_filters_and_export_honours_filters(app, world, login):
     assert body and {r[1] for r in body} == {"人员管理"}
     actions = {r[2] for r in body}
     assert {"修改", "导出"} <= actions
-    edit = next(r for r in body if r[2] == "修改" and r[3] == "inst_a")
+    # One edit, one row: the derived pinyin initials are written in the same flush as the name.
+    (edit,) = [r for r in body if r[2] == "修改" and r[3] == "inst_a"]
+    assert json.loads(edit[header.index("变更内容")])["name_initials"] == ["zs", "zsf"]
     assert json.loads(edit[header.index("变更内容")])["name"] == ["张三", "张三丰"]
     assert edit[header.index("操作状态")] == "成功"
     # Without a filter the export holds the other modules too.
