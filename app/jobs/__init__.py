@@ -16,7 +16,8 @@ import uuid
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Job
@@ -162,16 +163,50 @@ def get_queue(name: str | None = None):
     return Queue(name or current_app.config["RQ_QUEUE"], connection=Redis.from_url(url))
 
 
+class AlreadyActive(Exception):
+    """``enqueue(dedupe_key=…)`` found a queued or running job of that key: ``job`` is that one."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job.id)
+        self.job = job
+
+
+def _active_with_key(dedupe_key: str) -> Job | None:
+    return db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key, Job.status.in_(("queued", "running"))))
+
+
+def _add_job(job: Job) -> None:
+    """Commit the new row; with a dedupe key taken by an active job, AlreadyActive (one whose worker died
+    is failed by the reaper first, and the key is free again)."""
+    from app.jobs.reaper import reap
+
+    for attempt in range(3):
+        db.session.add(job)
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:
+            db.session.rollback()
+            if job.dedupe_key is None or attempt == 2:
+                raise
+        active = _active_with_key(job.dedupe_key)
+        if active is not None and not reap([active.id]):
+            raise AlreadyActive(active)
+        # it ended (or its dead worker's job was failed) in between: the key is free, try again
+
+
 def enqueue(kind: str, func_path: str, *, user_id: int, title: str, upload_sha256: str | None = None,
-            **kwargs: Any) -> Job:
+            dedupe_key: str | None = None, **kwargs: Any) -> Job:
     """Create the Job row and start the work; returns the Job.
 
     ``kwargs`` must be JSON-like (they travel through Redis); the function is named by
-    ``"module:function"`` so the worker imports it, never pickles it."""
+    ``"module:function"`` so the worker imports it, never pickles it. ``dedupe_key`` names work that
+    must not run twice at once: while a job of that key is queued or running, AlreadyActive (with it)
+    is raised and nothing is started — decided by a unique index, so also for two requests at once."""
     job_id = uuid.uuid4().hex
-    job = Job(id=job_id, kind=kind, title=title, user_id=user_id, status="queued", upload_sha256=upload_sha256)
-    db.session.add(job)
-    db.session.commit()
+    job = Job(id=job_id, kind=kind, title=title, user_id=user_id, status="queued", upload_sha256=upload_sha256,
+              dedupe_key=dedupe_key)
+    _add_job(job)
     if current_app.config.get("REDIS_URL"):
         try:
             get_queue().enqueue(_rq_execute, args=(job_id, func_path, kwargs), job_id=job_id,

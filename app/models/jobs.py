@@ -2,7 +2,9 @@
 import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, Index, Integer, String, Text
+from sqlalchemy import Column, DateTime, Index, Integer, String, Text, text
+
+ACTIVE_SQL = "status IN ('queued', 'running')"
 
 
 class Job(Model):
@@ -21,11 +23,16 @@ class Job(Model):
     result_path = Column(String(512))
     result_name = Column(String(256))
     upload_sha256 = Column(String(64))  # an import's uploaded file: the same file again soon is the same job
+    # Work that must not run twice at once (达标计算 of one scope and year): one queued/running job per key,
+    # held by the partial unique index below, so two people starting it together start one job.
+    dedupe_key = Column(String(128))
     created_at = Column(DateTime, default=datetime.datetime.now, nullable=False, index=True)
     finished_at = Column(DateTime)
 
     # The home page's to-do counts a user's running and recently failed jobs (issue 18).
-    __table_args__ = (Index("ix_job_user_status", "user_id", "status", "created_at"),)
+    __table_args__ = (Index("ix_job_user_status", "user_id", "status", "created_at"),
+                      Index("ux_job_active_key", "dedupe_key", unique=True, postgresql_where=text(ACTIVE_SQL),
+                            sqlite_where=text(ACTIVE_SQL)))
 
     @property
     def percent(self) -> int:

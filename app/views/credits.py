@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -24,7 +24,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired
 
 from app.extensions import db
-from app.models import ComplianceResult, Credit, Job, Person, RuleSet
+from app.models import CmeUser, ComplianceResult, Credit, Job, Person, RuleSet
 from app.models.credits import CREDIT_SOURCES, CREDIT_STATUSES
 from app.models.people import TITLE_LEVELS
 from app.services import credit_records, rule_sets
@@ -282,7 +282,7 @@ class ComplianceResultView(ChoiceFiltersMixin, ScopedModelView):
     @once
     def recompute(self):
         """Start the 达标计算 job for the user's whole scope and come back to the list with its progress bar."""
-        from app.jobs import enqueue
+        from app.jobs import AlreadyActive, enqueue
 
         try:
             year = int(request.form.get("year", ""))
@@ -290,8 +290,20 @@ class ComplianceResultView(ChoiceFiltersMixin, ScopedModelView):
             abort(400)
         if year not in credit_records.years(db.session, credit_records.region(db.session)):
             abort(400)
-        job = enqueue("compliance_recompute", "app.jobs.compliance:recompute_year", user_id=current_user.id,
-                      title=_("%(year)s年度达标计算", year=year), year=year)
+        scope = current_scope()
+        try:
+            job = enqueue("compliance_recompute", "app.jobs.compliance:recompute_year", user_id=current_user.id,
+                          title=_("%(year)s年度达标计算", year=year), year=year,
+                          dedupe_key=f"compliance_recompute:{scope.level}:{scope.org_id or ''}:{year}")
+        except AlreadyActive as exc:
+            job = exc.job
+            if job.user_id != current_user.id:
+                starter = db.session.get(CmeUser, job.user_id)
+                flash(_("%(who)s已于%(when)s发起本范围%(year)s年度的达标计算，正在进行中，完成后结果自动更新，无需重复发起",
+                        who=starter.display_name if starter else "", when=job.created_at.strftime("%H:%M"),
+                        year=year), "info")
+                return redirect(url_for("ComplianceResultView.list"))
+            flash(_("本范围%(year)s年度的达标计算已在进行中，以下为其进度", year=year), "info")
         return redirect(url_for("ComplianceResultView.list", job=job.id))
 
 

@@ -8,7 +8,7 @@ import re
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.credit_helpers import B_ONLY, seed_credits
 
@@ -352,3 +352,44 @@ def test_credit_year_and_unit_filters(app, world, credits, login):
     assert _list(login("inst_a"), "_flt_0_institution_id=乙医院") == set()
     rows = _xlsx(c.get("/credits/export/?year=2024"))
     assert [r for r in rows[1:] if "补传的旧学分" in r] and not [r for r in rows[1:] if "自学一" in r]
+
+
+def test_recompute_while_one_runs_starts_none(app, world, credits, login, clock):
+    """A second 达标计算 of the same scope and year while one is queued or running starts no job: another
+    admin is told who started it; the one who started it sees its progress again."""
+    import datetime
+
+    from app.extensions import db
+    from app.models import CmeUser, Job
+
+    key = f"compliance_recompute:institution:{world.a}:2025"
+    started = clock.at() - datetime.timedelta(minutes=5)  # running for 5 minutes: not taken for dead
+    with app.app_context():
+        inst_a = db.session.scalar(select(CmeUser.id).where(CmeUser.username == "inst_a"))
+        city = db.session.scalar(select(CmeUser).where(CmeUser.username == "city"))
+        city_name = city.display_name
+        db.session.add(Job(id="j-other", kind="compliance_recompute", title="2025年度达标计算", user_id=city.id,
+                           status="running", dedupe_key=key, created_at=started))
+        db.session.commit()
+    c = login("inst_a")
+    r = c.post("/compliance/recompute/", data={"year": "2025"})
+    assert r.status_code == 302 and "job=" not in r.headers["Location"]
+    html = c.get(r.headers["Location"]).get_data(as_text=True)
+    assert f"{city_name}已于{started:%H:%M}发起本范围2025年度的达标计算，正在进行中" in html
+    # another year, or another scope, is other work: it starts
+    assert "job=" in login("inst_b").post("/compliance/recompute/", data={"year": "2025"}).headers["Location"]
+    with app.app_context():
+        db.session.get(Job, "j-other").user_id = inst_a  # now it is inst_a's own
+        db.session.commit()
+    r = c.post("/compliance/recompute/", data={"year": "2025"})
+    assert r.headers["Location"].endswith("job=j-other")
+    assert "本范围2025年度的达标计算已在进行中" in c.get(r.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job).where(Job.dedupe_key == key)) == 1
+        db.session.get(Job, "j-other").status = "finished"
+        db.session.commit()
+    # once it has ended the key is free: a new job runs
+    r = c.post("/compliance/recompute/", data={"year": "2025"})
+    job_id = r.headers["Location"].split("job=")[1]
+    with app.app_context():
+        assert job_id != "j-other" and db.session.get(Job, job_id).status == "finished"
