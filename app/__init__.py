@@ -88,6 +88,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     menu_cache.install(app)  # the navbar's menu rendered once per role set and language
     list_rows.install(app)  # a list's rows written in Python, not a Jinja loop per cell
     assets.install(app)  # static file URLs built once per process
+    i18n.install_template_gettext(app)  # templates' _() look the catalogue up once per request
     from app.views import scale
 
     scale.install()  # REST arguments validated against schemas checked once, not on every request

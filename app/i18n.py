@@ -98,6 +98,64 @@ def init_app(app: Flask) -> None:
     wtforms_fallback()
     app.jinja_env.finalize = display_value
     app.jinja_env.globals["cme_locale"] = lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+    app.jinja_env.globals["cme_script_strings"] = script_strings
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates' ``_()`` with the request's catalogue looked up once per request and locale, not on every
+    call (flask_babel's callables resolve domain, locale and catalogue again for each of the ~100 strings of a
+    page). Call after Babel is set up on ``app``."""
+    from flask_babel import get_translations
+    from flask_babel import _get_current_context as babel_context
+
+    def translations():
+        ctx = babel_context()
+        if ctx is None:
+            return get_translations()
+        locale = getattr(ctx, "babel_locale", None)
+        kept = getattr(ctx, "cme_translations", None)
+        if kept is not None and locale is not None and kept[0] is locale:
+            return kept[1]
+        found = get_translations()  # resolves (and records) the locale: force_locale changes it, and is seen
+        ctx.cme_translations = (getattr(ctx, "babel_locale", None), found)
+        return found
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
+
+
+_SCRIPT_STRINGS: dict[str, object] = {}
+
+
+def script_strings():
+    """The JSON of the page's ``cme-i18n`` script block (the strings cme.js shows: Select2, pickers, job
+    progress), made once per language: it is the same on every page."""
+    from flask import current_app
+    from jinja2.utils import htmlsafe_json_dumps
+    from markupsafe import Markup
+
+    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    kept = _SCRIPT_STRINGS.get(locale)
+    if kept is None:
+        _ = gettext
+        kept = _SCRIPT_STRINGS[locale] = Markup(htmlsafe_json_dumps({
+            "locale": locale,
+            "fab": {"Select": _("Select"), "Select a State": _("Select a State"),
+                    "No row selected": _("No row selected")},
+            "select2": {"noResults": _("无匹配结果"), "searching": _("搜索中…"), "loadingMore": _("加载更多…"),
+                        "errorLoading": _("无法载入结果"), "inputTooShort": _("请再输入至少{n}个字符"),
+                        "inputTooLong": _("请删除{n}个字符"), "maximumSelected": _("最多只能选择{n}项"),
+                        "removeAllItems": _("清除全部")},
+            "picker": _("请输入姓名、卡号或拼音首字母搜索"),
+            "layout": {"columns": _("显示列")},
+            "job": {"queued": _("排队中…"), "running": _("执行中…"), "finished": _("已完成"), "failed": _("失败")},
+        }, dumps=current_app.json.dumps))
+    return kept
 
 
 def wtforms_fallback() -> None:
