@@ -10,12 +10,14 @@ Seed 001 六、审验结果反馈: "市继教委办公室对抽查审验中认�
 * Verdicts are written by compare-and-swap on ``AuditVerdict.version``: the version the expert saw must
   still be stored (0 = no verdict yet), else ``ConflictError`` and nothing is written (all or nothing).
 * 达标计算 judges the PASSED credits inside the cycle's credit window with services/compliance.evaluate
-  under the rule set that judges the cycle's credit year; the rules are not re-implemented here.
+  under the rule set that judges the cycle's credit year; the rules are not re-implemented here. The
+  credits audited at all are those that rule set's counting policy counts (services/counting).
 """
 from __future__ import annotations
 
 import datetime
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -33,9 +35,8 @@ from app.models.audit_review import (
     AuditResult,
     AuditVerdict,
 )
-from app.models.credits import COUNTED_STATUSES
 from app.services import audit as audit_admin
-from app.services import upsert
+from app.services import counting, upsert
 from app.services.compliance import evaluate, window
 from app.services.credit_records import region, rule_set_for_year
 from app.services.errors import DomainError
@@ -201,17 +202,28 @@ def clamp(cycle: AuditCycle, f: CreditFilters) -> CreditFilters:
 LATE_UPLOAD = "上传时间晚于本次审验截止时间"
 
 
-def _in_window(cycle: AuditCycle, person_id: int):
-    return and_(Credit.person_id == person_id, Credit.status.in_(COUNTED_STATUSES),
-                Credit.granted_on >= cycle.window_start, Credit.granted_on <= cycle.window_end)
+def counting_policy(session: Session, cycle: AuditCycle) -> dict[str, Any]:
+    """The policy of the rule set judging the cycle's credit year (as 达标计算 finds it): its counting
+    statuses per source say which credits the audit judges ({} without one: the default statuses)."""
+    rs = rule_set_for_year(session, region(session), cycle.year)
+    return policy_params(rs) if rs is not None else {}
 
 
-def _audited_credits(cycle: AuditCycle, person_id: int):
-    """The credits an audit judges: the person's counted credits granted inside the cycle's window and
-    uploaded by its cutoff (seed 001 七(一): "逾期未上传的数据，将无法纳入学分审验")."""
+def _in_window(stmt, policy: Mapping, cycle: AuditCycle, person_id: int):
+    """``stmt`` (over Credit) limited to the person's credits granted inside the cycle's window that
+    count under ``policy`` (services/counting: a swipe waiting for the city's review does not)."""
+    return counting.with_sources(stmt, policy).where(
+        Credit.person_id == person_id, counting.counted_sql(policy),
+        Credit.granted_on >= cycle.window_start, Credit.granted_on <= cycle.window_end)
+
+
+def _audited_credits(stmt, policy: Mapping, cycle: AuditCycle, person_id: int):
+    """``stmt`` limited to the credits an audit judges: the person's counted credits granted inside the
+    cycle's window and uploaded by its cutoff (seed 001 七(一): "逾期未上传的数据，将无法纳入学分审验")."""
+    stmt = _in_window(stmt, policy, cycle, person_id)
     if cycle.upload_cutoff is None:
-        return _in_window(cycle, person_id)
-    return and_(_in_window(cycle, person_id), Credit.uploaded_at <= cycle.upload_cutoff)
+        return stmt
+    return stmt.where(Credit.uploaded_at <= cycle.upload_cutoff)
 
 
 def late_credits(session: Session, cycle: AuditCycle, person_id: int) -> list[Credit]:
@@ -219,18 +231,21 @@ def late_credits(session: Session, cycle: AuditCycle, person_id: int) -> list[Cr
     (shown to the expert with LATE_UPLOAD as the reason)."""
     if cycle.upload_cutoff is None:
         return []
-    return list(session.scalars(select(Credit).where(_in_window(cycle, person_id),
-                                                     Credit.uploaded_at > cycle.upload_cutoff)
+    stmt = _in_window(select(Credit), counting_policy(session, cycle), cycle, person_id)
+    return list(session.scalars(stmt.where(Credit.uploaded_at > cycle.upload_cutoff)
                                 .order_by(Credit.granted_on, Credit.id)))
 
 
-def person_credits(session: Session, cycle: AuditCycle, person_id: int,
-                   f: CreditFilters | None = None) -> list[tuple[Credit, AuditVerdict | None]]:
-    """(credit, verdict or None) of one person in a cycle, filtered; one query."""
+def person_credits(session: Session, cycle: AuditCycle, person_id: int, f: CreditFilters | None = None, *,
+                   policy: Mapping | None = None) -> list[tuple[Credit, AuditVerdict | None]]:
+    """(credit, verdict or None) of one person in a cycle, filtered; one query over the credits.
+    ``policy``: the counting policy judging the cycle (``counting_policy`` when None)."""
     f = clamp(cycle, f or CreditFilters())
+    if policy is None:
+        policy = counting_policy(session, cycle)
     v = AuditVerdict
-    q = (select(Credit, v).outerjoin(v, and_(v.credit_id == Credit.id, v.cycle_id == cycle.id))
-         .where(_audited_credits(cycle, person_id), Credit.granted_on >= f.start, Credit.granted_on <= f.end))
+    q = _audited_credits(select(Credit, v).outerjoin(v, and_(v.credit_id == Credit.id, v.cycle_id == cycle.id)),
+                         policy, cycle, person_id).where(Credit.granted_on >= f.start, Credit.granted_on <= f.end)
     if f.project_no:
         q = q.where(Credit.project_no.contains(f.project_no))
     if f.content:
@@ -299,8 +314,9 @@ def set_verdicts(session: Session, auditor: Auditor, cycle: AuditCycle, person_i
     if not seen:
         raise ReviewError("请选择要审核的学分")
     ids = sorted(seen)
-    found = dict(session.execute(select(Credit.id, Credit.content).where(
-        Credit.id.in_(ids), _audited_credits(cycle, person_id))).all())
+    found = dict(session.execute(_audited_credits(
+        select(Credit.id, Credit.content).select_from(Credit).where(Credit.id.in_(ids)),
+        counting_policy(session, cycle), cycle, person_id)).all())
     if len(found) != len(ids):
         raise ReviewError("所选学分不属于该学员或不在本次审验的学分时间范围内")
     current = {v.credit_id: v for v in session.scalars(select(AuditVerdict).where(
@@ -412,7 +428,9 @@ def compute(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: in
         raise ReviewError("没有适用于%(year)s年度的已发布规则集，请先在“授分规则”中发布", year=cycle.year)
     policy, year = cycle_policy(policy_params(rs), cycle)
     person = session.get(Person, person_id)
-    rows = person_credits(session, cycle, person_id)
+    rows = person_credits(session, cycle, person_id, policy=policy)
+    # evaluate sees each credit's counting source as the SQL above did (a hand entry's late flag too)
+    hand = counting.hand_entries(session, [c.id for c, _ in rows]) if counting.needs_join(policy) else {}
     shadows, notes = [], {}
     for credit, verdict in rows:
         status = credit.status
@@ -423,8 +441,9 @@ def compute(session: Session, auditor: Auditor, cycle: AuditCycle, person_id: in
             notes[credit.id] = f"未计入：审验不通过（{verdict.reason or ''}）"
         shadows.append(SimpleNamespace(id=credit.id, content=credit.content, category=credit.category,
                                        credit_class=credit.credit_class, credits=credit.credits,
-                                       months=credit.months, granted_on=credit.granted_on, status=status))
-    ev = evaluate(policy, year, shadows, person.title_level)
+                                       months=credit.months, granted_on=credit.granted_on, status=status,
+                                       source=credit.source))
+    ev = evaluate(policy, year, shadows, person.title_level, hand=hand)
     for line in ev.lines:
         if line.credit_id in notes:
             line.note = notes[line.credit_id]

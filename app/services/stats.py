@@ -6,6 +6,7 @@ over Credit; the page draws each as a chart with its table.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,8 +15,8 @@ from sqlalchemy import case, extract, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.models import ComplianceResult, Credit, Org, RuleSet
-from app.models.credits import COUNTED_STATUSES
 from app.models.org import INSTITUTION_LEVELS
+from app.services import counting
 from app.services.compliance import window
 from app.services.person_fields import title_levels
 from app.services.rule_sets import policy_params
@@ -97,11 +98,16 @@ def rate_by_title_level(session: Session, scope: Scope, year: int, rule_set_id: 
     return sorted(merged.values(), key=lambda r: rank.get(r.label, len(rank)))
 
 
-def credits_by_month(session: Session, scope: Scope, start: datetime.date, end: datetime.date) -> list[MonthRow]:
-    """Counted credits per month between ``start`` and ``end``; months without credits are listed with 0."""
+def credits_by_month(session: Session, scope: Scope, start: datetime.date, end: datetime.date,
+                     policy: Mapping | None = None) -> list[MonthRow]:
+    """Credits per month between ``start`` and ``end`` that count under the rule set's ``policy`` (its
+    counting statuses per source, as compliance.result_select counts them; none: the default statuses);
+    months without credits are listed with 0."""
+    policy = policy or {}
     y, m = extract("year", Credit.granted_on), extract("month", Credit.granted_on)
-    query = (select(y, m, func.count(), func.coalesce(func.sum(Credit.credits), 0))
-             .where(Credit.status.in_(COUNTED_STATUSES), Credit.granted_on >= start, Credit.granted_on <= end)
+    query = (counting.with_sources(select(y, m, func.count(), func.coalesce(func.sum(Credit.credits), 0))
+                                   .select_from(Credit), policy)
+             .where(counting.counted_sql(policy), Credit.granted_on >= start, Credit.granted_on <= end)
              .group_by(y, m))
     found = {(int(r[0]), int(r[1])): (int(r[2]), Decimal(str(r[3])))
              for r in session.execute(scope.filter(query, Credit))}
@@ -116,12 +122,13 @@ def credits_by_month(session: Session, scope: Scope, start: datetime.date, end: 
 def dashboard(session: Session, scope: Scope, year: int, rule_set_id: int) -> dict[str, Any]:
     """Everything the statistics page shows for one year and rule set."""
     rule_set = session.get(RuleSet, rule_set_id)
-    start, end = window(policy_params(rule_set), year) if rule_set is not None else (
+    policy = policy_params(rule_set) if rule_set is not None else {}
+    start, end = window(policy, year) if rule_set is not None else (
         datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     return {
         "district": rate_by_district(session, scope, year, rule_set_id),
         "institution_level": rate_by_institution_level(session, scope, year, rule_set_id),
         "title_level": rate_by_title_level(session, scope, year, rule_set_id),
-        "months": credits_by_month(session, scope, start, end),
+        "months": credits_by_month(session, scope, start, end, policy),
         "window": (start, end),
     }

@@ -238,3 +238,53 @@ def test_credit_detail_shows_running_credit_and_hour_totals(app, world, aw, logi
     assert order == [aw.c2, aw.c1, aw.c3, aw.c4]  # 2024-12-01, 2025-03-01, 06-01, 09-01
     assert re.findall(r'class="credits-total">([^<]*)<', body) == ["8", "18", "30", "37"]
     assert re.findall(r'class="hours-total">([^<]*)<', body) == ["0", "30", "30", "30"]
+
+
+def test_audit_judges_the_credits_the_rule_sets_counting_policy_counts(app, world, aw):
+    """Seed 002 三 3: "刷卡记录需在项目结束一周内上传 ICME 系统，经市级审核通过后授予学分" — under a rule set that
+    counts swipe / QR grants and hand entries only after the city's review, 张三's unit-approved swipe (c1,
+    10), QR (c2, 8) and hand entry (3) are neither audited nor counted by 达标计算; a city-passed swipe (6)
+    and a city-passed 补录 (4) are. Beijing's policy (no counting section) audits and counts them all."""
+    import datetime
+
+    from app.models import ManualCredit, Parameter
+    from app.models.audit import AuditCycle
+    from app.services import audit_review as R
+    from app.services.rule_sets import copy_rule_set
+    from tests.credit_helpers import credit
+    from tests.rule_helpers import rule_set
+
+    D = datetime.date
+    with app.app_context():
+        swipe = credit(world.pa, 6, D(2025, 4, 1), content="市级审核通过的刷卡", source="card",
+                       status="city_approved").id
+        manual = credit(world.pa, 3, D(2025, 4, 2), content="手工录入的讲座", source="manual").id
+        late = credit(world.pa, 4, D(2025, 4, 3), content="市级审核通过的补录", source="unit",
+                      status="city_approved").id
+        db.session.add_all([ManualCredit(credit_id=manual, year=2025, late=False, entered_by="person"),
+                            ManualCredit(credit_id=late, year=2025, late=True, entered_by="unit")])
+        db.session.commit()
+        expert = R.Auditor(aw.expert_user, "expert")
+        everything = {aw.c1, aw.c2, aw.c3, aw.c4, swipe, manual, late}
+
+        # Beijing 2025 judges the 2025 cycle: every unit- or city-approved credit of the window
+        cycle = db.session.get(AuditCycle, aw.cycle)
+        assert {c.id for c, _ in R.person_credits(db.session, cycle, world.pa)} == everything
+        R.set_verdicts(db.session, expert, cycle, world.pa, dict.fromkeys(everything, 0), "passed")
+        assert float(R.compute(db.session, expert, cycle, world.pa).total) == 10 + 8 + 12 + 7 + 6 + 3 + 4
+        db.session.commit()
+
+        # Xuzhou's policy judges it instead (its 2024 rule set copied to 2025, 所在地区 徐州市)
+        copy_rule_set(db.session, rule_set("XZ2024"), 2025).status = "published"
+        db.session.scalar(select(Parameter).where(Parameter.key == "region")).value = "徐州市"
+        db.session.commit()
+        cycle = db.session.get(AuditCycle, aw.cycle)
+        assert {c.id for c, _ in R.person_credits(db.session, cycle, world.pa)} == {aw.c3, aw.c4, swipe, late}
+        with pytest.raises(R.ReviewError, match="不在本次审验的学分时间范围内"):
+            R.set_verdicts(db.session, expert, cycle, world.pa, {aw.c1: 1}, "failed", "原因")
+        result = R.compute(db.session, expert, cycle, world.pa)
+        assert float(result.total) == 12 + 7 + 6 + 4 and result.met is True
+        lines = result.explanation["credits"]
+        assert {ln["id"] for ln in lines} == {aw.c3, aw.c4, swipe, late}
+        assert {ln["note"] for ln in lines} == {"计入"} and result.explanation["rule_set"] == "徐州市2025年授分标准"
+        db.session.remove()

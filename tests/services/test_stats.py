@@ -80,3 +80,33 @@ def test_institution_admin_sees_only_its_institution(app, world, results):
         assert _table(data["title_level"]) == [("初级", 1, 0, 0.0), ("中级", 1, 1, 100.0)]
         assert {m.month: m.count for m in data["months"] if m.count} == {"2024-11": 1, "2025-01": 2}
         assert stats.result_years(db.session, Scope("institution", org_id=-1)) == []
+
+
+def test_credits_per_month_count_what_the_rule_sets_policy_counts(app, world):
+    """Seed 002 三 3: "刷卡记录需在项目结束一周内上传 ICME 系统，经市级审核通过后授予学分" — Xuzhou 2024 counts a
+    swipe / QR grant (and a hand entry) only once the city passed it, so the month table leaves out the
+    unit-approved ones; Beijing 2025 (no counting section) counts them as before."""
+    from app.extensions import db
+    from app.models import ManualCredit
+    from tests.credit_helpers import credit
+
+    with app.app_context():
+        credit(world.pa, 10, D(2024, 11, 5), source="card")  # unit_approved: waits for the city in Xuzhou
+        credit(world.pa, 4, D(2024, 11, 6), source="card", status="city_approved")
+        credit(world.pa, 3, D(2024, 12, 1), source="qr")
+        credit(world.pa, 2, D(2024, 12, 2), source="unit")  # the wizard's entry: no hand-entry row
+        hand = credit(world.pa, 1, D(2024, 12, 3), source="unit")  # the unit's hand entry for its staff
+        db.session.add(ManualCredit(credit_id=hand.id, year=2024, late=False, entered_by="unit"))
+        credit(world.pa, 7, D(2024, 12, 4), source="card", status="submitted")  # counted nowhere
+        db.session.commit()
+
+        def months(code: str, year: int) -> dict:
+            data = stats.dashboard(db.session, Scope("all"), year, rule_set(code).id)
+            return {m.month: (m.count, m.credits) for m in data["months"] if m.count}
+
+        assert months("XZ2024", 2024) == {"2024-11": (1, Decimal(4)), "2024-12": (1, Decimal(2))}
+        assert months("BJ2025", 2025) == {"2024-11": (2, Decimal(14)), "2024-12": (3, Decimal(6))}
+        # no policy at all: the default statuses, as Beijing's
+        plain = stats.credits_by_month(db.session, Scope("all"), D(2024, 11, 1), D(2024, 12, 31))
+        assert [(m.month, m.count, m.credits) for m in plain] == [("2024-11", 2, Decimal(14)),
+                                                                   ("2024-12", 3, Decimal(6))]
