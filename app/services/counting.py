@@ -54,15 +54,29 @@ def statuses_for(policy: Mapping, source: str) -> tuple[str, ...]:
     return by_source(policy).get(source, default_statuses(policy))
 
 
+def _city_only(statuses: Iterable[str]) -> bool:
+    statuses = tuple(statuses)
+    return "city_approved" in statuses and "unit_approved" not in statuses
+
+
 def needs_city_review(policy: Mapping, source: str) -> bool:
     """Credits of ``source`` count only once the city passed them (Xuzhou: seed 002 三 3, 附件一 4)."""
-    statuses = statuses_for(policy, source)
-    return "city_approved" in statuses and "unit_approved" not in statuses
+    return _city_only(statuses_for(policy, source))
 
 
 def city_review_labels(policy: Mapping) -> list[str]:
     """Chinese names of the sources the policy counts only after the city's review (the transcript's note)."""
     return [SOURCE_LABELS.get(s, s) for s in by_source(policy) if needs_city_review(policy, s)]
+
+
+def summary(policy: Mapping) -> list[dict[str, Any]]:
+    """The counting policy as the rule set's page lists it: one row per source the policy names
+    (``label`` its Chinese name), then the default row (``label`` None) holding for every other source;
+    ``statuses`` are the Chinese names of the counted statuses, ``city`` whether they wait for the city."""
+    rows = [(SOURCE_LABELS.get(src, src), sts) for src, sts in by_source(policy).items()]
+    rows.append((None, default_statuses(policy)))
+    return [{"label": label, "statuses": [CREDIT_STATUSES.get(s, s) for s in sts], "city": _city_only(sts)}
+            for label, sts in rows]
 
 
 def source_key(source: str | None, late: bool | None) -> str:

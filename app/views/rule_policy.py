@@ -1,5 +1,6 @@
 """达标规则 (ICME-10): a rule set's compliance policy edited as a form (PolicyForm ↔ the policy's JSON
-params, checked by compliance.validate_policy) and shown in words on the rule set's page."""
+params, checked by compliance.validate_policy) and shown in words on the rule set's page, with the
+counting policy and multi-year requirements (services/counting.py) the form leaves as they are."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from wtforms import BooleanField, DecimalField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from app.models.people import TITLE_LEVELS
+from app.services import counting
+from app.services.numbers import plain
 
 # A new rule set starts with the national minimum; the admin edits it on the policy page.
 DEFAULT_POLICY = {"required_total": 25, "required_by_title_level": {}, "window": {"start": "01-01", "end": "12-31"},
@@ -171,3 +174,28 @@ def policy_lines(params: dict) -> list[tuple[str, str]]:
                       + (f"（{r['label']}）" if r.get("label") else "")))
     return lines
 
+
+def counting_lines(params: dict) -> list[tuple[str, str]]:
+    """学分计入规则 in words: a line per source the policy names, then the other sources' default
+    (one line for every source when it names none)."""
+    rows = counting.summary(params)
+    rest = _("其他来源") if len(rows) > 1 else _("全部来源")
+    return [(row["label"] or rest,
+             (_("%(statuses)s的学分计入（须经市级审核，单位审核通过后暂不计入）", statuses="、".join(row["statuses"]))
+              if row["city"] else _("%(statuses)s的学分计入", statuses="、".join(row["statuses"]))))
+            for row in rows]
+
+
+def multi_year_lines(params: dict) -> list[tuple[str, str]]:
+    """多年度要求 in words, one line per requirement (fields as counting.validate checks them)."""
+    lines = []
+    for rule in counting.multi_year_rules(params):
+        categories = "、".join(rule.get("categories") or [])
+        levels = "、".join(rule.get("institution_levels") or [])
+        values = {"years": rule.get("years", 5), "categories": categories, "min": plain(rule.get("min", 0))}
+        text = (_("连续%(years)s个学分年度（含当年）内%(categories)s学分累计不少于%(min)s分，适用于%(levels)s单位的人员",
+                  levels=levels, **values) if levels else
+                _("连续%(years)s个学分年度（含当年）内%(categories)s学分累计不少于%(min)s分，适用于全部单位的人员",
+                  **values))
+        lines.append((rule.get("label") or categories, text))
+    return lines

@@ -25,7 +25,15 @@ from app.services.rule_sets import RULE_SET_STATUSES, RuleSetError
 from app.services.scope import Scope
 from app.views.actions import act, refusing
 from app.views.base import current_scope
-from app.views.rule_policy import DEFAULT_POLICY, PolicyForm, policy_form_data, policy_from_form, policy_lines
+from app.views.rule_policy import (
+    DEFAULT_POLICY,
+    PolicyForm,
+    counting_lines,
+    multi_year_lines,
+    policy_form_data,
+    policy_from_form,
+    policy_lines,
+)
 from app.views.standards import CreditStandardView
 from app.views.submit import once
 
@@ -93,6 +101,7 @@ class RuleSetView(ModelView):
         return self.render_template(self.show_template, pk=int(pk), title=self.show_title, widgets=widgets,
                                     related_views=self._related_views, item=item,
                                     policy=policy_lines(params) if item.policy is not None else None,
+                                    counting=counting_lines(params), multi_year=multi_year_lines(params),
                                     status_label=RULE_SET_STATUSES.get(item.status, item.status))
 
     # ------------------------------------------------------------------ actions

@@ -286,6 +286,53 @@ def test_policy_form_reads_and_writes_the_json(app, world, login):
                                                                   "Ⅱ类": {"min": 15, "max": 20.5}}
 
 
+def _panel(html: str, panel_id: str) -> str:
+    """The HTML of one panel of the rule set's page (up to the next panel)."""
+    start = html.index(f'id="{panel_id}"')
+    end = html.find('class="panel ', start)
+    return html[start:end if end != -1 else len(html)]
+
+
+def test_show_page_lists_counting_policy_and_multi_year_rules(app, world, login):
+    from app.extensions import db
+    from app.services.rule_sets import NATIONAL_FIVE_YEARS, copy_rule_set
+
+    # Xuzhou's policy (seed 002 三 3: 刷卡 "经市级审核通过后授予学分") plus the national five-year rule.
+    with app.app_context():
+        new = copy_rule_set(db.session, rule_set("XZ2024"), 2025)
+        new.policy.params = dict(policy_params(new), multi_year=[dict(NATIONAL_FIVE_YEARS),
+                                                                 {"label": "<b>全员</b>", "years": 3, "min": 2.5,
+                                                                  "categories": ["有计划的自学"]}])
+        db.session.commit()
+        pk = new.id
+    for user in ("city", "inst_a"):  # the admin who edits and a reader
+        html = login(user).get(f"/rulesets/show/{pk}").get_data(as_text=True)
+        counting = _panel(html, "counting")
+        assert "学分计入规则" in counting
+        assert "刷卡</th><td>市级审核通过的学分计入（须经市级审核，单位审核通过后暂不计入）</td>" in counting
+        assert "扫码</th><td>市级审核通过的学分计入（须经市级审核" in counting
+        assert "补录</th><td>市级审核通过的学分计入（须经市级审核" in counting
+        assert "其他来源</th><td>单位审核通过、市级审核通过的学分计入</td>" in counting
+        multi = _panel(html, "multi-year")
+        assert "多年度要求" in multi and "无<" not in multi
+        assert ("三级医疗机构人员5年内国家级继续医学教育项目学分</th><td>连续5个学分年度（含当年）内"
+                "国家级继续医学教育项目学分累计不少于10分，适用于三级单位的人员") in multi
+        # A label is escaped; a rule for every unit says so; 2.5 stays 2.5.
+        assert "&lt;b&gt;全员&lt;/b&gt;" in multi and "<b>全员" not in multi
+        assert "连续3个学分年度（含当年）内有计划的自学学分累计不少于2.5分，适用于全部单位的人员" in multi
+
+
+def test_show_page_of_a_rule_set_without_counting_shows_the_default(app, world, login):
+    (bj,) = _ids(app, "BJ2025")  # seed 003's policy: no counting section, no multi-year rule
+    with app.app_context():
+        assert "counting" not in policy_params(rule_set("BJ2025"))
+    html = login("city").get(f"/rulesets/show/{bj}").get_data(as_text=True)
+    assert "全部来源</th><td>单位审核通过、市级审核通过的学分计入</td>" in _panel(html, "counting")
+    assert "其他来源" not in html and "须经市级审核" not in html
+    multi = _panel(html, "multi-year")
+    assert "多年度要求" in multi and '<div class="panel-body text-muted">无</div>' in multi
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"window_start": "13-01"}, "学分年度开始日期“13-01”不是有效的月-日"),
     ({"class_split": "y"}, "Ⅰ/Ⅱ类分开时必须同时设置Ⅰ类和Ⅱ类的学分要求"),
