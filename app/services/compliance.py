@@ -39,7 +39,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -472,37 +471,39 @@ STAGED_TABLE = "compliance_staged"
 
 def _recompute_staged(session: Session, source: Select) -> int:
     """PostgreSQL, whole scope: judge everyone into a temporary table first (CREATE TABLE AS may
-    run the SELECT with parallel workers; INSERT … SELECT may not), then update only the stored
-    rows whose result changed (``computed_at`` is when a stored result last changed) and insert
-    the missing ones, so a recompute that changes little writes little. Returns the number of
-    persons judged."""
-    from sqlalchemy import column, table
+    run the SELECT with parallel workers; INSERT … SELECT may not), joined there with the stored
+    results (each person's stored id, and whether the result changed), then update by primary key
+    only the rows whose result changed (``computed_at`` is when a stored result last changed) and
+    insert only the missing ones: one pass over the stored results, and a recompute that changes
+    little writes little. Returns the number of persons judged.
 
+    No statement reads the table it writes: with cold statistics (the results emptied and vacuumed,
+    "0 rows") the old INSERT … WHERE NOT EXISTS was planned as a nested-loop anti join over the very
+    table it filled — quadratic, 45 minutes for 300,000 persons (bench/README.md)."""
     conn = session.connection()
     for name, value in STAGED_SETTINGS.items():
         conn.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
     compiled = source.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    table = ComplianceResult.__tablename__
+    values = [name for name in RESULT_COLUMNS if name not in KEY_COLUMNS]
+    compared = [name for name in values if name != "computed_at"]
+    same_key = " AND ".join(f"s.{name} = j.{name}" for name in KEY_COLUMNS)
+    changed = " OR ".join(f"s.{name} IS DISTINCT FROM j.{name}" for name in compared)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGED_TABLE}")
-    judged = conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGED_TABLE} ON COMMIT DROP AS {compiled}",
-                                  compiled.params).rowcount
-    conn.exec_driver_sql(f"ANALYZE {STAGED_TABLE}")  # the planner hash-joins it with the stored results
-    staged = table(STAGED_TABLE, *[column(name) for name in RESULT_COLUMNS])
-    stored = ComplianceResult.__table__
-    same_key = and_(*[stored.c[name] == staged.c[name] for name in KEY_COLUMNS])
-    compared = [name for name in RESULT_COLUMNS if name not in KEY_COLUMNS and name != "computed_at"]
-    # Changed results: one UPDATE … FROM (a hash join; measured faster than 300,000 ON CONFLICT probes).
-    session.execute(update(stored).where(same_key, or_(*[
-        stored.c[name].is_distinct_from(staged.c[name]) for name in compared])).values(
-        {name: staged.c[name] for name in RESULT_COLUMNS if name not in KEY_COLUMNS}))
+    judged = conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {STAGED_TABLE} ON COMMIT DROP AS "
+        f"SELECT j.*, s.id AS stored_id, ({changed}) AS changed "
+        f"FROM ({compiled}) AS j LEFT JOIN {table} AS s ON {same_key}", compiled.params).rowcount
+    # How many changed / are missing (usually few): the planner then updates them by primary key.
+    conn.exec_driver_sql(f"ANALYZE {STAGED_TABLE} (stored_id, changed)")
+    conn.exec_driver_sql(
+        f"UPDATE {table} AS s SET " + ", ".join(f"{name} = t.{name}" for name in values)
+        + f" FROM {STAGED_TABLE} AS t WHERE t.changed AND s.id = t.stored_id")
     # New results; a person's own recompute (the credit hook) may have stored one meanwhile: keep it.
-    # With cold statistics (the results table emptied and vacuumed: "0 rows") the planner picks a
-    # nested-loop anti join over a sequential scan of the stored results, which grows while this very
-    # statement inserts: quadratic (45 minutes for 300,000 persons). Hash or merge anti join only.
-    missing = select(*staged.c).where(~select(stored.c.id).where(same_key).exists())
-    conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
-    session.execute(_upsert_for("postgresql")(stored).from_select(RESULT_COLUMNS, missing)
-                    .on_conflict_do_nothing(index_elements=list(KEY_COLUMNS)))
-    conn.exec_driver_sql("RESET enable_nestloop")
+    columns = ", ".join(RESULT_COLUMNS)
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGED_TABLE} WHERE stored_id IS NULL "
+        f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO NOTHING")
     conn.exec_driver_sql(f"DROP TABLE {STAGED_TABLE}")
     for name in STAGED_SETTINGS:
         conn.exec_driver_sql(f"RESET {name}")
