@@ -105,8 +105,8 @@ def install_template_gettext(app: Flask) -> None:
     """Templates' ``_()`` with the request's catalogue looked up once per request and locale, not on every
     call (flask_babel's callables resolve domain, locale and catalogue again for each of the ~100 strings of a
     page). Call after Babel is set up on ``app``."""
-    from flask_babel import get_translations
     from flask_babel import _get_current_context as babel_context
+    from flask_babel import get_translations
 
     def translations():
         ctx = babel_context()
