@@ -44,6 +44,7 @@ from app.models import (
 from app.models.activities import ActivityGrant, GrantDraft, GrantDraftPerson
 from app.models.attachments import Attachment
 from app.models.practice import PracticePlan
+from app.models.projects import PracticeActivity, PracticeCheckIn
 from app.services import upsert
 from app.services.credit_rules import UNIT_LABELS, RuleError, compute_standard
 from app.services.errors import DomainError
@@ -262,6 +263,60 @@ def add_matching(session: Session, draft: GrantDraft, scope: Scope, **filters) -
             session, GrantDraftPerson, ["draft_id", "person_id"],
             ids.with_only_columns(literal(draft.id, Integer), Person.id), ["draft_id", "person_id"]))
     return count
+
+
+def signed_in_activities(session: Session, scope: Scope, limit: int = 100) -> list[tuple[PracticeActivity, int]]:
+    """The scope's 继教实践活动 that have sign-ins (newest first) with their count of signed-in persons: the
+    attendance a practice grant is checked against (seed 003: "如集中授予学分…还须与学员考勤核对")."""
+    signed = func.count(PracticeCheckIn.id)
+    query = (select(PracticeActivity, signed).join(PracticeCheckIn, PracticeCheckIn.activity_id == PracticeActivity.id)
+             .group_by(PracticeActivity.id).order_by(PracticeActivity.starts_at.desc(), PracticeActivity.id.desc())
+             .limit(limit))
+    return [(activity, count) for activity, count in session.execute(scope.filter(query, PracticeActivity))]
+
+
+def add_signed_in(session: Session, draft: GrantDraft, scope: Scope, activity_id: Any) -> tuple[PracticeActivity, int]:
+    """Move the persons signed in to one practice activity of the scope into the grant list (active persons
+    of the scope; those already listed stay once), in one INSERT … SELECT; the details step is filled from
+    the activity where still empty (content, date, form, 学时 and the amount in hours). Returns the activity
+    and the number added."""
+    if draft.activity_type != PRACTICE:
+        raise GrantError("只有有组织的继续医学教育实践活动可以从签到名单添加人员")
+    try:
+        wanted = int(activity_id)
+    except (TypeError, ValueError):
+        raise GrantError("请选择实践活动") from None
+    activity = session.scalar(scope.filter(select(PracticeActivity).where(PracticeActivity.id == wanted),
+                                           PracticeActivity))
+    if activity is None:
+        raise GrantError("所选实践活动不存在或不在您的管辖范围内")
+    ids = scope.filter(
+        select(literal(draft.id, Integer), Person.id).join(PracticeCheckIn, PracticeCheckIn.person_id == Person.id)
+        .where(PracticeCheckIn.activity_id == activity.id, Person.active.is_(True), ~exists().where(
+            GrantDraftPerson.draft_id == draft.id, GrantDraftPerson.person_id == Person.id)), Person)
+    count = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    _check_size(session, draft, count)
+    if count:
+        session.execute(upsert.insert_from_select_ignore(
+            session, GrantDraftPerson, ["draft_id", "person_id"], ids, ["draft_id", "person_id"]))
+    _fill_from_activity(session, draft, activity)
+    return activity, count
+
+
+def _fill_from_activity(session: Session, draft: GrantDraft, activity: PracticeActivity) -> None:
+    if not draft.content:
+        draft.content = activity.name[:256]
+    if draft.activity_date is None:
+        draft.activity_date = activity.starts_at.date()
+    if draft.hours is None:
+        draft.hours = activity.hours
+    if not draft.activity_form and activity.form in activity_forms(session, PRACTICE):
+        draft.activity_form = activity.form
+    standard = draft.standard
+    if standard is not None and standard.kind == "per_session" and draft.session_hours is None:
+        draft.session_hours = activity.hours
+    elif standard is not None and amount_unit(standard) == "hours" and draft.amount is None:
+        draft.amount = activity.hours
 
 
 def _check_size(session: Session, draft: GrantDraft, adding: int) -> None:

@@ -76,6 +76,13 @@ def _grantor(user) -> Org | None:
     return org
 
 
+def _signed_in_added(activity, count: int) -> str:
+    if count:
+        return _("已将“%(name)s”的%(n)s名签到人员添加到授予名单，活动内容、日期和学时已带入第三步（可修改）",
+                 name=activity.name, n=count)
+    return _("“%(name)s”的签到人员都已在授予名单中（或不在您的管辖范围内、已停用），未添加人员", name=activity.name)
+
+
 class ActivityView(BaseView):
     route_base = "/activities"
     default_view = "index"
@@ -235,9 +242,12 @@ class ActivityView(BaseView):
         results, more = svc.search_page(db.session, current_scope(), draft, page, **filters)
         granted, total = svc.grant_list(db.session, draft, page=gpage)
         names = _org_names({p.institution_id for p in results + granted} | {p.department_id for p in results + granted})
+        activities = (svc.signed_in_activities(db.session, current_scope())
+                      if draft.activity_type == PRACTICE else None)
         return self._render(2, draft, filters=filters, results=results, more=more, page=page,
                             searched=any(filters.values()), granted=granted, total=total, gpage=gpage,
-                            gpages=max(1, -(-total // svc.PAGE)), names=names, standard=draft.standard)
+                            gpages=max(1, -(-total // svc.PAGE)), names=names, standard=draft.standard,
+                            activities=activities)
 
     def _step2_post(self, draft: GrantDraft, filters: dict):
         action = request.form.get("action")
@@ -248,6 +258,8 @@ class ActivityView(BaseView):
             "add_all": lambda: _("已添加%(n)s人到授予名单", n=svc.add_matching(db.session, draft, scope, **filters)),
             "remove": lambda: _("已从授予名单移出%(n)s人", n=svc.remove_persons(
                 db.session, draft, request.form.getlist("grant_person_id"))),
+            "add_signed": lambda: _signed_in_added(*svc.add_signed_in(
+                db.session, draft, scope, request.form.get("activity_id"))),
             "save": lambda: _("已保存"), "prev": lambda: None, "next": lambda: None,
         }
         if action not in moves:

@@ -421,3 +421,68 @@ def test_credit_detail_shows_evidence_and_review_log_in_scope_only(app, world, l
         other = login("inst_b")
         assert other.get(f"/activities/credit/{credit.id}").status_code == 404
         assert other.get(f"/activities/credit/{credit.id}/file/{att}").status_code == 404
+
+
+def _practice_activity(institution_id: int, name: str, person_ids: list[int], hours: str = "2") -> int:
+    """A 继教实践活动 of ``institution_id`` held on 2025-05-10 with these persons signed in (by QR)."""
+    from app.models import Org
+    from app.models.projects import PracticeActivity, PracticeCheckIn
+
+    inst = db.session.get(Org, institution_id)
+    start = datetime.datetime(2025, 5, 10, 14, 0)
+    activity = PracticeActivity(institution_id=inst.id, district_id=inst.district_id, name=name, form="教学病例讨论",
+                                starts_at=start, ends_at=start + datetime.timedelta(hours=2), hours=Decimal(hours),
+                                qr_token=f"tok-{name}")
+    db.session.add(activity)
+    db.session.flush()
+    db.session.add_all([PracticeCheckIn(activity_id=activity.id, person_id=pid, institution_id=inst.id,
+                                        district_id=inst.district_id, source="qr", checked_at=start)
+                        for pid in person_ids])
+    db.session.commit()
+    return activity.id
+
+
+def test_practice_grant_list_from_an_activitys_sign_ins(app, world, login):
+    """Seed 003 有组织的继续医学教育实践活动: "如集中授予学分和手工录入学分者，还须与学员考勤核对" — step 2 takes the
+    grant list from a practice activity's sign-ins (one click, in scope only) and step 3 starts from its
+    content, date, form and hours."""
+    with app.app_context():
+        plan = add_plan(world.a)
+        ours = _practice_activity(world.a, "心内科教学查房", [world.pa, world.pa2])
+        theirs = _practice_activity(world.b, "乙医院病例讨论", [world.pb])
+    client = login("inst_a")
+    with app.app_context():
+        draft = _new(client, "practice")
+        _step1(client, draft, 20)  # 单次继续医学教育实践活动 0.2学分
+        page = client.get(f"/activities/wizard/{draft}/2").data.decode()
+        assert "心内科教学查房（已签到2人）" in page and "乙医院病例讨论" not in page
+        # another unit's activity, guessed by id: refused, nothing added
+        r = client.post(f"/activities/wizard/{draft}/2", data={"action": "add_signed", "activity_id": theirs})
+        assert r.status_code == 302 and "不在您的管辖范围内" in _flashes(client)
+        assert db.session.scalar(select(func.count()).select_from(GrantDraftPerson)) == 0
+        r = client.post(f"/activities/wizard/{draft}/2", data={"action": "add_signed", "activity_id": ours})
+        assert "已将“心内科教学查房”的2名签到人员添加到授予名单" in _flashes(client)
+        assert set(db.session.scalars(select(GrantDraftPerson.person_id))) == {world.pa, world.pa2}
+        # again: everyone is listed already, nobody twice
+        client.post(f"/activities/wizard/{draft}/2", data={"action": "add_signed", "activity_id": ours})
+        assert "都已在授予名单中" in _flashes(client)
+        assert db.session.scalar(select(func.count()).select_from(GrantDraftPerson)) == 2
+        step3 = client.get(f"/activities/wizard/{draft}/3").data.decode()
+        assert ">心内科教学查房</textarea>" in step3 and 'value="2025-05-10"' in step3
+        assert re.search(r'name="session_hours"[^>]*value="2"', step3)
+        data = {"session_hours": "2", "sessions": "1", "hours": "2", "activity_form": "教学病例讨论",
+                "subject": "内科学", "activity_date": "2025-05-10", "content": "心内科教学查房",
+                "practice_plan_id": str(plan), "action": "submit"}
+        assert _step3(client, draft, data, [(PDF, "签到表.pdf")]).status_code == 302
+        assert [(c.person_id, c.credits) for c in _credits()] == [(world.pa, Decimal("0.20")), (world.pa2, Decimal("0.20"))]
+    # a department secretary's scope holds no practice activities; other activity types offer none
+    sec = login("sec_a")
+    with app.app_context():
+        draft = _new(sec, "practice")
+        _step1(sec, draft, 20)
+        assert 'id="no-signins"' in sec.get(f"/activities/wizard/{draft}/2").data.decode()
+        study = _new(sec, "study")
+        _step1(sec, study, 7)
+        assert 'id="signin-add"' not in sec.get(f"/activities/wizard/{study}/2").data.decode()
+        r = sec.post(f"/activities/wizard/{study}/2", data={"action": "add_signed", "activity_id": ours})
+        assert "只有有组织的继续医学教育实践活动" in _flashes(sec)

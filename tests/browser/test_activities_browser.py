@@ -302,3 +302,74 @@ def test_wizard_keeps_evidence_and_values_after_an_error(page, login_as, browser
     expect(page.locator(".alert-success")).to_contain_text("已为2人授予学分")
     assert _drafts(browser_app) == 1  # the one draft, submitted
     assert not page.js_errors
+
+
+@pytest.fixture
+def signed_in_activity(browser_app):
+    """An approved plan of 甲医院 and a practice activity of it with 张三 and 李四 signed in by QR."""
+    import datetime
+
+    from app.extensions import db
+    from app.models import Org, Person
+    from app.models.practice import PracticePlan
+    from app.models.projects import PracticeActivity, PracticeCheckIn
+
+    with browser_app.app_context():
+        inst = db.session.scalar(select(Org).where(Org.name == "甲医院"))
+        db.session.add(PracticePlan(institution_id=inst.id, district_id=inst.district_id, name="2025年度教学活动计划",
+                                    plan_type="年度计划", activity_forms="手术示范、教学病例讨论", status="approved"))
+        start = datetime.datetime(2025, 5, 10, 14, 0)
+        activity = PracticeActivity(institution_id=inst.id, district_id=inst.district_id, name="心内科教学查房",
+                                    form="教学病例讨论", starts_at=start, ends_at=start + datetime.timedelta(hours=2),
+                                    hours=Decimal(2), qr_token="tok-browser-practice")
+        db.session.add(activity)
+        db.session.flush()
+        for name in ("张三", "李四"):
+            pid = db.session.scalar(select(Person.id).where(Person.name == name))
+            db.session.add(PracticeCheckIn(activity_id=activity.id, person_id=pid, institution_id=inst.id,
+                                           district_id=inst.district_id, source="qr", checked_at=start))
+        db.session.commit()
+        db.session.remove()
+    yield
+    with browser_app.app_context():
+        ours = select(PracticeActivity.id).where(PracticeActivity.qr_token == "tok-browser-practice")
+        db.session.execute(delete(PracticeCheckIn).where(PracticeCheckIn.activity_id.in_(ours)))
+        db.session.execute(delete(PracticeActivity).where(PracticeActivity.qr_token == "tok-browser-practice"))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)], ids=["laptop", "phone"])
+def test_practice_grant_list_from_sign_ins(page, login_as, browser_app, clean, signed_in_activity, size):
+    """Seed 003: practice credits "还须与学员考勤核对": step 2 takes the grant list from an activity's sign-ins,
+    step 3 starts from its content, date and hours; on the office laptop and on a phone."""
+    from tests.browser.test_layout_browser import shot
+
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    login_as("inst_a")
+    _start(page, "practice", "有组织的继教实践活动学分录入")
+    _choose(page, "单次继续医学教育实践活动")
+    expect(page.locator("#activity_id")).to_contain_text("心内科教学查房（已签到2人）")
+    with page.expect_navigation():
+        page.click("#add-signed")
+    expect(page.locator(".alert-success")).to_contain_text("2名签到人员添加到授予名单")
+    expect(page.locator("#grant-list")).to_contain_text("张三")
+    expect(page.locator("#grant-list")).to_contain_text("李四")
+    box = page.locator("#signin-add").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= size[0] + 1, box  # the form stays on the screen
+    shot(page, f"practice-signins-{size[0]}")
+    _next_to_step3(page)
+    expect(page.locator("#session_hours")).to_have_value("2")
+    expect(page.locator("#content")).to_have_value("心内科教学查房")
+    expect(page.locator("#granted")).to_have_text("0.2")
+    page.select_option("#practice_plan_id", label="2025年度教学活动计划（年度计划，甲医院）")
+    page.click("#subject + .select2 .select2-selection")
+    page.fill(".select2-search__field", "内科")
+    page.click(".select2-results__option >> text=内科学")
+    page.set_input_files("#evidence", files=[{"name": "签到表.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    with page.expect_navigation():
+        page.click("#step3-submit")
+    expect(page.locator(".alert-success")).to_contain_text("已为2人授予学分")
+    assert [(n, c) for n, c, _s in _credits(browser_app, "有组织的继续医学教育实践活动")] == [
+        ("张三", Decimal("0.20")), ("李四", Decimal("0.20"))]
+    assert not page.js_errors
