@@ -36,6 +36,10 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     from app import oplog
 
     oplog.install()
+    from app.services import ttl_cache
+
+    # kept pages and counts cleared in every worker (and by the RQ worker's jobs) through Redis, when there is one
+    ttl_cache.share_through(app.config.get("REDIS_URL"), app.config["RQ_QUEUE"])
     from app.services import credit_records
 
     credit_records.install()  # a person's compliance results follow their credits

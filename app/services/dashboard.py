@@ -3,8 +3,9 @@
 The summaries over everybody in a scope (persons, organizations, the year's compliance shares) read
 hundreds of thousands of rows for a city (~0.3 s) and everybody opens the home page every morning: each is
 kept per scope and year for ``SUMMARY_TTL`` seconds (services/ttl_cache.py). A committed change of a person,
-an organization or a result in this process, or a recompute, recounts them at once; another worker process
-recounts within ``SUMMARY_TTL``. To-dos are always counted fresh."""
+an organization or a result, or a recompute (also one run by the RQ worker), recounts them at once in this
+process and, with Redis, within about a second in the others (without it, within ``SUMMARY_TTL``). To-dos are
+always counted fresh."""
 from __future__ import annotations
 
 import datetime

@@ -6,10 +6,14 @@ A ``TtlCache`` keeps values per key for ``ttl`` seconds (at most ``max_entries``
 Each cache says which changes make it stale: ``stale_when(classes)`` is asked with the mapped classes of the
 objects each flush writes and of each ORM bulk UPDATE / DELETE / INSERT (``session.execute(update(Model)…)``,
 ``query.update()``); SQL on plain tables marks a cache by name (``mark_stale(session, name)``). The commit
-empties the cache in this process at once; other worker processes see the change within ``ttl``.
+empties the cache in this process at once. Other worker processes: with Redis (``share_through``, the app's
+REDIS_URL) the commit also bumps the cache's generation in a Redis hash, and every process compares the
+generations at most once a second when it reads a cache — a change shows in every worker within about a
+second. Without Redis (or while it is unreachable) a value lives at most ``ttl`` in the other processes.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +24,71 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 _caches: list[TtlCache] = []
+log = logging.getLogger(__name__)
+SYNC_SECONDS = 1.0  # how often a process compares its caches' generations with Redis (at most)
+RETRY_SECONDS = 10.0  # after a Redis error, the next try
+
+
+class _Shared:
+    """The generations of the caches in Redis (one hash per app namespace), and what this process last saw."""
+
+    def __init__(self) -> None:
+        self.redis: Any = None
+        self.key = ""
+        self.seen: dict[str, int] = {}
+        self.next_sync = 0.0
+        self.lock = threading.Lock()
+
+    def sync(self) -> None:
+        """Clear each cache another process has bumped since this one last looked (at most once a second)."""
+        if self.redis is None or time.monotonic() < self.next_sync or not self.lock.acquire(blocking=False):
+            return
+        try:
+            try:
+                generations = {k.decode(): int(v) for k, v in self.redis.hgetall(self.key).items()}
+            except Exception as exc:  # noqa: BLE001 - Redis away: the caches' ttl bounds staleness meanwhile
+                log.warning("cache generations not read from Redis: %s", exc)
+                self.next_sync = time.monotonic() + RETRY_SECONDS
+                return
+            for cache in _caches:
+                generation = generations.get(cache.name, 0)
+                if self.seen.get(cache.name, 0) != generation:
+                    cache.clear()
+                    self.seen[cache.name] = generation
+            self.next_sync = time.monotonic() + SYNC_SECONDS
+        finally:
+            self.lock.release()
+
+    def bump(self, names: set[str]) -> None:
+        """Tell the other processes: these caches changed (this process has cleared its own)."""
+        if self.redis is None or not names:
+            return
+        try:
+            pipe = self.redis.pipeline()
+            for name in sorted(names):
+                pipe.hincrby(self.key, name, 1)
+            for name, generation in zip(sorted(names), pipe.execute()):
+                # one step ahead of what this process saw: it cleared already; another process's bump in
+                # between still differs and clears it at the next sync
+                if self.seen.get(name, 0) == int(generation) - 1:
+                    self.seen[name] = int(generation)
+        except Exception as exc:  # noqa: BLE001 - the commit stands; other processes wait out the ttl
+            log.warning("cache generations not bumped in Redis: %s", exc)
+
+
+_shared = _Shared()
+
+
+def share_through(redis_url: str | None, namespace: str = "cme") -> None:
+    """Clear caches across processes through Redis (``None``: this process only). The app calls it at start."""
+    _shared.redis = None
+    _shared.seen = {}
+    _shared.next_sync = 0.0
+    if redis_url:
+        from redis import Redis
+
+        _shared.redis = Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        _shared.key = f"{namespace}:cache-generations"
 
 
 class TtlCache:
@@ -36,6 +105,7 @@ class TtlCache:
         return len(self._entries)
 
     def _fresh(self, key: Hashable) -> tuple[float, Any] | None:
+        _shared.sync()
         hit = self._entries.get(key)
         return hit if hit is not None and time.monotonic() - hit[0] < self.ttl else None
 
@@ -91,8 +161,10 @@ def mark_stale(session: Session, name: str) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    for cache in session.info.pop("cme_stale_caches", ()):
+    stale = session.info.pop("cme_stale_caches", ())
+    for cache in stale:
         cache.clear()
+    _shared.bump({cache.name for cache in stale})
 
 
 def _after_rollback(session: Session) -> None:

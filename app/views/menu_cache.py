@@ -5,7 +5,8 @@ is translated, about a quarter of a list page's Python time. What a user sees in
 on their roles and the language, so ``cached_menu()`` (a template global used by
 templates/appbuilder/navbar.html) keeps the rendered HTML per (roles, language). A change of any role's
 permissions in this process (the role editor, ``flask fab`` commands, sync at start) empties the cache
-at its commit; other worker processes see it within ``TTL`` seconds (services/ttl_cache.py).
+at its commit; other worker processes see it within about a second with Redis, within ``TTL`` seconds
+without (services/ttl_cache.py).
 """
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ page's script adds the chosen ones to the filter row): its choices are read from
 with hundreds of institutions in a select. The fields depend only on the list, the user's roles and
 scope (scoped choices) and the language; which filters are applied (``active_filters``) is read from
 each request. A committed change of anything a choice may come from empties the cache in this process
-(any table but the busy ones below); other worker processes see it within ``TTL`` seconds
-(services/ttl_cache.py).
+(any table but the busy ones below); other worker processes see it within about a second with Redis, within
+``TTL`` seconds without (services/ttl_cache.py).
 """
 from __future__ import annotations
 
