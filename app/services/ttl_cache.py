@@ -37,6 +37,7 @@ class _Shared:
         self.key = ""
         self.seen: dict[str, int] = {}
         self.next_sync = 0.0
+        self.down_until = 0.0
         self.lock = threading.Lock()
 
     def sync(self) -> None:
@@ -60,8 +61,9 @@ class _Shared:
             self.lock.release()
 
     def bump(self, names: set[str]) -> None:
-        """Tell the other processes: these caches changed (this process has cleared its own)."""
-        if self.redis is None or not names:
+        """Tell the other processes: these caches changed (this process has cleared its own). After a Redis
+        error no commit waits on Redis for RETRY_SECONDS."""
+        if self.redis is None or not names or time.monotonic() < self.down_until:
             return
         try:
             pipe = self.redis.pipeline()
@@ -74,6 +76,7 @@ class _Shared:
                     self.seen[name] = int(generation)
         except Exception as exc:  # noqa: BLE001 - the commit stands; other processes wait out the ttl
             log.warning("cache generations not bumped in Redis: %s", exc)
+            self.down_until = time.monotonic() + RETRY_SECONDS
 
 
 _shared = _Shared()
@@ -83,7 +86,7 @@ def share_through(redis_url: str | None, namespace: str = "cme") -> None:
     """Clear caches across processes through Redis (``None``: this process only). The app calls it at start."""
     _shared.redis = None
     _shared.seen = {}
-    _shared.next_sync = 0.0
+    _shared.next_sync = _shared.down_until = 0.0
     if redis_url:
         from redis import Redis
 

@@ -104,3 +104,29 @@ def test_without_redis_only_this_process_is_cleared(app):
     _probe.put("k", "v")
     ttl_cache._shared.next_sync = 0
     assert _probe.get("k") == "v" and ttl_cache._shared.redis is None
+
+
+def test_redis_away_costs_one_try_then_commits_do_not_wait(app, world):
+    """Redis unreachable: a commit clears this process's cache, logs, and the next commits within
+    RETRY_SECONDS do not try Redis again (no page waits on a dead Redis)."""
+    import time
+
+    from app.extensions import db
+    from app.models import Person
+
+    ttl_cache.share_through("redis://127.0.0.1:1/0")  # nothing listens there
+    tries = []
+    pipeline = ttl_cache._shared.redis.pipeline
+    ttl_cache._shared.redis.pipeline = lambda *a, **kw: tries.append(1) or pipeline(*a, **kw)
+    try:
+        cache = TtlCache(f"away-{uuid.uuid4().hex[:6]}", 3600, 4,
+                         lambda classes: any(c.__name__ == "Person" for c in classes))
+        with app.app_context():
+            for phone in ("13900000001", "13900000002", "13900000003"):
+                cache.put("count", 1)
+                db.session.get(Person, world.pa).phone = phone
+                db.session.commit()
+                assert cache.get("count") is None  # this process's cache is cleared all the same
+            assert len(tries) == 1 and ttl_cache._shared.down_until > time.monotonic()
+    finally:
+        ttl_cache.share_through(None)
