@@ -6,7 +6,10 @@
 #   WEB_THREADS   threads per worker                            default 1 (measured: bench/README.md, issue 18;
 #                 threads of one process share its interpreter lock: 4 × 1 served the page mix 10–25 % faster
 #                 than 3 × 4 or 4 × 2 on 2 cores; raise it where many slow downloads tie processes up)
-#   WEB_KEEPALIVE seconds an idle keep-alive connection is kept  default 5
+#   WEB_KEEPALIVE seconds an idle keep-alive connection is kept  default 0: each response closes its
+#                 connection, so every request goes to whichever process is free (a kept connection stays
+#                 with its process: at 50 busy sessions p95 1.7–2.0 s with 5, 1.3–1.4 s with 0, same
+#                 throughput; bench/README.md). nginx reconnects on localhost at no measurable cost.
 # A worker is replaced after 20,000 (± 2,000) requests (a guard against slow leaks; a new one loads the app
 # again, ~3 s of CPU, so not much more often than every quarter of an hour at city load).
 #   WEB_TIMEOUT   seconds a silent worker lives before restart  default 120
@@ -24,7 +27,7 @@ exec .venv/bin/gunicorn run:app \
     --bind "${BIND:-127.0.0.1:8000}" \
     --timeout "${WEB_TIMEOUT:-120}" \
     --graceful-timeout 30 \
-    --keep-alive "${WEB_KEEPALIVE:-5}" \
+    --keep-alive "${WEB_KEEPALIVE:-0}" \
     --max-requests 20000 --max-requests-jitter 2000 \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
     --access-logfile "${ACCESS_LOG:--}" \
