@@ -318,6 +318,10 @@ def set_verdicts(session: Session, auditor: Auditor, cycle: AuditCycle, person_i
         select(Credit.id, Credit.content).select_from(Credit).where(Credit.id.in_(ids)),
         counting_policy(session, cycle), cycle, person_id)).all())
     if len(found) != len(ids):
+        held = set(session.scalars(_audited_credits(select(Credit.id).where(Credit.id.in_(ids)), {}, cycle,
+                                                    person_id))) - set(found)
+        if held and held == set(ids) - set(found):  # the person's and in the window, but not counted (yet)
+            raise ReviewError("所选学分按本年度学分计入规则尚不计入（如须经市级审核通过），不在审验范围内")
         raise ReviewError("所选学分不属于该学员或不在本次审验的学分时间范围内")
     current = {v.credit_id: v for v in session.scalars(select(AuditVerdict).where(
         AuditVerdict.cycle_id == cycle.id, AuditVerdict.credit_id.in_(ids)))}

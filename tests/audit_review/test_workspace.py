@@ -280,7 +280,7 @@ def test_audit_judges_the_credits_the_rule_sets_counting_policy_counts(app, worl
         db.session.commit()
         cycle = db.session.get(AuditCycle, aw.cycle)
         assert {c.id for c, _ in R.person_credits(db.session, cycle, world.pa)} == {aw.c3, aw.c4, swipe, late}
-        with pytest.raises(R.ReviewError, match="不在本次审验的学分时间范围内"):
+        with pytest.raises(R.ReviewError, match="按本年度学分计入规则尚不计入"):
             R.set_verdicts(db.session, expert, cycle, world.pa, {aw.c1: 1}, "failed", "原因")
         result = R.compute(db.session, expert, cycle, world.pa)
         assert float(result.total) == 12 + 7 + 6 + 4 and result.met is True
