@@ -67,11 +67,16 @@ def insert_or_update(session: Session, model: Any, rows: Sequence[Mapping[str, A
     session.execute(stmt, list(rows))
 
 
-def insert_ignore_many(session: Session, model: Any, keys: Sequence[str]) -> Any:
-    """An ``INSERT … ON CONFLICT (keys) DO NOTHING`` statement to execute with a list of rows."""
+def insert_ignore_many(session: Session, model: Any, keys: Sequence[str] | None) -> Any:
+    """An ``INSERT … ON CONFLICT (keys) DO NOTHING`` statement to execute with a list of rows. ``keys=None``:
+    ``ON CONFLICT DO NOTHING`` of any unique key — for a table with several (a user's name and e-mail), where
+    PostgreSQL raises a duplicate of a key other than the named one (which key a racing insert hits first
+    depends on the order it checks the indexes)."""
     dialect_insert = _insert_for(session)
     if dialect_insert is None:
         return insert(model)
+    if keys is None:
+        return dialect_insert(model).on_conflict_do_nothing()
     return dialect_insert(model).on_conflict_do_nothing(index_elements=list(keys))
 
 

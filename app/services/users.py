@@ -151,7 +151,8 @@ def open_technician_accounts(session: Session, persons: Iterable[Any], *, role_n
                              "person_id": person.id, "org_id": None, "must_change_password": True,
                              "login_count": 0, "fail_login_count": 0})
         if rows:
-            session.execute(upsert.insert_ignore_many(session, table, ["username"]), rows)
+            # any unique key: a concurrent run inserting the same account may hit the e-mail's index first
+            session.execute(upsert.insert_ignore_many(session, table, None), rows)
             made = dict(session.execute(select(table.c.username, table.c.id).where(
                 table.c.username.in_([r["username"] for r in rows]),
                 table.c.person_id.in_([r["person_id"] for r in rows]))).all())
