@@ -97,8 +97,15 @@ def init_app(app: Flask) -> None:
     translate_default_labels()
     wtforms_fallback()
     app.jinja_env.finalize = display_value
-    app.jinja_env.globals["cme_locale"] = lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+    app.jinja_env.globals["cme_locale"] = page_locale
     app.jinja_env.globals["cme_script_strings"] = script_strings
+
+
+def page_locale() -> str:
+    """The request's language code (``zh`` / ``en``), the default one outside a request."""
+    from flask import current_app
+
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def install_template_gettext(app: Flask) -> None:
@@ -139,7 +146,7 @@ def script_strings():
     from jinja2.utils import htmlsafe_json_dumps
     from markupsafe import Markup
 
-    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    locale = page_locale()
     kept = _SCRIPT_STRINGS.get(locale)
     if kept is None:
         _ = gettext

@@ -171,14 +171,10 @@ class AlreadyActive(Exception):
         self.job = job
 
 
-def _active_with_key(dedupe_key: str) -> Job | None:
-    return db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key, Job.status.in_(("queued", "running"))))
-
-
 def _add_job(job: Job) -> None:
     """Commit the new row; with a dedupe key taken by an active job, AlreadyActive (one whose worker died
     is failed by the reaper first, and the key is free again)."""
-    from app.jobs.reaper import reap
+    from app.jobs.reaper import ACTIVE, reap
 
     for attempt in range(3):
         db.session.add(job)
@@ -189,7 +185,7 @@ def _add_job(job: Job) -> None:
             db.session.rollback()
             if job.dedupe_key is None or attempt == 2:
                 raise
-        active = _active_with_key(job.dedupe_key)
+        active = db.session.scalar(select(Job).where(Job.dedupe_key == job.dedupe_key, Job.status.in_(ACTIVE)))
         if active is not None and not reap([active.id]):
             raise AlreadyActive(active)
         # it ended (or its dead worker's job was failed) in between: the key is free, try again
